@@ -1,0 +1,131 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One settings array for every target: Swift 6 language mode plus the upcoming features we hold ourselves to.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "ClientSuite",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "SuiteCore", targets: ["SuiteCore"]),
+        .library(name: "SuiteStorage", targets: ["SuiteStorage"]),
+        .library(name: "SuiteSQLite", targets: ["SuiteSQLite"]),
+        .library(name: "SuitePostgres", targets: ["SuitePostgres"]),
+        .library(name: "Client", targets: ["Client"]),
+        .library(name: "Suite", targets: ["Suite"]),
+        .executable(name: "dock", targets: ["dock"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // Vocabulary shared by every module, and the boundary protocols through which they see each other.
+        .target(name: "SuiteCore", swiftSettings: swiftSettings),
+        // The engine-neutral storage layer: `Database`, `SQL`, dialects, migrations.
+        .target(
+            name: "SuiteStorage",
+            dependencies: ["SuiteCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // Drivers are separate targets so an app on SQLite never compiles PostgresNIO.
+        .target(
+            name: "SuiteSQLite",
+            dependencies: ["SuiteStorage", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SuitePostgres",
+            dependencies: [
+                "SuiteStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Client",
+            dependencies: [
+                "SuiteCore", "SuiteStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Wiring: opens a database from a URL and installs modules.
+        .target(
+            name: "Suite",
+            dependencies: ["SuiteCore", "SuiteStorage", "SuiteSQLite", "SuitePostgres", "Client"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "dock",
+            dependencies: ["Suite", "Client", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ClientQuickstart",
+            dependencies: ["Suite", "Client"],
+            path: "Examples/ClientQuickstart",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ClientSuiteBenchmarks",
+            dependencies: ["Suite", "Client", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/ClientSuiteBenchmarks",
+            swiftSettings: swiftSettings
+        ),
+
+        // Test support: one fixture that hands every storage test both engines.
+        .target(
+            name: "SuiteTestSupport",
+            dependencies: ["Suite", "SuiteSQLite", "SuitePostgres"],
+            path: "Tests/SuiteTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SuiteStorageTests",
+            dependencies: ["SuiteTestSupport", "SuiteStorage"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ClientTests",
+            dependencies: [
+                "SuiteTestSupport", "Client",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DockTests",
+            dependencies: [
+                "dock", "SuiteTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["SuiteTestSupport", "Client"],
+            path: "IntegrationTests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

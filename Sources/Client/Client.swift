@@ -1,0 +1,62 @@
+public import Foundation
+public import SuiteCore
+
+/// A customer: standalone, or owned by a reseller. Identified publicly by its ``refid`` only.
+public struct Client: Hashable, Sendable {
+    /// The public, non-sequential id (`CL-…`).
+    public var refid: Refid
+    public var name: String
+    /// The email as given (trimmed). Uniqueness is decided case-insensitively.
+    public var email: String
+    public var phone: String?
+    public var status: ClientStatus
+    /// The managing reseller, or nil for a standalone client.
+    public var reseller: Refid?
+    /// The bound user account (1:1), if any.
+    public var userID: String?
+    /// Plain metadata (a JSON object).
+    public var metadata: Metadata
+    /// Whether an encrypted secret-metadata field is stored (read it with ``Clients/secretMetadata(of:)``).
+    public var hasSecretMetadata: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    /// Whether the client has no reseller.
+    public var isStandalone: Bool { reseller == nil }
+}
+
+/// One entry of a client's audit trail: who changed what, when, and why.
+public struct ClientAuditEntry: Hashable, Sendable {
+    /// `created`, `activate`, `suspend`, `deactivate`, `reinstate`, `bind_user`, `unbind_user`, `update_metadata`.
+    public var event: String
+    public var fromStatus: ClientStatus?
+    public var toStatus: ClientStatus?
+    public var actor: String
+    public var reason: String?
+    public var at: Date
+}
+
+/// Domain events of the Client module, published after commit.
+public struct ClientCreated: DomainEvent {
+    public var name: String { "client.created" }
+    public var refid: Refid
+    public var status: ClientStatus
+    public var reseller: Refid?
+}
+
+public struct ClientStatusChanged: DomainEvent {
+    public var name: String { "client.status_changed" }
+    public var refid: Refid
+    public var from: ClientStatus
+    public var to: ClientStatus
+    public var actor: String
+    public var reason: String?
+    public var at: Date
+}
+
+public struct ClientUserBindingChanged: DomainEvent {
+    public var name: String { "client.user_binding_changed" }
+    public var refid: Refid
+    /// The bound user, or nil after unbinding.
+    public var userID: String?
+}

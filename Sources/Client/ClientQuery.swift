@@ -1,0 +1,105 @@
+public import SuiteCore
+public import SuiteStorage
+
+/// A composable, immutable query over clients. Scopes narrow the result (they combine with AND);
+/// results come in pages ordered by creation, with an opaque cursor for the next page — the
+/// suite never loads an unbounded result.
+///
+/// ```swift
+/// var page = try await clients.query().active().reselled().limit(100).fetch()
+/// while let cursor = page.nextCursor {
+///     page = try await clients.query().active().reselled().limit(100).after(cursor).fetch()
+/// }
+/// ```
+public struct ClientQuery: Sendable {
+    let clients: Clients
+    var statuses: Set<ClientStatus>?
+    var standaloneOnly = false
+    var reselledOnly = false
+    var reseller: Refid?
+    var newestFirst = false
+    var pageSize = 50
+    var cursor: String?
+
+    /// The largest page a caller may ask for.
+    public static let maximumPageSize = 500
+
+    public func active() -> ClientQuery { status(.active) }
+    public func pending() -> ClientQuery { status(.pending) }
+    public func suspended() -> ClientQuery { status(.suspended) }
+    public func inactive() -> ClientQuery { status(.inactive) }
+
+    /// Only clients in `status` (combined with earlier status scopes by AND).
+    public func status(_ status: ClientStatus) -> ClientQuery {
+        with { $0.statuses = ($0.statuses ?? Set(ClientStatus.allCases)).intersection([status]) }
+    }
+
+    /// Only clients without a reseller.
+    public func standalone() -> ClientQuery { with { $0.standaloneOnly = true } }
+    /// Only clients managed by some reseller.
+    public func reselled() -> ClientQuery { with { $0.reselledOnly = true } }
+    /// Only clients managed by `reseller`.
+    public func forReseller(_ reseller: Refid) -> ClientQuery { with { $0.reseller = reseller } }
+    /// Newest first instead of oldest first.
+    public func newestFirst(_ flag: Bool = true) -> ClientQuery { with { $0.newestFirst = flag } }
+    /// Page size, 1…500 (default 50).
+    public func limit(_ size: Int) -> ClientQuery { with { $0.pageSize = size } }
+    /// Continue after the page that returned `cursor`.
+    public func after(_ cursor: String?) -> ClientQuery { with { $0.cursor = cursor } }
+
+    /// One page of matching clients.
+    public func fetch() async throws -> ClientPage {
+        try checkArguments()
+        let query = self
+        return try await clients.database.read { tx in try query.fetch(in: tx) }
+    }
+
+    /// One page, inside an open transaction.
+    public func fetch(in tx: any Transaction) throws -> ClientPage {
+        try checkArguments()
+        var conditions: [SQL] = []
+        if let statuses {
+            if statuses.isEmpty { return ClientPage(clients: [], nextCursor: nil) }
+            conditions.append("status = \(statuses.first!.rawValue)")
+        }
+        if standaloneOnly && (reselledOnly || reseller != nil) { return ClientPage(clients: [], nextCursor: nil) }
+        if standaloneOnly { conditions.append("owner_refid IS NULL") }
+        if reselledOnly { conditions.append("owner_refid IS NOT NULL") }
+        if let reseller { conditions.append("owner_refid = \(reseller)") }
+        if let cursor {
+            guard let anchor = try tx.queryInt64("SELECT id FROM client_clients WHERE refid = \(cursor)") else {
+                throw ClientError(.invalidQuery, field: "cursor", message: "Invalid cursor: it does not name a page of this query")
+            }
+            conditions.append(newestFirst ? "id < \(anchor)" : "id > \(anchor)")
+        }
+        let filter = conditions.isEmpty ? SQL(raw: "") : " WHERE " + SQL.joined(conditions, separator: " AND ")
+        let order = newestFirst ? "DESC" : "ASC"
+        let rows = try tx.query("""
+            SELECT \(raw: Clients.columns) FROM client_clients\(filter) ORDER BY id \(raw: order) LIMIT \(pageSize + 1)
+            """)
+        let items = try rows.prefix(pageSize).map(Clients.decode)
+        let next = rows.count > pageSize ? items.last?.refid.rawValue : nil
+        return ClientPage(clients: items, nextCursor: next)
+    }
+
+    private func checkArguments() throws {
+        guard (1...Self.maximumPageSize).contains(pageSize) else {
+            throw ClientError(.invalidQuery, field: "limit", message: "Invalid limit: use 1…\(Self.maximumPageSize)")
+        }
+        if let cursor, cursor.isEmpty || cursor.count > 64 || cursor.containsControlCharacters {
+            throw ClientError(.invalidQuery, field: "cursor", message: "Invalid cursor: it does not name a page of this query")
+        }
+    }
+
+    private func with(_ change: (inout ClientQuery) -> Void) -> ClientQuery {
+        var copy = self
+        change(&copy)
+        return copy
+    }
+}
+
+/// One page of clients and the cursor of the next page (nil on the last page).
+public struct ClientPage: Sendable {
+    public var clients: [Client]
+    public var nextCursor: String?
+}

@@ -1,0 +1,441 @@
+public import Foundation
+public import Logging
+public import SuiteCore
+public import SuiteStorage
+
+/// The Client module's service: registration, lookups, the lifecycle state machine, user
+/// binding, metadata, scopes and analytics.
+///
+/// Every operation has two forms: an `async` one that runs in its own transaction, and one that
+/// takes an open ``Transaction`` so that a workflow can compose it with other modules atomically.
+///
+/// ```swift
+/// let clients = Clients(database: database)
+/// let acme = try await clients.make()
+///     .name("Acme Corporation")
+///     .email("billing@acme.com")
+///     .metadata(["segment": "Enterprise"])
+///     .create()
+/// try await clients.activate(acme.refid, actor: "onboarding")
+/// ```
+public struct Clients: Sendable {
+    public let database: any Database
+    public let configuration: ClientConfiguration
+    public let resellers: any ResellerDirectory
+    public let users: any UserDirectory
+    public let clock: any WallClock
+    public let events: DomainEventBus
+    public let logger: Logger
+    let policy: MetadataPolicy
+
+    public init(
+        database: any Database,
+        configuration: ClientConfiguration = .defaults,
+        resellers: any ResellerDirectory = NoResellers(),
+        users: any UserDirectory = OpaqueUserIDs(),
+        clock: any WallClock = SystemWallClock(),
+        events: DomainEventBus = DomainEventBus(),
+        logger: Logger = Logger(label: "clientsuite.client")
+    ) {
+        self.database = database
+        self.configuration = configuration
+        self.resellers = resellers
+        self.users = users
+        self.clock = clock
+        self.events = events
+        self.logger = logger
+        policy = MetadataPolicy(configuration)
+    }
+
+    /// Installs (or upgrades) the Client tables. Idempotent.
+    @discardableResult
+    public static func install(on database: any Database) async throws -> InstallReport {
+        try await SchemaInstaller.install([schema], on: database)[0]
+    }
+
+    /// A fluent builder for a new client.
+    public func make() -> ClientBuilder { ClientBuilder(clients: self) }
+
+    // MARK: Creating
+
+    /// Validates and stores a new client inside `tx`. Nothing is written if any check fails.
+    public func create(_ builder: ClientBuilder, actor: String = "system", in tx: any Transaction) throws -> Client {
+        let draft = try builder.validated(policy: policy)
+        let actor = try ClientValidation.actor(actor)
+        return try insert(draft, actor: actor, in: tx)
+    }
+
+    /// Validates and stores a new client in its own transaction.
+    public func create(_ builder: ClientBuilder, actor: String = "system") async throws -> Client {
+        let draft = try builder.validated(policy: policy)
+        let actor = try ClientValidation.actor(actor)
+        return try await database.write { tx in try self.insert(draft, actor: actor, in: tx) }
+    }
+
+    private func insert(_ draft: ClientDraft, actor: String, in tx: any Transaction) throws -> Client {
+        if let reseller = draft.reseller {
+            guard let summary = try resellers.reseller(reseller, in: tx) else {
+                throw ClientError.invalidReseller("no reseller with refid \(reseller.rawValue.prefix(64))")
+            }
+            guard summary.isActive else { throw ClientError.invalidReseller("the reseller is suspended") }
+        }
+        var userID = draft.userID
+        if let explicit = userID {
+            guard try users.user(id: explicit, in: tx) != nil else {
+                throw ClientError(.invalidUser, field: "user", message: "Invalid User: no user with this id")
+            }
+        } else if configuration.autoBindUser, let user = try users.user(email: draft.normalizedEmail, in: tx) {
+            let taken = try tx.queryFirst("SELECT refid FROM client_clients WHERE user_id = \(user.id)") != nil
+            if taken {
+                logger.info("auto-bind skipped: user already bound to another client")
+            } else {
+                userID = user.id
+            }
+        }
+        let refid = Refid.generate(prefix: configuration.refidPrefix)
+        let now = Timestamp(clock.now())
+        let status = configuration.defaultStatus
+        let sealed = try policy.seal(draft.secretMetadata, refid: refid)
+        let id: Int64
+        do {
+            id = try tx.queryInt64("""
+                INSERT INTO client_clients
+                    (refid, name, email, email_normalized, phone, status, owner_refid, user_id, metadata, secret_metadata, created_at, updated_at)
+                VALUES (\(refid), \(draft.name), \(draft.email), \(draft.normalizedEmail), \(draft.phone), \(status.rawValue),
+                        \(draft.reseller), \(userID), \(draft.metadataText), \(sealed.map(SQLValue.blob) ?? .null), \(now), \(now))
+                RETURNING id
+                """) ?? 0
+        } catch let error as StorageError {
+            throw Self.mapUniqueViolation(error)
+        }
+        try audit(clientID: id, event: "created", from: nil, to: status, actor: actor, reason: nil, at: now, in: tx)
+        try adjustRollup(day: now, scope: draft.reseller, status: status, by: 1, in: tx)
+        let client = Client(refid: refid, name: draft.name, email: draft.email, phone: draft.phone, status: status,
+                            reseller: draft.reseller, userID: userID, metadata: draft.metadata,
+                            hasSecretMetadata: sealed != nil, createdAt: now.date, updatedAt: now.date)
+        let events = events
+        let boundUser = userID
+        tx.afterCommit {
+            events.publish(ClientCreated(refid: refid, status: status, reseller: client.reseller))
+            if let boundUser { events.publish(ClientUserBindingChanged(refid: refid, userID: boundUser)) }
+        }
+        return client
+    }
+
+    // MARK: Finding
+
+    /// The client with `refid`; throws "Client Not Found" if there is none.
+    public func find(_ refid: Refid) async throws -> Client {
+        guard let client = try await findByRefid(refid) else { throw ClientError.notFound(refid.rawValue) }
+        return client
+    }
+
+    /// The client with `refid`, or nil.
+    public func findByRefid(_ refid: Refid) async throws -> Client? {
+        try await database.read { tx in try self.findByRefid(refid, in: tx) }
+    }
+
+    public func findByRefid(_ refid: Refid, in tx: any Transaction) throws -> Client? {
+        try tx.queryFirst("SELECT \(raw: Self.columns) FROM client_clients WHERE refid = \(refid)").map(Self.decode)
+    }
+
+    /// The client registered with `email` (compared trimmed and case-insensitively), or nil.
+    public func findByEmail(_ email: String) async throws -> Client? {
+        let normalized = email.trimmingWhitespace.lowercased()
+        return try await database.read { tx in
+            try tx.queryFirst("SELECT \(raw: Self.columns) FROM client_clients WHERE email_normalized = \(normalized)")
+                .map(Self.decode)
+        }
+    }
+
+    /// The client bound to user `userID`, or nil.
+    public func findByUser(_ userID: String) async throws -> Client? {
+        try await database.read { tx in
+            try tx.queryFirst("SELECT \(raw: Self.columns) FROM client_clients WHERE user_id = \(userID)").map(Self.decode)
+        }
+    }
+
+    /// One page of the clients managed by `reseller`, oldest first.
+    public func getByReseller(_ reseller: Refid, limit: Int = 50, after cursor: String? = nil) async throws -> ClientPage {
+        try await query().forReseller(reseller).limit(limit).after(cursor).fetch()
+    }
+
+    /// A composable, paginated query over clients: `clients.query().active().reselled().fetch()`.
+    public func query() -> ClientQuery { ClientQuery(clients: self) }
+
+    /// Analytics over clients: `clients.analytics().monthly().signupTrends(from:to:)`.
+    public func analytics() -> ClientAnalytics { ClientAnalytics(database: database) }
+
+    // MARK: Lifecycle
+
+    /// Pending → active.
+    @discardableResult
+    public func activate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
+        try await transition(.activate, refid, actor: actor, reason: reason)
+    }
+
+    /// Active → suspended.
+    @discardableResult
+    public func suspend(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
+        try await transition(.suspend, refid, actor: actor, reason: reason)
+    }
+
+    /// Pending, active or suspended → inactive.
+    @discardableResult
+    public func deactivate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
+        try await transition(.deactivate, refid, actor: actor, reason: reason)
+    }
+
+    /// Suspended or inactive → active.
+    @discardableResult
+    public func reinstate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
+        try await transition(.reinstate, refid, actor: actor, reason: reason)
+    }
+
+    /// Applies a lifecycle action in its own transaction.
+    @discardableResult
+    public func transition(_ action: ClientTransition, _ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
+        let actor = try ClientValidation.actor(actor)
+        let reason = try ClientValidation.reason(reason)
+        return try await database.write { tx in try self.apply(action, refid, actor: actor, reason: reason, in: tx) }
+    }
+
+    /// Applies a lifecycle action inside `tx`: checks the transition table, updates the status with
+    /// a compare-and-set, writes the audit entry and the rollup, and publishes
+    /// ``ClientStatusChanged`` after commit. An illegal move throws "Status Transition Denied".
+    @discardableResult
+    public func transition(_ action: ClientTransition, _ refid: Refid, actor: String = "system", reason: String? = nil,
+                           in tx: any Transaction) throws -> Client {
+        try apply(action, refid, actor: try ClientValidation.actor(actor), reason: try ClientValidation.reason(reason), in: tx)
+    }
+
+    private func apply(_ action: ClientTransition, _ refid: Refid, actor: String, reason: String?, in tx: any Transaction) throws -> Client {
+        let (id, current) = try lockedClient(refid, in: tx)
+        guard action.isAllowed(from: current.status) else { throw ClientError.transitionDenied(action, from: current.status) }
+        let target = action.target
+        let now = Timestamp(clock.now())
+        let changed = try tx.execute("""
+            UPDATE client_clients SET status = \(target.rawValue), updated_at = \(now)
+            WHERE id = \(id) AND status = \(current.status.rawValue)
+            """)
+        guard changed == 1 else {
+            // Unreachable while the row is locked; kept so that a lost race can never pass silently.
+            throw StorageError(code: .conflict, message: "the client changed concurrently; try again")
+        }
+        try audit(clientID: id, event: action.rawValue, from: current.status, to: target, actor: actor, reason: reason, at: now, in: tx)
+        let created = Timestamp(current.createdAt)
+        try adjustRollup(day: created, scope: current.reseller, status: current.status, by: -1, in: tx)
+        try adjustRollup(day: created, scope: current.reseller, status: target, by: 1, in: tx)
+        var updated = current
+        updated.status = target
+        updated.updatedAt = now.date
+        let event = ClientStatusChanged(refid: refid, from: current.status, to: target, actor: actor, reason: reason, at: now.date)
+        let events = events
+        tx.afterCommit { events.publish(event) }
+        return updated
+    }
+
+    // MARK: User binding
+
+    /// Binds user `userID` to the client (1:1). Binding the same pair again changes nothing.
+    @discardableResult
+    public func bindUser(_ userID: String, to refid: Refid, actor: String = "system") async throws -> Client {
+        let userID = try ClientValidation.userID(userID)
+        let actor = try ClientValidation.actor(actor)
+        return try await database.write { tx in try self.bindUser(userID, to: refid, actor: actor, in: tx) }
+    }
+
+    @discardableResult
+    public func bindUser(_ userID: String, to refid: Refid, actor: String = "system", in tx: any Transaction) throws -> Client {
+        let userID = try ClientValidation.userID(userID)
+        let actor = try ClientValidation.actor(actor)
+        guard try users.user(id: userID, in: tx) != nil else {
+            throw ClientError(.invalidUser, field: "user", message: "Invalid User: no user with this id")
+        }
+        let (id, current) = try lockedClient(refid, in: tx)
+        if current.userID == userID { return current }
+        guard current.userID == nil else {
+            throw ClientError(.alreadyBound, field: "user", message: "Already Bound: this client is bound to another user; unbind it first")
+        }
+        if try tx.queryFirst("SELECT refid FROM client_clients WHERE user_id = \(userID)") != nil {
+            throw ClientError(.alreadyBound, field: "user", message: "Already Bound: this user is bound to another client")
+        }
+        let now = Timestamp(clock.now())
+        do {
+            try tx.execute("UPDATE client_clients SET user_id = \(userID), updated_at = \(now) WHERE id = \(id)")
+        } catch let error as StorageError {
+            throw Self.mapUniqueViolation(error)
+        }
+        try audit(clientID: id, event: "bind_user", from: nil, to: nil, actor: actor, reason: nil, at: now, in: tx)
+        let events = events
+        tx.afterCommit { events.publish(ClientUserBindingChanged(refid: refid, userID: userID)) }
+        var updated = current
+        updated.userID = userID
+        updated.updatedAt = now.date
+        return updated
+    }
+
+    /// Removes the client's user binding.
+    @discardableResult
+    public func unbindUser(from refid: Refid, actor: String = "system") async throws -> Client {
+        let actor = try ClientValidation.actor(actor)
+        return try await database.write { tx in
+            let (id, current) = try self.lockedClient(refid, in: tx)
+            guard current.userID != nil else {
+                throw ClientError(.notBound, field: "user", message: "Not Bound: this client has no user bound")
+            }
+            let now = Timestamp(self.clock.now())
+            try tx.execute("UPDATE client_clients SET user_id = NULL, updated_at = \(now) WHERE id = \(id)")
+            try self.audit(clientID: id, event: "unbind_user", from: nil, to: nil, actor: actor, reason: nil, at: now, in: tx)
+            let events = self.events
+            tx.afterCommit { events.publish(ClientUserBindingChanged(refid: refid, userID: nil)) }
+            var updated = current
+            updated.userID = nil
+            updated.updatedAt = now.date
+            return updated
+        }
+    }
+
+    // MARK: Metadata
+
+    /// Merges `metadata` into the plain field and `secrets` into the encrypted field (a `null`
+    /// value removes a key). The result must pass the same limits as on create.
+    @discardableResult
+    public func updateMetadata(_ refid: Refid, merging metadata: Metadata, secrets: Metadata = [:],
+                               actor: String = "system") async throws -> Client {
+        let actor = try ClientValidation.actor(actor)
+        return try await database.write { tx in
+            let (id, current) = try self.lockedClient(refid, in: tx)
+            let merged = current.metadata.merging(metadata: metadata)
+            let text = try self.policy.checkPlain(merged)
+            var sealedValue: SQLValue = .null
+            if current.hasSecretMetadata || !secrets.isEmpty {
+                let stored = try tx.queryFirst("SELECT secret_metadata FROM client_clients WHERE id = \(id)")?.optionalBlob("secret_metadata")
+                let existing = secrets.isEmpty ? [:] : try self.policy.open(stored, refid: refid)
+                if secrets.isEmpty {
+                    sealedValue = stored.map(SQLValue.blob) ?? .null
+                } else {
+                    sealedValue = try self.policy.seal(existing.merging(metadata: secrets), refid: refid).map(SQLValue.blob) ?? .null
+                }
+            }
+            let now = Timestamp(self.clock.now())
+            try tx.execute("""
+                UPDATE client_clients SET metadata = \(text), secret_metadata = \(sealedValue), updated_at = \(now) WHERE id = \(id)
+                """)
+            try self.audit(clientID: id, event: "update_metadata", from: nil, to: nil, actor: actor, reason: nil, at: now, in: tx)
+            var updated = current
+            updated.metadata = merged
+            updated.hasSecretMetadata = sealedValue != .null
+            updated.updatedAt = now.date
+            return updated
+        }
+    }
+
+    /// Decrypts the client's secret metadata with the configured key.
+    public func secretMetadata(of refid: Refid) async throws -> Metadata {
+        let policy = policy
+        return try await database.read { tx in
+            guard let row = try tx.queryFirst("SELECT secret_metadata FROM client_clients WHERE refid = \(refid)") else {
+                throw ClientError.notFound(refid.rawValue)
+            }
+            return try policy.open(try row.optionalBlob("secret_metadata"), refid: refid)
+        }
+    }
+
+    // MARK: Audit
+
+    /// The client's audit trail, oldest first (at most `limit` entries, up to 1000).
+    public func auditTrail(of refid: Refid, limit: Int = 100) async throws -> [ClientAuditEntry] {
+        guard (1...1000).contains(limit) else {
+            throw ClientError(.invalidQuery, field: "limit", message: "Invalid limit: use 1…1000")
+        }
+        return try await database.read { tx in
+            guard let id = try tx.queryInt64("SELECT id FROM client_clients WHERE refid = \(refid)") else {
+                throw ClientError.notFound(refid.rawValue)
+            }
+            return try tx.query("""
+                SELECT event, from_status, to_status, actor, reason, at FROM client_audit
+                WHERE client_id = \(id) ORDER BY id LIMIT \(limit)
+                """).map { row in
+                ClientAuditEntry(
+                    event: try row.string("event"),
+                    fromStatus: try row.optionalString("from_status").flatMap(ClientStatus.init(rawValue:)),
+                    toStatus: try row.optionalString("to_status").flatMap(ClientStatus.init(rawValue:)),
+                    actor: try row.string("actor"), reason: try row.optionalString("reason"),
+                    at: try row.timestamp("at").date)
+            }
+        }
+    }
+
+    // MARK: Internals
+
+    static let columns = """
+        id, refid, name, email, phone, status, owner_refid, user_id, metadata,
+        CASE WHEN secret_metadata IS NULL THEN 0 ELSE 1 END AS has_secret, created_at, updated_at
+        """
+
+    static func decode(_ row: Row) throws -> Client {
+        guard let status = ClientStatus(rawValue: try row.string("status")),
+              let metadata = Metadata(jsonText: try row.string("metadata"))
+        else { throw StorageError(code: .decoding, message: "stored client data has an unexpected shape") }
+        return Client(refid: try row.refid("refid"), name: try row.string("name"), email: try row.string("email"),
+                      phone: try row.optionalString("phone"), status: status, reseller: try row.optionalRefid("owner_refid"),
+                      userID: try row.optionalString("user_id"), metadata: metadata, hasSecretMetadata: try row.bool("has_secret"),
+                      createdAt: try row.timestamp("created_at").date, updatedAt: try row.timestamp("updated_at").date)
+    }
+
+    /// Reads the client's row, locking it until commit on PostgreSQL (SQLite's write transaction
+    /// is already exclusive). Returns its internal id, which never leaves the module.
+    func lockedClient(_ refid: Refid, in tx: any Transaction) throws -> (Int64, Client) {
+        guard let row = try tx.queryFirst("""
+            SELECT \(raw: Self.columns) FROM client_clients WHERE refid = \(refid)\(raw: tx.dialect.forUpdate)
+            """)
+        else { throw ClientError.notFound(refid.rawValue) }
+        return (try row.int64("id"), try Self.decode(row))
+    }
+
+    func audit(clientID: Int64, event: String, from: ClientStatus?, to: ClientStatus?, actor: String, reason: String?,
+               at: Timestamp, in tx: any Transaction) throws {
+        try tx.execute("""
+            INSERT INTO client_audit (client_id, event, from_status, to_status, actor, reason, at)
+            VALUES (\(clientID), \(event), \(from?.rawValue), \(to?.rawValue), \(actor), \(reason), \(at))
+            """)
+    }
+
+    /// Moves the signup rollup: the '*' (all) row and the client's own scope row.
+    func adjustRollup(day: Timestamp, scope reseller: Refid?, status: ClientStatus, by delta: Int64, in tx: any Transaction) throws {
+        let dayText = CivilDate(dayNumber: day.utcDay).description
+        let scope = reseller?.rawValue ?? ""
+        try tx.execute("""
+            INSERT INTO client_daily_stats (day, scope, status, clients)
+            VALUES (\(dayText), '*', \(status.rawValue), \(delta)), (\(dayText), \(scope), \(status.rawValue), \(delta))
+            ON CONFLICT (scope, day, status) DO UPDATE SET clients = client_daily_stats.clients + excluded.clients
+            """)
+    }
+
+    static func mapUniqueViolation(_ error: StorageError) -> any Error {
+        if error.isUniqueViolation(mentioning: "email_normalized") { return ClientError.duplicateEmail }
+        if error.isUniqueViolation(mentioning: "user_id") {
+            return ClientError(.alreadyBound, field: "user", message: "Already Bound: this user is bound to another client")
+        }
+        return error
+    }
+}
+
+extension ClientConfiguration {
+    /// The specification's defaults: pending, `CL-`, no auto-bind, no encryption key.
+    public static var defaults: ClientConfiguration {
+        // These literals satisfy every check of the initialiser.
+        try! ClientConfiguration()
+    }
+}
+
+extension Clients: ClientDirectory {
+    /// Implements ``ClientDirectory`` for other modules (Forge checks a client before activating a licence).
+    public func client(_ refid: Refid, in transaction: any TransactionContext) throws -> ClientSummary? {
+        guard let tx = transaction as? any Transaction else { return nil }
+        return try findByRefid(refid, in: tx).map {
+            ClientSummary(refid: $0.refid, name: $0.name, email: $0.email, reseller: $0.reseller, status: $0.status.rawValue)
+        }
+    }
+}

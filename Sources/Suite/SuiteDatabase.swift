@@ -1,0 +1,42 @@
+import Foundation
+public import Client
+public import SuiteCore
+public import SuiteStorage
+import SuitePostgres
+import SuiteSQLite
+
+/// Opening a database from a location, and installing modules: the suite's wiring.
+public enum SuiteDatabase {
+    /// The modules this build can install, by name.
+    public static let schemas: [String: ModuleSchema] = ["client": Clients.schema]
+
+    /// Opens a database: a `postgres://` (or `postgresql://`) URL, or a SQLite file path
+    /// (`:memory:` for a private in-memory database).
+    public static func open(_ location: String) throws -> any Database {
+        let trimmed = location.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else {
+            throw StorageError(code: .invalidLocation, message: "the database location is empty")
+        }
+        if trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://") {
+            return try PostgresDatabase(url: trimmed)
+        }
+        if trimmed.contains("://") {
+            throw StorageError(code: .invalidLocation,
+                               message: "unsupported database URL: use a SQLite file path or a postgres:// URL")
+        }
+        return try SQLiteDatabase(path: trimmed)
+    }
+
+    /// Installs the named modules (all known modules when empty). Idempotent.
+    public static func install(_ modules: [String], on database: any Database) async throws -> [InstallReport] {
+        let names = modules.isEmpty ? schemas.keys.sorted() : modules.map { $0.lowercased() }
+        let chosen = try names.map { name in
+            guard let schema = schemas[name] else {
+                throw StorageError(code: .invalidLocation,
+                                   message: "unknown module \"\(name.prefix(40))\" (known: \(schemas.keys.sorted().joined(separator: ", ")))")
+            }
+            return schema
+        }
+        return try await SchemaInstaller.install(chosen, on: database)
+    }
+}

@@ -1,0 +1,84 @@
+/// The boundary protocols through which modules see each other. No domain module imports
+/// another; the `Suite` wires real implementations in, and an app may supply its own.
+///
+/// Lookups receive the caller's open transaction (as `any TransactionContext`, which a storage-backed
+/// implementation casts to its transaction type) so that an implementation backed by the same
+/// database reads consistently inside the write that depends on it.
+
+/// What the Client module needs to know about a reseller.
+public struct ResellerSummary: Hashable, Sendable {
+    public var refid: Refid
+    /// Whether the reseller may currently take on and serve clients.
+    public var isActive: Bool
+
+    public init(refid: Refid, isActive: Bool) {
+        self.refid = refid
+        self.isActive = isActive
+    }
+}
+
+/// Answers "is this a registered reseller?" — implemented by the Ally module.
+public protocol ResellerDirectory: Sendable {
+    /// The reseller with this refid, or nil if there is none.
+    func reseller(_ refid: Refid, in transaction: any TransactionContext) throws -> ResellerSummary?
+}
+
+/// A directory that knows no resellers: every reseller refid is rejected as "Invalid Reseller".
+/// The default until the Ally module is installed.
+public struct NoResellers: ResellerDirectory {
+    public init() {}
+    public func reseller(_ refid: Refid, in transaction: any TransactionContext) throws -> ResellerSummary? { nil }
+}
+
+/// A user account of the host application, which a client may be bound to (1:1).
+public struct UserAccount: Hashable, Sendable {
+    public var id: String
+    public var email: String?
+
+    public init(id: String, email: String? = nil) {
+        self.id = id
+        self.email = email
+    }
+}
+
+/// The host application's user accounts, as the Client module sees them.
+public protocol UserDirectory: Sendable {
+    /// The user with this id, or nil.
+    func user(id: String, in transaction: any TransactionContext) throws -> UserAccount?
+    /// The user whose login email is `email` (already trimmed and lower-cased), or nil.
+    func user(email: String, in transaction: any TransactionContext) throws -> UserAccount?
+}
+
+/// A user directory that accepts any non-empty user id as it is and finds no user by email.
+/// The default for apps that keep users elsewhere and validate ids themselves.
+public struct OpaqueUserIDs: UserDirectory {
+    public init() {}
+    public func user(id: String, in transaction: any TransactionContext) throws -> UserAccount? {
+        id.isEmpty ? nil : UserAccount(id: id)
+    }
+    public func user(email: String, in transaction: any TransactionContext) throws -> UserAccount? { nil }
+}
+
+/// What other modules need to know about a client — implemented by the Client module.
+public struct ClientSummary: Hashable, Sendable {
+    public var refid: Refid
+    public var name: String
+    public var email: String
+    /// The managing reseller, or nil for a standalone client.
+    public var reseller: Refid?
+    /// The client's lifecycle status, as its raw value (`pending`, `active`, `suspended`, `inactive`).
+    public var status: String
+
+    public init(refid: Refid, name: String, email: String, reseller: Refid?, status: String) {
+        self.refid = refid
+        self.name = name
+        self.email = email
+        self.reseller = reseller
+        self.status = status
+    }
+}
+
+/// Answers "does this client exist, and who owns it?" — implemented by the Client module.
+public protocol ClientDirectory: Sendable {
+    func client(_ refid: Refid, in transaction: any TransactionContext) throws -> ClientSummary?
+}

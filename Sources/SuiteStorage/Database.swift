@@ -1,0 +1,68 @@
+public import SuiteCore
+
+/// An open transaction. Module operations take one so that a caller can compose several
+/// modules' operations atomically:
+///
+/// ```swift
+/// try await database.write { tx in
+///     let client = try clients.create(draft, in: tx)
+///     try clients.activate(client.refid, actor: "billing", in: tx)
+/// }
+/// ```
+///
+/// Statements run synchronously inside the transaction: on SQLite that is GRDB's own writer
+/// thread (no hop per statement, which is what keeps a write transaction within a few
+/// microseconds of the bare engine); on PostgreSQL a dedicated I/O thread that waits for each reply.
+/// A transaction must not escape its closure.
+public protocol Transaction: TransactionContext {
+    /// The engine's dialect, for the few fragments that differ.
+    var dialect: SQLDialect { get }
+
+    /// Runs a statement that returns no rows; returns the number of rows it changed.
+    @discardableResult
+    func execute(_ sql: SQL) throws -> Int
+
+    /// Runs a query and returns all its rows. Queries must be bounded (a LIMIT or an aggregate):
+    /// the suite never loads an unbounded result.
+    func query(_ sql: SQL) throws -> [Row]
+
+    /// Registers work to run once the transaction has committed (e.g. publishing domain events).
+    /// Dropped if the transaction rolls back.
+    func afterCommit(_ action: @escaping @Sendable () -> Void)
+}
+
+extension Transaction {
+    /// The first row of a query, or nil.
+    public func queryFirst(_ sql: SQL) throws -> Row? { try query(sql).first }
+
+    /// The first column of the first row as an integer (e.g. a `count(*)`), or nil when no row.
+    public func queryInt64(_ sql: SQL) throws -> Int64? {
+        guard let row = try queryFirst(sql), !row.values.isEmpty else { return nil }
+        switch row.values[0] {
+        case .null: return nil
+        case .int(let value): return value
+        case .text(let text): return Int64(text)
+        case .double(let value): return Int64(exactly: value)
+        case .blob: throw StorageError(code: .decoding, message: "stored data has an unexpected shape (expected integer)")
+        }
+    }
+}
+
+/// A database the suite stores its modules in: SQLite (embedded) or PostgreSQL.
+///
+/// `write` runs its closure in a serialisable-enough write transaction (SQLite: IMMEDIATE;
+/// PostgreSQL: READ COMMITTED with conditional updates and row locks where it matters) and
+/// rolls back if it throws. `read` sees one consistent snapshot.
+public protocol Database: Sendable {
+    var dialect: SQLDialect { get }
+
+    /// Runs `body` in a write transaction; commits when it returns, rolls back when it throws.
+    /// After commit, runs the actions registered with ``Transaction/afterCommit(_:)``.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T
+
+    /// Runs `body` in a read-only transaction over one consistent snapshot.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T
+
+    /// Releases connections. The database must not be used afterwards.
+    func close() async throws
+}

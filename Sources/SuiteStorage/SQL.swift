@@ -1,0 +1,114 @@
+public import SuiteCore
+
+/// A value bound to a SQL statement parameter. Booleans are stored as integers 0/1 on every
+/// engine, instants as ``Timestamp`` milliseconds, so one statement serves SQLite and PostgreSQL.
+public enum SQLValue: Hashable, Sendable {
+    case null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// A type that can be bound as a SQL parameter.
+public protocol SQLBindable {
+    var sqlValue: SQLValue { get }
+}
+
+extension Int64: SQLBindable { public var sqlValue: SQLValue { .int(self) } }
+extension Int: SQLBindable { public var sqlValue: SQLValue { .int(Int64(self)) } }
+extension Double: SQLBindable { public var sqlValue: SQLValue { .double(self) } }
+extension String: SQLBindable { public var sqlValue: SQLValue { .text(self) } }
+extension Bool: SQLBindable { public var sqlValue: SQLValue { .int(self ? 1 : 0) } }
+extension Refid: SQLBindable { public var sqlValue: SQLValue { .text(rawValue) } }
+extension Timestamp: SQLBindable { public var sqlValue: SQLValue { .int(milliseconds) } }
+extension SQLValue: SQLBindable { public var sqlValue: SQLValue { self } }
+extension Optional: SQLBindable where Wrapped: SQLBindable {
+    public var sqlValue: SQLValue { self?.sqlValue ?? .null }
+}
+
+/// A SQL statement written once, with its parameters bound, for every engine.
+///
+/// Interpolated values become bound parameters (`?` on SQLite, `$1…` on PostgreSQL), never
+/// text; `\(raw:)` splices trusted SQL text such as a dialect fragment; `\(SQL)` nests.
+///
+/// ```swift
+/// let sql: SQL = "SELECT name FROM client_clients WHERE refid = \(refid) AND status = \(status.rawValue)"
+/// ```
+public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    enum Fragment: Sendable {
+        case text(String)
+        case bind(SQLValue)
+    }
+
+    var fragments: [Fragment]
+
+    public init(stringLiteral value: String) { fragments = [.text(value)] }
+
+    public init(stringInterpolation: StringInterpolation) { fragments = stringInterpolation.fragments }
+
+    /// Trusted SQL text with no parameters.
+    public init(raw text: String) { fragments = [.text(text)] }
+
+    public struct StringInterpolation: StringInterpolationProtocol, Sendable {
+        var fragments: [Fragment] = []
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            fragments.reserveCapacity(interpolationCount * 2 + 1)
+        }
+
+        public mutating func appendLiteral(_ literal: String) { fragments.append(.text(literal)) }
+
+        /// Binds `value` as a parameter.
+        public mutating func appendInterpolation(_ value: some SQLBindable) {
+            fragments.append(.bind(value.sqlValue))
+        }
+
+        /// Binds an optional value: NULL when nil.
+        public mutating func appendInterpolation<Value: SQLBindable>(_ value: Value?) {
+            fragments.append(.bind(value?.sqlValue ?? .null))
+        }
+
+        /// Splices trusted SQL text (identifiers, dialect fragments). Never user input.
+        public mutating func appendInterpolation(raw text: String) { fragments.append(.text(text)) }
+
+        /// Nests another statement fragment, keeping its parameters.
+        public mutating func appendInterpolation(_ sql: SQL) { fragments.append(contentsOf: sql.fragments) }
+    }
+
+    /// Appends another fragment.
+    public static func + (lhs: SQL, rhs: SQL) -> SQL {
+        var result = lhs
+        result.fragments.append(contentsOf: rhs.fragments)
+        return result
+    }
+
+    /// Joins fragments with a separator, e.g. `AND`.
+    public static func joined(_ parts: [SQL], separator: String) -> SQL {
+        var result = SQL(raw: "")
+        for (index, part) in parts.enumerated() {
+            if index > 0 { result.fragments.append(.text(separator)) }
+            result.fragments.append(contentsOf: part.fragments)
+        }
+        return result
+    }
+
+    /// The statement text for `dialect` and its parameters, in order.
+    public func rendered(for dialect: SQLDialect) -> (text: String, bindings: [SQLValue]) {
+        var text = ""
+        var bindings: [SQLValue] = []
+        for fragment in fragments {
+            switch fragment {
+            case .text(let part):
+                text += part
+            case .bind(let value):
+                bindings.append(value)
+                text += dialect.placeholder(bindings.count)
+            }
+        }
+        return (text, bindings)
+    }
+
+    /// The SQLite rendering, for logs and debugging: shows placeholders, never values.
+    public var description: String { rendered(for: .sqlite).text }
+}

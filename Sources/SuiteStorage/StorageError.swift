@@ -1,0 +1,59 @@
+/// A failure in the storage layer. `description` is safe to show a user (no SQL, no values);
+/// `debugDescription` carries the engine's own message for logs.
+public struct StorageError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// What kind of failure. A struct rather than an enum so that new codes are not breaking.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// A UNIQUE constraint rejected the write.
+        public static let uniqueViolation = Code("unique_violation")
+        /// Another constraint (NOT NULL, CHECK, FOREIGN KEY) rejected the write.
+        public static let constraintViolation = Code("constraint_violation")
+        /// The engine could not serialise this transaction with a concurrent one; retrying may succeed.
+        public static let conflict = Code("conflict")
+        /// The database could not be opened or reached.
+        public static let unavailable = Code("unavailable")
+        /// A row did not hold the type the code expected.
+        public static let decoding = Code("decoding")
+        /// The database URL or path is not usable.
+        public static let invalidLocation = Code("invalid_location")
+        /// Any other engine error.
+        public static let engine = Code("engine")
+    }
+
+    public var code: Code
+    /// For constraint violations: the constraint or column text the engine reported
+    /// (e.g. `client_clients.email_normalized`), so a module can map it to its own error.
+    public var constraint: String?
+    /// A short, safe explanation.
+    public var message: String
+    /// The engine's own text, for logs only.
+    public var underlying: String?
+
+    public init(code: Code, message: String, constraint: String? = nil, underlying: String? = nil) {
+        self.code = code
+        self.message = message
+        self.constraint = constraint
+        self.underlying = underlying
+    }
+
+    public var description: String { message }
+
+    public var debugDescription: String {
+        var text = "StorageError(\(code)): \(message)"
+        if let constraint { text += " [constraint: \(constraint)]" }
+        if let underlying { text += " — \(underlying)" }
+        return text
+    }
+
+    static func decoding(column: String, expected: String) -> StorageError {
+        StorageError(code: .decoding, message: "stored data has an unexpected shape (column \(column), expected \(expected))")
+    }
+
+    /// Whether this is a unique violation whose constraint text mentions `fragment`.
+    public func isUniqueViolation(mentioning fragment: String) -> Bool {
+        code == .uniqueViolation && (constraint?.contains(fragment) ?? false)
+    }
+}

@@ -1,0 +1,200 @@
+import ArgumentParser
+import Client
+import Foundation
+import SuiteCore
+
+struct ClientCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client",
+        abstract: "Manage clients: create, show, list, lifecycle, user binding, analytics.",
+        subcommands: [
+            Create.self, Show.self, List.self, Transition.Activate.self, Transition.Suspend.self,
+            Transition.Deactivate.self, Transition.Reinstate.self, Bind.self, Unbind.self, History.self,
+            Analytics.self, Seed.self,
+        ])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a new client.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Corporate or individual name (required).") var name: String
+        @Option(help: "Primary billing/contact email (required, unique).") var email: String
+        @Option(help: "Phone number.") var phone: String?
+        @Option(help: "Managing reseller's refid (RS-…).") var reseller: String?
+        @Option(help: "User account id to bind (1:1).") var user: String?
+        @Option(help: "Metadata as key=value (repeatable; JSON values keep their type).") var metadata: [String] = []
+        @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
+
+        func run() async throws {
+            try await withClients(database) { clients in
+                let client = try await clients.make()
+                    .name(name).email(email).phone(phone).reseller(reseller).user(user)
+                    .metadata(try parseMetadata(metadata))
+                    .create(actor: actor)
+                if output.json { try printJSON(ClientJSON(client)) } else { printClient(client) }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one client by refid.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The client's refid (CL-…).") var refid: String
+
+        func run() async throws {
+            try await withClients(database) { clients in
+                let client = try await clients.find(Refid(rawValue: refid))
+                if output.json { try printJSON(ClientJSON(client)) } else { printClient(client) }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List clients, one page at a time, oldest first.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Only this status: pending, active, suspended, inactive.") var status: String?
+        @Flag(help: "Only clients without a reseller.") var standalone = false
+        @Flag(help: "Only clients managed by a reseller.") var reselled = false
+        @Option(help: "Only clients of this reseller (refid).") var reseller: String?
+        @Option(help: "Page size, 1…500.") var limit = 50
+        @Option(help: "Cursor printed by the previous page.") var after: String?
+        @Flag(help: "Newest first.") var newestFirst = false
+
+        func validate() throws {
+            if let status, ClientStatus(rawValue: status.lowercased()) == nil {
+                throw ValidationError("--status must be one of pending, active, suspended, inactive")
+            }
+            if standalone && (reselled || reseller != nil) {
+                throw ValidationError("--standalone cannot be combined with --reselled or --reseller")
+            }
+        }
+
+        func run() async throws {
+            try await withClients(database) { clients in
+                var query = clients.query().limit(limit).after(after).newestFirst(newestFirst)
+                if let status { query = query.status(ClientStatus(rawValue: status.lowercased())!) }
+                if standalone { query = query.standalone() }
+                if reselled { query = query.reselled() }
+                if let reseller { query = query.forReseller(Refid(rawValue: reseller)) }
+                let page = try await query.fetch()
+                if output.json {
+                    struct PageJSON: Encodable {
+                        var clients: [ClientJSON]
+                        var nextCursor: String?
+                        enum CodingKeys: String, CodingKey { case clients, nextCursor = "next_cursor" }
+                        func encode(to encoder: any Encoder) throws {
+                            var container = encoder.container(keyedBy: CodingKeys.self)
+                            try container.encode(clients, forKey: .clients)
+                            try container.encode(nextCursor, forKey: .nextCursor)
+                        }
+                    }
+                    try printJSON(PageJSON(clients: page.clients.map(ClientJSON.init), nextCursor: page.nextCursor))
+                } else {
+                    printClients(page.clients)
+                    if let next = page.nextCursor { print("more: --after \(next)") }
+                }
+            }
+        }
+    }
+
+    enum Transition {
+        struct Options: ParsableArguments {
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The client's refid (CL-…).") var refid: String
+            @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
+            @Option(help: "Why, for the audit trail.") var reason: String?
+
+            func apply(_ action: ClientTransition) async throws {
+                try await withClients(database) { clients in
+                    let client = try await clients.transition(action, Refid(rawValue: refid), actor: actor, reason: reason)
+                    if output.json { try printJSON(ClientJSON(client)) } else {
+                        print("\(client.refid): \(client.status)")
+                    }
+                }
+            }
+        }
+
+        struct Activate: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "pending → active.")
+            @OptionGroup var options: Options
+            func run() async throws { try await options.apply(.activate) }
+        }
+
+        struct Suspend: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "active → suspended.")
+            @OptionGroup var options: Options
+            func run() async throws { try await options.apply(.suspend) }
+        }
+
+        struct Deactivate: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "pending, active or suspended → inactive.")
+            @OptionGroup var options: Options
+            func run() async throws { try await options.apply(.deactivate) }
+        }
+
+        struct Reinstate: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "suspended or inactive → active.")
+            @OptionGroup var options: Options
+            func run() async throws { try await options.apply(.reinstate) }
+        }
+    }
+
+    struct Bind: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bind a user account to a client (1:1).")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The client's refid.") var refid: String
+        @Option(help: "The user account id.") var user: String
+        @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
+
+        func run() async throws {
+            try await withClients(database) { clients in
+                let client = try await clients.bindUser(user, to: Refid(rawValue: refid), actor: actor)
+                if output.json { try printJSON(ClientJSON(client)) } else { print("\(client.refid): bound to user \(user)") }
+            }
+        }
+    }
+
+    struct Unbind: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a client's user binding.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The client's refid.") var refid: String
+        @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
+
+        func run() async throws {
+            try await withClients(database) { clients in
+                let client = try await clients.unbindUser(from: Refid(rawValue: refid), actor: actor)
+                if output.json { try printJSON(ClientJSON(client)) } else { print("\(client.refid): no user bound") }
+            }
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A client's audit trail.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The client's refid.") var refid: String
+
+        func run() async throws {
+            try await withClients(database) { clients in
+                let entries = try await clients.auditTrail(of: Refid(rawValue: refid), limit: 1000)
+                let rows = entries.map {
+                    [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-",
+                     $0.actor, $0.reason ?? "-"]
+                }
+                if output.json {
+                    try printJSON(entries.map {
+                        ["at": isoString($0.at), "event": $0.event, "from": $0.fromStatus?.rawValue ?? "",
+                         "to": $0.toStatus?.rawValue ?? "", "actor": $0.actor, "reason": $0.reason ?? ""]
+                    })
+                } else {
+                    printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "REASON"], rows)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import ArgumentParser
+import Client
+import Foundation
+import Suite
+import SuiteCore
+import SuiteStorage
+
+/// Where the database is, and the Client configuration file.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite file path or postgres:// URL (default: $DOCK_DATABASE_URL or ./dock.sqlite).")
+    var database: String?
+
+    @Option(name: .long, help: "JSON configuration file, e.g. {\"client\": {\"default_status\": \"active\"}}. CLIENT_* environment variables win over it.")
+    var config: String?
+
+    var location: String {
+        database ?? ProcessInfo.processInfo.environment["DOCK_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "./dock.sqlite"
+    }
+
+    func open() throws -> any SuiteStorage.Database { try SuiteDatabase.open(location) }
+
+    /// Opens the database and the Client module, refusing a database where it is not installed.
+    func openClients(clock: any WallClock = SystemWallClock()) async throws -> (any SuiteStorage.Database, Clients) {
+        let database = try open()
+        do {
+            try await database.read { tx in try SchemaInstaller.requireInstalled(Clients.schema, in: tx) }
+            let configuration = try await ClientConfiguration.load(file: config)
+            return (database, Clients(database: database, configuration: configuration, clock: clock))
+        } catch {
+            try? await database.close()
+            throw error
+        }
+    }
+}
+
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON (snake_case keys) instead of a table.")
+    var json = false
+}
+
+/// Runs a command body: any failure becomes one clear line on stderr and a non-zero exit.
+func runReporting(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+        FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+/// Runs `body` with the database and Client module, closing the database afterwards.
+func withClients(_ options: DatabaseOptions, clock: any WallClock = SystemWallClock(),
+                 _ body: (Clients) async throws -> Void) async throws {
+    try await runReporting {
+        let (database, clients) = try await options.openClients(clock: clock)
+        do {
+            try await body(clients)
+            try await database.close()
+        } catch {
+            try? await database.close()
+            throw error
+        }
+    }
+}
+
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// A plain text table, columns padded to their widest cell.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    let widths = header.indices.map { column in
+        ([header[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
+    }
+    func line(_ cells: [String]) -> String {
+        zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+            .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+    }
+    print(line(header))
+    for row in rows { print(line(row)) }
+}
+
+/// A terminal bar of `value` out of `maximum`, at most `width` cells.
+func bar(_ value: Int64, of maximum: Int64, width: Int = 40) -> String {
+    guard maximum > 0, value > 0 else { return "" }
+    let cells = max(1, Int((Double(value) / Double(maximum) * Double(width)).rounded()))
+    return String(repeating: "█", count: cells)
+}
+
+func parseDate(_ text: String, _ name: String) throws -> CivilDate {
+    guard let date = CivilDate(parsing: text) else {
+        throw ValidationError("--\(name) must be a date like 2026-01-31")
+    }
+    return date
+}
+
+/// An instant as ISO 8601 in UTC, e.g. `2026-11-24T17:30:00Z`.
+func isoString(_ date: Date) -> String { date.formatted(.iso8601) }
+
+/// A client as the CLI prints it in JSON: refids only, snake_case keys.
+struct ClientJSON: Encodable {
+    var refid: String
+    var name: String
+    var email: String
+    var phone: String?
+    var status: String
+    var reseller: String?
+    var userID: String?
+    var metadata: Metadata
+    var hasSecretMetadata: Bool
+    var createdAt: String
+    var updatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case refid, name, email, phone, status, reseller, metadata
+        case userID = "user_id", hasSecretMetadata = "has_secret_metadata"
+        case createdAt = "created_at", updatedAt = "updated_at"
+    }
+
+    init(_ client: Client) {
+        refid = client.refid.rawValue
+        name = client.name
+        email = client.email
+        phone = client.phone
+        status = client.status.rawValue
+        reseller = client.reseller?.rawValue
+        userID = client.userID
+        metadata = client.metadata
+        hasSecretMetadata = client.hasSecretMetadata
+        createdAt = isoString(client.createdAt)
+        updatedAt = isoString(client.updatedAt)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(refid, forKey: .refid)
+        try container.encode(name, forKey: .name)
+        try container.encode(email, forKey: .email)
+        try container.encode(phone, forKey: .phone)
+        try container.encode(status, forKey: .status)
+        try container.encode(reseller, forKey: .reseller)
+        try container.encode(userID, forKey: .userID)
+        try container.encode(metadata, forKey: .metadata)
+        try container.encode(hasSecretMetadata, forKey: .hasSecretMetadata)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+func printClients(_ clients: [Client]) {
+    printTable(["REFID", "NAME", "EMAIL", "STATUS", "RESELLER", "CREATED"], clients.map {
+        [$0.refid.rawValue, String($0.name.prefix(40)), $0.email, $0.status.rawValue, $0.reseller?.rawValue ?? "-",
+         isoString($0.createdAt)]
+    })
+}
+
+func printClient(_ client: Client) {
+    let metadata = client.metadata.isEmpty ? "{}" : client.metadata.jsonText()
+    printTable(["FIELD", "VALUE"], [
+        ["refid", client.refid.rawValue], ["name", client.name], ["email", client.email],
+        ["phone", client.phone ?? "-"], ["status", client.status.rawValue], ["reseller", client.reseller?.rawValue ?? "-"],
+        ["user", client.userID ?? "-"], ["metadata", metadata],
+        ["secret metadata", client.hasSecretMetadata ? "stored (encrypted)" : "-"],
+        ["created", isoString(client.createdAt)], ["updated", isoString(client.updatedAt)],
+    ])
+}
+
+/// Parses `key=value` metadata flags. Values that parse as JSON (numbers, true/false, null,
+/// arrays, objects, quoted strings) keep their type; anything else is a string.
+func parseMetadata(_ pairs: [String]) throws -> Metadata {
+    var metadata: Metadata = [:]
+    for pair in pairs {
+        guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+            throw ValidationError("--metadata expects key=value, got \"\(pair.prefix(40))\"")
+        }
+        let key = String(pair[..<equals])
+        let raw = String(pair[pair.index(after: equals)...])
+        if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(raw.utf8)) {
+            metadata[key] = value
+        } else {
+            metadata[key] = .string(raw)
+        }
+    }
+    return metadata
+}
