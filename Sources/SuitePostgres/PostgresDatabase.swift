@@ -94,14 +94,12 @@ public final class PostgresDatabase: SuiteStorage.Database {
                     }
                 }
             }
-        } catch let error as StorageError {
-            throw error
         } catch let error as PSQLError {
             throw PostgresTransaction.map(error)
-        } catch {
-            throw StorageError(code: .unavailable, message: "the PostgreSQL server cannot be used",
-                               underlying: String(reflecting: error))
+        } catch is NIOThreadPoolError.ThreadPoolInactive {
+            throw StorageError(code: .unavailable, message: "the PostgreSQL database has been closed")
         }
+        // Any other error is the caller's own (a domain error thrown inside the transaction): it passes through.
     }
 }
 
@@ -173,7 +171,8 @@ final class PostgresTransaction: Transaction {
                     let text = try cell.decode(String.self)
                     if let integer = Int64(text) { values.append(.int(integer)) } else { values.append(.double(Double(text) ?? .nan)) }
                 case .bytea:
-                    values.append(.blob(try cell.decode([UInt8].self)))
+                    let buffer = try cell.decode(ByteBuffer.self)
+                    values.append(.blob(Array(buffer.readableBytesView)))
                 default:
                     values.append(.text(try cell.decode(String.self)))
                 }

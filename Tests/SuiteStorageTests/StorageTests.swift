@@ -1,0 +1,172 @@
+import Foundation
+import SuiteCore
+import SuiteStorage
+import SuiteTestSupport
+import Testing
+
+@Suite struct SQLRenderingTests {
+    @Test func interpolatedValuesBecomeNumberedPlaceholdersOnPostgresAndQuestionMarksOnSQLite() {
+        let name = "O'Brien; DROP TABLE x"
+        let sql: SQL = "SELECT * FROM t WHERE name = \(name) AND n > \(3) AND \(raw: "flag") = \(true)"
+        let postgres = sql.rendered(for: .postgres)
+        let sqlite = sql.rendered(for: .sqlite)
+        #expect(postgres.text == "SELECT * FROM t WHERE name = $1 AND n > $2 AND flag = $3")
+        #expect(sqlite.text == "SELECT * FROM t WHERE name = ? AND n > ? AND flag = ?")
+        #expect(postgres.bindings == [.text(name), .int(3), .int(1)])
+        #expect(!postgres.text.contains("O'Brien"))
+    }
+
+    @Test func nestedFragmentsKeepTheirParametersInOrder() {
+        let conditions: [SQL] = ["a = \(1)", "b = \("x")"]
+        let sql: SQL = "SELECT 1 WHERE \(SQL.joined(conditions, separator: " AND ")) LIMIT \(5)"
+        let rendered = sql.rendered(for: .postgres)
+        #expect(rendered.text == "SELECT 1 WHERE a = $1 AND b = $2 LIMIT $3")
+        #expect(rendered.bindings == [.int(1), .text("x"), .int(5)])
+    }
+}
+
+@Suite struct DatabaseTests {
+    static let scratch = ModuleSchema(module: "scratch", migrations: [
+        Migration(version: 1, name: "items") { dialect in
+            ["CREATE TABLE scratch_items (id \(raw: dialect.autoIncrementPrimaryKey), name TEXT NOT NULL UNIQUE, n BIGINT NOT NULL)"]
+        },
+        Migration(version: 2, name: "blob column") { dialect in
+            ["ALTER TABLE scratch_items ADD COLUMN payload \(raw: dialect.blobType)"]
+        },
+    ])
+
+    @Test(arguments: Engine.allCases)
+    func installingTwiceAppliesEachMigrationOnceAndRecordsTheVersion(engine: Engine) async throws {
+        try await engine.withDatabase { db in
+            let first = try await SchemaInstaller.install([Self.scratch], on: db)
+            let second = try await SchemaInstaller.install([Self.scratch], on: db)
+            #expect(first[0].appliedVersions == [1, 2])
+            #expect(second[0].appliedVersions == [])
+            #expect(second[0].version == 2)
+            let installed = try await SchemaInstaller.installedModules(on: db)
+            #expect(installed.map(\.module) == ["scratch"])
+            #expect(installed.first?.version == 2)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func concurrentInstallersDoNotCollide(engine: Engine) async throws {
+        try await engine.withDatabase(inMemory: false) { db in
+            let reports = try await withThrowingTaskGroup(of: [InstallReport].self) { group in
+                for _ in 0..<4 { group.addTask { try await SchemaInstaller.install([Self.scratch], on: db) } }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(reports.flatMap(\.appliedVersions).sorted() == [1, 2])
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func aThrowingWriteRollsBackEverythingAndSkipsCommitActions(engine: Engine) async throws {
+        struct Boom: Error {}
+        try await engine.withDatabase { db in
+            try await SchemaInstaller.install([Self.scratch], on: db)
+            let fired = Flag()
+            await #expect(throws: Boom.self) {
+                try await db.write { tx in
+                    try tx.execute("INSERT INTO scratch_items (name, n) VALUES (\("a"), \(1))")
+                    tx.afterCommit { fired.set() }
+                    throw Boom()
+                }
+            }
+            let count = try await db.read { tx in try tx.queryInt64("SELECT count(*) FROM scratch_items") }
+            #expect(count == 0)
+            #expect(!fired.isSet)
+            try await db.write { tx in
+                try tx.execute("INSERT INTO scratch_items (name, n) VALUES (\("a"), \(1))")
+                tx.afterCommit { fired.set() }
+            }
+            #expect(fired.isSet)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func valuesRoundTripWithTheirTypes(engine: Engine) async throws {
+        try await engine.withDatabase { db in
+            try await SchemaInstaller.install([Self.scratch], on: db)
+            let bytes: [UInt8] = [0, 1, 2, 254, 255]
+            let name = "üñíçødé \u{1F600} ' \" \\"
+            let row = try await db.write { tx in
+                try tx.queryFirst("""
+                    INSERT INTO scratch_items (name, n, payload) VALUES (\(name), \(Int64.max), \(SQLValue.blob(bytes)))
+                    RETURNING name, n, payload
+                    """)
+            }
+            #expect(try row?.string("name") == name)
+            #expect(try row?.int64("n") == Int64.max)
+            #expect(try row?.blob("payload") == bytes)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func aUniqueViolationIsATypedErrorNamingTheColumnOrConstraint(engine: Engine) async throws {
+        try await engine.withDatabase { db in
+            try await SchemaInstaller.install([Self.scratch], on: db)
+            try await db.write { tx in try tx.execute("INSERT INTO scratch_items (name, n) VALUES (\("dup"), \(1))") }
+            do {
+                try await db.write { tx in try tx.execute("INSERT INTO scratch_items (name, n) VALUES (\("dup"), \(2))") }
+                Issue.record("expected a unique violation")
+            } catch let error as StorageError {
+                #expect(error.code == .uniqueViolation)
+                #expect(error.isUniqueViolation(mentioning: "name"))
+                #expect(!error.description.contains("INSERT"))
+            }
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func aModuleThatIsNotInstalledIsRefusedWithAnInstructiveMessage(engine: Engine) async throws {
+        try await engine.withDatabase { db in
+            do {
+                try await db.write { tx in try SchemaInstaller.requireInstalled(Self.scratch, in: tx) }
+                Issue.record("expected an error")
+            } catch let error as StorageError {
+                #expect(error.description.contains("dock install scratch"))
+            }
+        }
+    }
+}
+
+/// A thread-safe one-shot flag for commit-action tests.
+final class Flag: Sendable {
+    private let state = Mutex(false)
+    func set() { state.withLock { $0 = true } }
+    var isSet: Bool { state.withLock { $0 } }
+}
+
+import Synchronization
+
+@Suite struct CivilDateTests {
+    @Test func dayNumbersRoundTripAcrossCenturiesAndLeapYears() {
+        for day in stride(from: Int64(-800_000), through: 800_000, by: 997) {
+            #expect(CivilDate(dayNumber: day).dayNumber == day)
+        }
+        #expect(CivilDate(year: 1970, month: 1, day: 1).dayNumber == 0)
+        #expect(CivilDate(year: 2000, month: 2, day: 29).description == "2000-02-29")
+        #expect(CivilDate(parsing: "2023-02-29") == nil)
+        #expect(CivilDate(parsing: "2024-02-29")?.dayNumber == CivilDate(year: 2024, month: 3, day: 1).dayNumber - 1)
+    }
+
+    @Test func bucketLabelsCoverTheRangeWithoutGaps() {
+        let start = CivilDate(year: 2023, month: 11, day: 30), end = CivilDate(year: 2024, month: 2, day: 2)
+        #expect(CivilDate.bucketLabels(from: start, to: end, interval: .monthly) == ["2023-11", "2023-12", "2024-01", "2024-02"])
+        #expect(CivilDate.bucketLabels(from: start, to: end, interval: .yearly) == ["2023", "2024"])
+        #expect(CivilDate.bucketLabels(from: start, to: end, interval: .daily).count == 65)
+    }
+
+    @Test func refidsHaveTheirPrefixAtLeast128RandomBitsAndAreWellFormed() {
+        var seen = Set<String>()
+        for _ in 0..<2_000 {
+            let refid = Refid.generate(prefix: "CL-")
+            #expect(Refid.isWellFormed(refid.rawValue, prefix: "CL-"))
+            seen.insert(refid.rawValue)
+        }
+        #expect(seen.count == 2_000)
+        #expect(Refid.randomLength * 5 >= 128)
+        #expect(!Refid.isWellFormed("CL-123", prefix: "CL-"))
+    }
+}
