@@ -1,5 +1,5 @@
 public import SuiteCore
-public import SuiteStorage
+import SuiteStorage
 
 /// Analytics over clients, computed in SQL from a daily rollup maintained in the same
 /// transaction as every create and status change — so no call scans the clients table and the

@@ -1,7 +1,7 @@
 import Configuration
 import SystemPackage
 import Crypto
-public import Foundation
+import Foundation
 
 /// The Client module's settings. Keys, as in the specification, under `client.`:
 ///

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-public import SuiteCore
+import SuiteCore
 
 /// The rules metadata must follow before it is stored: a size and depth limit, finite numbers,
 /// sensible keys — and no secret-looking keys in the plain field. Secrets belong in the

@@ -1,6 +1,6 @@
 import Foundation
-public import Client
-public import SuiteCore
+import Client
+import SuiteCore
 public import SuiteStorage
 import SuitePostgres
 import SuiteSQLite

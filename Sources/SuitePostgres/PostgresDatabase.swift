@@ -89,7 +89,7 @@ public final class PostgresDatabase: SuiteStorage.Database {
                         return value
                     } catch {
                         // The connection goes back to the pool; it must not carry an open transaction.
-                        try? tx.run("ROLLBACK")
+                        _ = try? tx.run("ROLLBACK")
                         throw error
                     }
                 }
@@ -237,7 +237,7 @@ struct PostgresLocation: Sendable {
         let options = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
         switch options["sslmode"] ?? "prefer" {
         case "disable": tls = .disable
-        case "require", "verify-full", "verify-ca": tls = try .require(.makeClientConfiguration())
+        case "require", "verify-full", "verify-ca": tls = .require(.makeClientConfiguration())
         default: tls = .prefer(.makeClientConfiguration())
         }
         searchPath = options["search_path"]

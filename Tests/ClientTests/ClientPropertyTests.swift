@@ -19,8 +19,9 @@ import Testing
         zip(unicodeText, Gen.letterOrNumber.string(of: 1...8)).map { "\($0)@\($1).com" },
         Gen.ascii.string(of: 0...40))
 
-    @Test func randomUnicodeAndControlCharactersNeverCrashOrWritePartially() async throws {
-        try await Engine.sqlite.withClients { clients in
+    @Test(arguments: Engine.allCases)
+    func randomUnicodeAndControlCharactersNeverCrashOrWritePartially(engine: Engine) async throws {
+        try await engine.withClients { clients in
             var successes: Int64 = 0
             await propertyCheck(count: 300, input: Self.unicodeText, Self.emailish, Self.unicodeText) { name, email, phone in
                 do {

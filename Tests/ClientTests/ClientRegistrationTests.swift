@@ -67,8 +67,9 @@ import Testing
         }
     }
 
-    @Test func validationErrorsNameTheFieldAndWriteNothing() async throws {
-        try await Engine.sqlite.withClients { clients in
+    @Test(arguments: Engine.allCases)
+    func validationErrorsNameTheFieldAndWriteNothing(engine: Engine) async throws {
+        try await engine.withClients { clients in
             let cases: [(ClientBuilder, String)] = [
                 (clients.make().email("a@b.example"), "name"),
                 (clients.make().name("   ").email("a@b.example"), "name"),
