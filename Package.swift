@@ -72,12 +72,19 @@ let package = Package(
         // Wiring: opens a database from a URL and installs modules.
         .target(
             name: "Suite",
-            dependencies: ["SuiteCore", "SuiteStorage", "SuiteSQLite", "SuitePostgres", "Client"],
+            dependencies: [
+                "SuiteCore", "SuiteStorage", "SuiteSQLite", "SuitePostgres", "Client",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "dock",
-            dependencies: ["Suite", "Client", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Suite", "Client",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -1,4 +1,5 @@
 import Foundation
+public import Logging
 import Client
 import SuiteCore
 public import SuiteStorage
@@ -12,13 +13,14 @@ public enum SuiteDatabase {
 
     /// Opens a database: a `postgres://` (or `postgresql://`) URL, or a SQLite file path
     /// (`:memory:` for a private in-memory database).
-    public static func open(_ location: String) throws -> any Database {
+    /// - Parameter logger: where the PostgreSQL driver logs connection events.
+    public static func open(_ location: String, logger: Logger = Logger(label: "clientsuite")) throws -> any Database {
         let trimmed = location.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else {
             throw StorageError(code: .invalidLocation, message: "the database location is empty")
         }
         if trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://") {
-            return try PostgresDatabase(url: trimmed)
+            return try PostgresDatabase(url: trimmed, logger: logger)
         }
         if trimmed.contains("://") {
             throw StorageError(code: .invalidLocation,

@@ -44,7 +44,8 @@ public final class PostgresDatabase: SuiteStorage.Database {
         self.logger = logger
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let client = client
-        runner = Task { await client.run() }
+        // `immediate` enters run() before init returns, so no lease can come first.
+        runner = Task.immediate { await client.run() }
         threads = NIOThreadPool(numberOfThreads: location.poolSize)
         threads.start()
     }

@@ -11,6 +11,9 @@ struct Demo: AsyncParsableCommand {
         abstract: "Run a Client demo on the embedded SQLite database (safe to run again).")
     @OptionGroup var database: DatabaseOptions
 
+    /// When each demo client signed up, in days before today: a few busy days, a few quiet ones.
+    static let daysAgo: [Int64] = [13, 13, 12, 10, 10, 10, 7, 5, 5, 3, 1, 0]
+
     func run() async throws {
         try await runReporting {
             let db = try database.open()
@@ -40,7 +43,7 @@ struct Demo: AsyncParsableCommand {
                      "Hooli", "Pied Piper", "Vandelay Imports", "Soylent Foods", "Tyrell Systems", "Cyberdyne"]
         var created: [Client] = []
         for (index, name) in names.enumerated() {
-            let day = CivilDate(dayNumber: today.dayNumber - Int64(13 - (index * 13) / (names.count - 1)))
+            let day = CivilDate(dayNumber: today.dayNumber - Self.daysAgo[index])
             clock.set(day.startOfDay.addingTimeInterval(9 * 3600 + Double(index) * 60))
             let slug = name.lowercased().replacingOccurrences(of: " ", with: "-")
             created.append(try await clients.make()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Client
 import Foundation
+import Logging
 import Suite
 import SuiteCore
 import SuiteStorage
@@ -17,7 +18,12 @@ struct DatabaseOptions: ParsableArguments {
         database ?? ProcessInfo.processInfo.environment["DOCK_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "./dock.sqlite"
     }
 
-    func open() throws -> any SuiteStorage.Database { try SuiteDatabase.open(location) }
+    /// Opens the database. Driver logs stay quiet below errors, so stderr carries only our one-line error.
+    func open() throws -> any SuiteStorage.Database {
+        var logger = Logger(label: "dock")
+        logger.logLevel = .error
+        return try SuiteDatabase.open(location, logger: logger)
+    }
 
     /// Opens the database and the Client module, refusing a database where it is not installed.
     func openClients(clock: any WallClock = SystemWallClock()) async throws -> (any SuiteStorage.Database, Clients) {
