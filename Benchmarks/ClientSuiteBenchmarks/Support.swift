@@ -1,0 +1,131 @@
+import Foundation
+
+/// Command-line options. Kept to plain flags so the benchmark needs no argument parser.
+struct Options: Sendable {
+    /// Transactions per write measurement (baseline, create, activate).
+    var writeIterations = 20_000
+    /// Untimed transactions before each write measurement.
+    var warmupIterations = 2_000
+    /// Clients in the database for the first and second analytics measurement.
+    var analyticsSizes = (small: 100_000, large: 1_000_000)
+    /// Timed `signupTrends` calls per size (the median is reported).
+    var analyticsCalls = 100
+    /// Clients the `dock client seed` child process creates.
+    var seedMemoryCount = 1_000_000
+    var skipSeedMemory = false
+
+    static let usage = """
+        usage: ClientSuiteBenchmarks [--quick] [--skip-seed-memory]
+          --quick              2,000 write transactions, 10k/100k analytics sizes, a 100k seed (a smoke run, not figures to quote)
+          --skip-seed-memory   do not run `dock client seed` in a child process
+        """
+
+    init(arguments: [String]) throws {
+        for argument in arguments {
+            switch argument {
+            case "--quick":
+                writeIterations = 2_000
+                warmupIterations = 200
+                analyticsSizes = (10_000, 100_000)
+                analyticsCalls = 20
+                seedMemoryCount = 100_000
+            case "--skip-seed-memory":
+                skipSeedMemory = true
+            case "--help", "-h":
+                print(Options.usage)
+                exit(0)
+            default:
+                throw BenchmarkError(message: "unknown argument \(argument)\n\(Options.usage)")
+            }
+        }
+    }
+}
+
+struct BenchmarkError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// Wall time of `body` in seconds, on the monotonic clock.
+func measure(_ body: () async throws -> Void) async rethrows -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try await body()
+    return (clock.now - start).seconds
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
+
+func median(_ values: [Double]) -> Double {
+    precondition(!values.isEmpty, "median of nothing")
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count.isMultiple(of: 2) ? (sorted[middle - 1] + sorted[middle]) / 2 : sorted[middle]
+}
+
+/// Progress and notes go to stderr, so stdout holds only the report.
+func note(_ text: String) {
+    FileHandle.standardError.write(Data("\(text)\n".utf8))
+}
+
+/// A progress line on stderr: redrawn in place on a terminal, one line every 10% otherwise.
+struct Progress {
+    let label: String
+    let total: Int
+    /// Where this run started (work already done before it does not count towards the rate).
+    let start: Int
+    private let started = ContinuousClock.now
+    private let isTerminal = isatty(STDERR_FILENO) != 0
+    private var lastDecile: Int
+
+    init(_ label: String, total: Int, from start: Int = 0) {
+        self.label = label
+        self.total = total
+        self.start = start
+        lastDecile = start * 10 / max(total, 1)
+    }
+
+    mutating func update(_ done: Int) {
+        let fraction = Double(done) / Double(max(total, 1))
+        let rate = Double(done - start) / max((ContinuousClock.now - started).seconds, 0.001)
+        let text = "\(label): \(Int(fraction * 100))% \(grouped(done))/\(grouped(total)) (\(grouped(Int(rate)))/s)"
+        if isTerminal {
+            FileHandle.standardError.write(Data("\r\(text)".utf8))
+            if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+        } else if Int(fraction * 10) > lastDecile {
+            lastDecile = Int(fraction * 10)
+            note(text)
+        }
+    }
+}
+
+/// `1234567` → `1,234,567`.
+func grouped(_ value: Int) -> String {
+    let digits = String(value.magnitude)
+    var result = ""
+    for (index, digit) in digits.enumerated() {
+        if index > 0, (digits.count - index).isMultiple(of: 3) { result.append(",") }
+        result.append(digit)
+    }
+    return value < 0 ? "-" + result : result
+}
+
+func fixed(_ value: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", value) }
+
+/// A private directory for the benchmark's database files, removed at the end.
+struct Workspace {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ClientSuiteBenchmarks-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// A path for a new SQLite file (its -wal and -shm companions land next to it).
+    func file(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
