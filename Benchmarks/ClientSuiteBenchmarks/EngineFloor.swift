@@ -33,11 +33,12 @@ struct EngineFloor {
                     let email = "client-\(index)@bench.example"
                     let id = try Int64.fetchOne(db.cachedStatement(sql: """
                         INSERT INTO client_clients
-                            (refid, name, email, email_normalized, phone, status, owner_refid, user_id, metadata, secret_metadata, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, NULL, 'pending', NULL, NULL, '{}', NULL, ?, ?)
+                            (refid, name, email, email_normalized, phone, status, owner_refid, user_id, metadata, secret_metadata,
+                             version, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, NULL, 'pending', NULL, NULL, '{}', NULL, 1, ?, ?)
                         RETURNING id
                         """), arguments: [refid, "Benchmark Client \(index)", email, email, now.milliseconds, now.milliseconds]) ?? 0
-                    try Self.audit(db, id, "created", from: nil, to: "pending", at: now)
+                    try Self.audit(db, id, 1, "created", from: nil, to: "pending", at: now)
                     try Self.rollup(db, day, "pending", by: 1)
                     return (refid, day)
                 })
@@ -57,13 +58,15 @@ struct EngineFloor {
                     let now = Timestamp(Date())
                     let row = try GRDB.Row.fetchOne(db.cachedStatement(sql: """
                         SELECT id, refid, name, email, phone, status, owner_refid, user_id, metadata,
-                        CASE WHEN secret_metadata IS NULL THEN 0 ELSE 1 END AS has_secret, created_at, updated_at
+                        CASE WHEN secret_metadata IS NULL THEN 0 ELSE 1 END AS has_secret, version, created_at, updated_at
                         FROM client_clients WHERE refid = ?
                         """), arguments: [refid])
                     let id: Int64 = row?["id"] ?? 0
-                    try db.cachedStatement(sql: "UPDATE client_clients SET status = 'active', updated_at = ? WHERE id = ? AND status = 'pending'")
-                        .execute(arguments: [now.milliseconds, id])
-                    try Self.audit(db, id, "activate", from: "pending", to: "active", at: now)
+                    let version: Int64 = row?["version"] ?? 0
+                    try db.cachedStatement(sql: """
+                        UPDATE client_clients SET status = 'active', version = ?, updated_at = ? WHERE id = ? AND version = ?
+                        """).execute(arguments: [version + 1, now.milliseconds, id, version])
+                    try Self.audit(db, id, version + 1, "activate", from: "pending", to: "active", at: now)
                     try Self.rollup(db, day, "pending", by: -1)
                     try Self.rollup(db, day, "active", by: 1)
                 }
@@ -73,10 +76,12 @@ struct EngineFloor {
         return Double(count) / seconds
     }
 
-    private static func audit(_ db: GRDB.Database, _ id: Int64, _ event: String, from: String?, to: String, at: Timestamp) throws {
+    private static func audit(_ db: GRDB.Database, _ id: Int64, _ version: Int64, _ event: String, from: String?, to: String,
+                              at: Timestamp) throws {
         try db.cachedStatement(sql: """
-            INSERT INTO client_audit (client_id, event, from_status, to_status, actor, reason, at) VALUES (?, ?, ?, ?, 'system', NULL, ?)
-            """).execute(arguments: [id, event, from, to, at.milliseconds])
+            INSERT INTO client_audit (client_id, version, event, from_status, to_status, actor, reason, at)
+            VALUES (?, ?, ?, ?, ?, 'system', NULL, ?)
+            """).execute(arguments: [id, version, event, from, to, at.milliseconds])
     }
 
     private static func rollup(_ db: GRDB.Database, _ day: String, _ status: String, by delta: Int) throws {

@@ -51,6 +51,11 @@ public struct ClientConfiguration: Sendable {
             throw ClientError(.invalidConfiguration, field: "metadata_max_bytes",
                               message: "Invalid configuration: metadata limits must be 256…1048576 bytes and depth 1…32")
         }
+        self.init(checked: defaultStatus, refidPrefix, autoBindUser, metadataEncryptionKey, metadataMaxBytes, metadataMaxDepth)
+    }
+
+    private init(checked defaultStatus: ClientStatus, _ refidPrefix: String, _ autoBindUser: Bool,
+                 _ metadataEncryptionKey: SymmetricKey?, _ metadataMaxBytes: Int, _ metadataMaxDepth: Int) {
         self.defaultStatus = defaultStatus
         self.refidPrefix = refidPrefix
         self.autoBindUser = autoBindUser
@@ -58,6 +63,9 @@ public struct ClientConfiguration: Sendable {
         self.metadataMaxBytes = metadataMaxBytes
         self.metadataMaxDepth = metadataMaxDepth
     }
+
+    /// The specification's defaults: pending, `CL-`, no auto-bind, no encryption key.
+    public static let defaults = ClientConfiguration(checked: .pending, "CL-", false, nil, 16_384, 5)
 
     /// Reads the configuration from environment variables (highest priority), then an optional
     /// JSON file such as `{"client": {"default_status": "active"}}`, then the defaults.

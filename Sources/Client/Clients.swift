@@ -100,15 +100,16 @@ public struct Clients: Sendable {
         do {
             id = try tx.queryInt64("""
                 INSERT INTO client_clients
-                    (refid, name, email, email_normalized, phone, status, owner_refid, user_id, metadata, secret_metadata, created_at, updated_at)
+                    (refid, name, email, email_normalized, phone, status, owner_refid, user_id, metadata, secret_metadata,
+                     version, created_at, updated_at)
                 VALUES (\(refid), \(draft.name), \(draft.email), \(draft.normalizedEmail), \(draft.phone), \(status.rawValue),
-                        \(draft.reseller), \(userID), \(draft.metadataText), \(sealed.map(SQLValue.blob) ?? .null), \(now), \(now))
+                        \(draft.reseller), \(userID), \(draft.metadataText), \(sealed.map(SQLValue.blob) ?? .null), 1, \(now), \(now))
                 RETURNING id
                 """) ?? 0
         } catch let error as StorageError {
             throw Self.mapUniqueViolation(error)
         }
-        try audit(clientID: id, event: "created", from: nil, to: status, actor: actor, reason: nil, at: now, in: tx)
+        try audit(clientID: id, version: 1, event: "created", from: nil, to: status, actor: actor, reason: nil, at: now, in: tx)
         try adjustRollup(day: now, scope: draft.reseller, status: status, by: 1, in: tx)
         let client = Client(refid: refid, name: draft.name, email: draft.email, phone: draft.phone, status: status,
                             reseller: draft.reseller, userID: userID, metadata: draft.metadata,
@@ -210,19 +211,13 @@ public struct Clients: Sendable {
     }
 
     private func apply(_ action: ClientTransition, _ refid: Refid, actor: String, reason: String?, in tx: any Transaction) throws -> Client {
-        let (id, current) = try lockedClient(refid, in: tx)
+        let (row, current) = try lockedClient(refid, in: tx)
         guard action.isAllowed(from: current.status) else { throw ClientError.transitionDenied(action, from: current.status) }
         let target = action.target
         let now = Timestamp(clock.now())
-        let changed = try tx.execute("""
-            UPDATE client_clients SET status = \(target.rawValue), updated_at = \(now)
-            WHERE id = \(id) AND status = \(current.status.rawValue)
-            """)
-        guard changed == 1 else {
-            // Unreachable while the row is locked; kept so that a lost race can never pass silently.
-            throw StorageError(code: .conflict, message: "the client changed concurrently; try again")
-        }
-        try audit(clientID: id, event: action.rawValue, from: current.status, to: target, actor: actor, reason: reason, at: now, in: tx)
+        let version = try bumpVersion(row, setting: "status = \(target.rawValue), ", at: now, in: tx)
+        try audit(clientID: row.id, version: version, event: action.rawValue, from: current.status, to: target, actor: actor,
+                  reason: reason, at: now, in: tx)
         let created = Timestamp(current.createdAt)
         try adjustRollup(day: created, scope: current.reseller, status: current.status, by: -1, in: tx)
         try adjustRollup(day: created, scope: current.reseller, status: target, by: 1, in: tx)
@@ -252,7 +247,7 @@ public struct Clients: Sendable {
         guard try users.user(id: userID, in: tx) != nil else {
             throw ClientError(.invalidUser, field: "user", message: "Invalid User: no user with this id")
         }
-        let (id, current) = try lockedClient(refid, in: tx)
+        let (row, current) = try lockedClient(refid, in: tx)
         if current.userID == userID { return current }
         guard current.userID == nil else {
             throw ClientError(.alreadyBound, field: "user", message: "Already Bound: this client is bound to another user; unbind it first")
@@ -261,12 +256,13 @@ public struct Clients: Sendable {
             throw ClientError(.alreadyBound, field: "user", message: "Already Bound: this user is bound to another client")
         }
         let now = Timestamp(clock.now())
+        let version: Int64
         do {
-            try tx.execute("UPDATE client_clients SET user_id = \(userID), updated_at = \(now) WHERE id = \(id)")
+            version = try bumpVersion(row, setting: "user_id = \(userID), ", at: now, in: tx)
         } catch let error as StorageError {
             throw Self.mapUniqueViolation(error)
         }
-        try audit(clientID: id, event: "bind_user", from: nil, to: nil, actor: actor, reason: nil, at: now, in: tx)
+        try audit(clientID: row.id, version: version, event: "bind_user", from: nil, to: nil, actor: actor, reason: nil, at: now, in: tx)
         let events = events
         tx.afterCommit { events.publish(ClientUserBindingChanged(refid: refid, userID: userID)) }
         var updated = current
@@ -280,13 +276,14 @@ public struct Clients: Sendable {
     public func unbindUser(from refid: Refid, actor: String = "system") async throws -> Client {
         let actor = try ClientValidation.actor(actor)
         return try await database.write { tx in
-            let (id, current) = try self.lockedClient(refid, in: tx)
+            let (row, current) = try self.lockedClient(refid, in: tx)
             guard current.userID != nil else {
                 throw ClientError(.notBound, field: "user", message: "Not Bound: this client has no user bound")
             }
             let now = Timestamp(self.clock.now())
-            try tx.execute("UPDATE client_clients SET user_id = NULL, updated_at = \(now) WHERE id = \(id)")
-            try self.audit(clientID: id, event: "unbind_user", from: nil, to: nil, actor: actor, reason: nil, at: now, in: tx)
+            let version = try self.bumpVersion(row, setting: "user_id = NULL, ", at: now, in: tx)
+            try self.audit(clientID: row.id, version: version, event: "unbind_user", from: nil, to: nil, actor: actor, reason: nil,
+                           at: now, in: tx)
             let events = self.events
             tx.afterCommit { events.publish(ClientUserBindingChanged(refid: refid, userID: nil)) }
             var updated = current
@@ -305,12 +302,13 @@ public struct Clients: Sendable {
                                actor: String = "system") async throws -> Client {
         let actor = try ClientValidation.actor(actor)
         return try await database.write { tx in
-            let (id, current) = try self.lockedClient(refid, in: tx)
+            let (row, current) = try self.lockedClient(refid, in: tx)
             let merged = current.metadata.merging(metadata: metadata)
             let text = try self.policy.checkPlain(merged)
             var sealedValue: SQLValue = .null
             if current.hasSecretMetadata || !secrets.isEmpty {
-                let stored = try tx.queryFirst("SELECT secret_metadata FROM client_clients WHERE id = \(id)")?.optionalBlob("secret_metadata")
+                let stored = try tx.queryFirst("SELECT secret_metadata FROM client_clients WHERE id = \(row.id)")?
+                    .optionalBlob("secret_metadata")
                 let existing = secrets.isEmpty ? [:] : try self.policy.open(stored, refid: refid)
                 if secrets.isEmpty {
                     sealedValue = stored.map(SQLValue.blob) ?? .null
@@ -319,10 +317,9 @@ public struct Clients: Sendable {
                 }
             }
             let now = Timestamp(self.clock.now())
-            try tx.execute("""
-                UPDATE client_clients SET metadata = \(text), secret_metadata = \(sealedValue), updated_at = \(now) WHERE id = \(id)
-                """)
-            try self.audit(clientID: id, event: "update_metadata", from: nil, to: nil, actor: actor, reason: nil, at: now, in: tx)
+            let version = try self.bumpVersion(row, setting: "metadata = \(text), secret_metadata = \(sealedValue), ", at: now, in: tx)
+            try self.audit(clientID: row.id, version: version, event: "update_metadata", from: nil, to: nil, actor: actor,
+                           reason: nil, at: now, in: tx)
             var updated = current
             updated.metadata = merged
             updated.hasSecretMetadata = sealedValue != .null
@@ -355,7 +352,7 @@ public struct Clients: Sendable {
             }
             return try tx.query("""
                 SELECT event, from_status, to_status, actor, reason, at FROM client_audit
-                WHERE client_id = \(id) ORDER BY id LIMIT \(limit)
+                WHERE client_id = \(id) ORDER BY version LIMIT \(limit)
                 """).map { row in
                 ClientAuditEntry(
                     event: try row.string("event"),
@@ -371,7 +368,7 @@ public struct Clients: Sendable {
 
     static let columns = """
         id, refid, name, email, phone, status, owner_refid, user_id, metadata,
-        CASE WHEN secret_metadata IS NULL THEN 0 ELSE 1 END AS has_secret, created_at, updated_at
+        CASE WHEN secret_metadata IS NULL THEN 0 ELSE 1 END AS has_secret, version, created_at, updated_at
         """
 
     static func decode(_ row: Row) throws -> Client {
@@ -384,21 +381,41 @@ public struct Clients: Sendable {
                       createdAt: try row.timestamp("created_at").date, updatedAt: try row.timestamp("updated_at").date)
     }
 
+    /// A client row's internal identity: its id (which never leaves the module) and the version read.
+    struct RowVersion {
+        var id: Int64
+        var version: Int64
+    }
+
     /// Reads the client's row, locking it until commit on PostgreSQL (SQLite's write transaction
-    /// is already exclusive). Returns its internal id, which never leaves the module.
-    func lockedClient(_ refid: Refid, in tx: any Transaction) throws -> (Int64, Client) {
+    /// is already exclusive).
+    func lockedClient(_ refid: Refid, in tx: any Transaction) throws -> (RowVersion, Client) {
         guard let row = try tx.queryFirst("""
             SELECT \(raw: Self.columns) FROM client_clients WHERE refid = \(refid)\(raw: tx.dialect.forUpdate)
             """)
         else { throw ClientError.notFound(refid.rawValue) }
-        return (try row.int64("id"), try Self.decode(row))
+        return (RowVersion(id: try row.int64("id"), version: try row.int64("version")), try Self.decode(row))
     }
 
-    func audit(clientID: Int64, event: String, from: ClientStatus?, to: ClientStatus?, actor: String, reason: String?,
+    /// Applies `assignments` (each ending in ", ") and moves the row to the next version with a
+    /// compare-and-set on the version read; returns the new version.
+    func bumpVersion(_ row: RowVersion, setting assignments: SQL, at now: Timestamp, in tx: any Transaction) throws -> Int64 {
+        let changed = try tx.execute("""
+            UPDATE client_clients SET \(assignments)version = \(row.version + 1), updated_at = \(now)
+            WHERE id = \(row.id) AND version = \(row.version)
+            """)
+        guard changed == 1 else {
+            // Unreachable while the row is locked; kept so that a lost race can never pass silently.
+            throw StorageError(code: .conflict, message: "the client changed concurrently; try again")
+        }
+        return row.version + 1
+    }
+
+    func audit(clientID: Int64, version: Int64, event: String, from: ClientStatus?, to: ClientStatus?, actor: String, reason: String?,
                at: Timestamp, in tx: any Transaction) throws {
         try tx.execute("""
-            INSERT INTO client_audit (client_id, event, from_status, to_status, actor, reason, at)
-            VALUES (\(clientID), \(event), \(from?.rawValue), \(to?.rawValue), \(actor), \(reason), \(at))
+            INSERT INTO client_audit (client_id, version, event, from_status, to_status, actor, reason, at)
+            VALUES (\(clientID), \(version), \(event), \(from?.rawValue), \(to?.rawValue), \(actor), \(reason), \(at))
             """)
     }
 
@@ -419,14 +436,6 @@ public struct Clients: Sendable {
             return ClientError(.alreadyBound, field: "user", message: "Already Bound: this user is bound to another client")
         }
         return error
-    }
-}
-
-extension ClientConfiguration {
-    /// The specification's defaults: pending, `CL-`, no auto-bind, no encryption key.
-    public static var defaults: ClientConfiguration {
-        // These literals satisfy every check of the initialiser.
-        try! ClientConfiguration()
     }
 }
 

@@ -81,6 +81,7 @@ extension JSONValue: Codable {
 extension Dictionary where Key == String, Value == JSONValue {
     /// Encodes the object as compact JSON with sorted keys (stable output for storage and tests).
     public func jsonText() -> String {
+        if isEmpty { return "{}" }  // the common case, without an encoder
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a [String: JSONValue] cannot fail: every case maps to a JSON value, and
@@ -91,6 +92,10 @@ extension Dictionary where Key == String, Value == JSONValue {
 
     /// Decodes a JSON object; nil if `text` is not one.
     public init?(jsonText text: String) {
+        if text == "{}" {
+            self = [:]
+            return
+        }
         guard let value = try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8)) else {
             return nil
         }

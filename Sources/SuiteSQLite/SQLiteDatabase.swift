@@ -89,7 +89,7 @@ final class SQLiteTransaction: Transaction {
         let (text, bindings) = sql.rendered(for: .sqlite)
         do {
             let statement = try db.cachedStatement(sql: text)
-            try statement.setArguments(Self.arguments(bindings))
+            statement.setUncheckedArguments(Self.arguments(bindings))
             try statement.execute()
             return db.changesCount
         } catch let error as DatabaseError {
@@ -101,7 +101,7 @@ final class SQLiteTransaction: Transaction {
         let (text, bindings) = sql.rendered(for: .sqlite)
         do {
             let statement = try db.cachedStatement(sql: text)
-            try statement.setArguments(Self.arguments(bindings))
+            statement.setUncheckedArguments(Self.arguments(bindings))
             let columns = statement.columnNames
             var rows: [SuiteStorage.Row] = []
             let cursor = try GRDB.Row.fetchCursor(statement)
@@ -128,14 +128,16 @@ final class SQLiteTransaction: Transaction {
 
     func afterCommit(_ action: @escaping @Sendable () -> Void) { commitActions.append(action) }
 
+    /// The bindings as GRDB values. `SQL` renders exactly one placeholder per binding, so the
+    /// count always matches and GRDB's argument validation can be skipped.
     static func arguments(_ bindings: [SQLValue]) -> StatementArguments {
-        StatementArguments(bindings.map { value -> (any DatabaseValueConvertible)? in
+        StatementArguments(bindings.map { value -> DatabaseValue in
             switch value {
-            case .null: nil
-            case .int(let number): number
-            case .double(let number): number
-            case .text(let text): text
-            case .blob(let bytes): Data(bytes)
+            case .null: .null
+            case .int(let number): number.databaseValue
+            case .double(let number): number.databaseValue
+            case .text(let text): text.databaseValue
+            case .blob(let bytes): Data(bytes).databaseValue
             }
         })
     }

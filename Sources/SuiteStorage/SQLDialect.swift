@@ -27,6 +27,15 @@ public enum SQLDialect: String, Sendable {
         }
     }
 
+    /// Table suffix for a table whose primary key is its only B-tree: SQLite's `WITHOUT ROWID`,
+    /// which saves a second B-tree (and its pages) on every insert. PostgreSQL tables are heaps: nothing.
+    public var withoutRowID: String {
+        switch self {
+        case .sqlite: " WITHOUT ROWID"
+        case .postgres: ""
+        }
+    }
+
     /// Suffix that locks the selected rows until commit. SQLite has no row locks: its write
     /// transactions are already exclusive (GRDB opens them IMMEDIATE), so nothing is needed.
     public var forUpdate: String {
