@@ -98,14 +98,13 @@ public struct Clients: Sendable {
         let sealed = try policy.seal(draft.secretMetadata, refid: refid)
         let id: Int64
         do {
-            id = try tx.queryInt64("""
+            id = try tx.insertReturningID("""
                 INSERT INTO client_clients
                     (refid, name, email, email_normalized, phone, status, owner_refid, user_id, metadata, secret_metadata,
                      version, created_at, updated_at)
                 VALUES (\(refid), \(draft.name), \(draft.email), \(draft.normalizedEmail), \(draft.phone), \(status.rawValue),
                         \(draft.reseller), \(userID), \(draft.metadataText), \(sealed.map(SQLValue.blob) ?? .null), 1, \(now), \(now))
-                RETURNING id
-                """) ?? 0
+                """)
         } catch let error as StorageError {
             throw Self.mapUniqueViolation(error)
         }

@@ -125,6 +125,13 @@ final class PostgresTransaction: Transaction {
         return try result.rows.map(Self.row)
     }
 
+    func insertReturningID(_ sql: SQL) throws -> Int64 {
+        guard let row = try query(sql + " RETURNING id").first else {
+            throw StorageError(code: .engine, message: "the database returned no id for an insert")
+        }
+        return try row.int64("id")
+    }
+
     func afterCommit(_ action: @escaping @Sendable () -> Void) { commitActions.append(action) }
 
     @discardableResult

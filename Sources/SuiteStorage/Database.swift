@@ -26,6 +26,11 @@ public protocol Transaction: TransactionContext {
     /// the suite never loads an unbounded result.
     func query(_ sql: SQL) throws -> [Row]
 
+    /// Runs an INSERT of one row into a table whose primary key is an engine-filled `id` column
+    /// (``SQLDialect/autoIncrementPrimaryKey``) and returns that id. SQLite reads it from the
+    /// connection; PostgreSQL appends `RETURNING id`.
+    func insertReturningID(_ sql: SQL) throws -> Int64
+
     /// Registers work to run once the transaction has committed (e.g. publishing domain events).
     /// Dropped if the transaction rolls back.
     func afterCommit(_ action: @escaping @Sendable () -> Void)

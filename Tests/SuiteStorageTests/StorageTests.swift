@@ -103,6 +103,21 @@ import Testing
     }
 
     @Test(arguments: Engine.allCases)
+    func insertReturningIDGivesEachNewRowsOwnID(engine: Engine) async throws {
+        try await engine.withDatabase { db in
+            try await SchemaInstaller.install([Self.scratch], on: db)
+            let ids = try await db.write { tx in
+                try (0..<3).map { try tx.insertReturningID("INSERT INTO scratch_items (name, n) VALUES (\("r\($0)"), \($0))") }
+            }
+            #expect(Set(ids).count == 3)
+            for (index, id) in ids.enumerated() {
+                let name = try await db.read { tx in try tx.queryFirst("SELECT name FROM scratch_items WHERE id = \(id)")?.string("name") }
+                #expect(name == "r\(index)")
+            }
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
     func aUniqueViolationIsATypedErrorNamingTheColumnOrConstraint(engine: Engine) async throws {
         try await engine.withDatabase { db in
             try await SchemaInstaller.install([Self.scratch], on: db)
