@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `dock`: install, inspect and operate ClientSuite from the command line.
 @main
@@ -11,4 +12,29 @@ struct Dock: AsyncParsableCommand {
             A SQLite file path or a postgres://user@host:port/db URL.
             """,
         subcommands: [Install.self, ClientCommand.self, Demo.self])
+
+    /// Like ArgumentParser's `main()`, except that a usage error is one line on stderr (the usage
+    /// text is what `--help` is for); help and version still go to stdout.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            // Our own failures were reported by `runReporting` and arrive as a bare ExitCode.
+            let text = message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            if !text.isEmpty {
+                FileHandle.standardError.write(Data("error: \(text) (see --help)\n".utf8))
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

@@ -119,6 +119,8 @@ func withDock<T>(_ engine: Engine, _ body: (Dock) async throws -> T) async throw
         try await withDock(engine) { dock in
             _ = try dock.json("client", "create", "--name", "Acme", "--email", "a@acme.example")
             let attempts: [[String]] = [
+                ["client", "create", "--email", "x@y.example"],
+                ["client", "frobnicate"],
                 ["client", "create", "--name", "", "--email", "x@y.example"],
                 ["client", "create", "--name", "X", "--email", "not-an-email"],
                 ["client", "create", "--name", "X", "--email", "A@ACME.example"],
@@ -132,7 +134,8 @@ func withDock<T>(_ engine: Engine, _ body: (Dock) async throws -> T) async throw
             for arguments in attempts {
                 let result = try dock.run(arguments)
                 #expect(result.status != 0, "\(arguments)")
-                #expect(!result.stderr.isEmpty, "\(arguments)")
+                #expect(result.stderr.hasPrefix("error: "), "\(arguments): \(result.stderr)")
+                #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
                 #expect(result.stdout.isEmpty, "\(arguments)")
             }
             let duplicate = try dock.run(["client", "create", "--name", "X", "--email", "A@ACME.example"])
