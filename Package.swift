@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SuiteSQLite", targets: ["SuiteSQLite"]),
         .library(name: "SuitePostgres", targets: ["SuitePostgres"]),
         .library(name: "Client", targets: ["Client"]),
+        .library(name: "Wallet", targets: ["Wallet"]),
         .library(name: "Suite", targets: ["Suite"]),
         .executable(name: "dock", targets: ["dock"]),
     ],
@@ -69,11 +70,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The double-entry ledger shared by Ally (reseller credits) and Wave (client funds).
+        .target(
+            name: "Wallet",
+            dependencies: ["SuiteCore", "SuiteStorage", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         // Wiring: opens a database from a URL and installs modules.
         .target(
             name: "Suite",
             dependencies: [
-                "SuiteCore", "SuiteStorage", "SuiteSQLite", "SuitePostgres", "Client",
+                "SuiteCore", "SuiteStorage", "SuiteSQLite", "SuitePostgres", "Client", "Wallet",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -118,6 +125,11 @@ let package = Package(
                 "SuiteTestSupport", "Client",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WalletTests",
+            dependencies: ["SuiteTestSupport", "Wallet"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -5,11 +5,12 @@ import SuiteCore
 public import SuiteStorage
 import SuitePostgres
 import SuiteSQLite
+import Wallet
 
 /// Opening a database from a location, and installing modules: the suite's wiring.
 public enum SuiteDatabase {
     /// The modules this build can install, by name.
-    public static let schemas: [String: ModuleSchema] = ["client": Clients.schema]
+    public static let schemas: [String: ModuleSchema] = ["client": Clients.schema, "wallet": Ledger.schema]
 
     /// Opens a database: a `postgres://` (or `postgresql://`) URL, or a SQLite file path
     /// (`:memory:` for a private in-memory database).

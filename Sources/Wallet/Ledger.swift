@@ -1,0 +1,286 @@
+import Crypto
+import Foundation
+public import SuiteCore
+public import SuiteStorage
+
+/// A double-entry ledger shared by the modules that hold value: reseller credits (Ally) and
+/// client funds (Wave).
+///
+/// Every movement is a ``Transfer`` that debits one account and credits another, written as two
+/// immutable entries, so all accounts of a unit always sum to zero. The cached balance is updated
+/// in the same transaction; a debit that would take a non-system account below zero is refused
+/// *inside* the write — by a conditional `UPDATE`, never a read followed by a write — so
+/// concurrent spenders cannot overdraw.
+///
+/// ```swift
+/// let ledger = Ledger(database: database)
+/// let wallet = try await ledger.account(owner: "RS-…", unit: .credits)
+/// try await ledger.issue(1_000, to: wallet.refid, description: "Top-up")
+/// try await ledger.transfer(from: wallet.refid, to: ledger.system(.revenue, unit: .credits).refid,
+///                           amount: 500, description: "Pro licence", idempotencyKey: "order-42")
+/// ```
+public struct Ledger: Sendable {
+    public let database: any Database
+    public let clock: any WallClock
+
+    public init(database: any Database, clock: any WallClock = SystemWallClock()) {
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Installs (or upgrades) the ledger tables. Idempotent.
+    @discardableResult
+    public static func install(on database: any Database) async throws -> InstallReport {
+        try await SchemaInstaller.install([schema], on: database)[0]
+    }
+
+    // MARK: Accounts
+
+    /// The account of `owner` in `unit`, created with a zero balance if it does not exist.
+    public func account(owner: String, unit: Unit) async throws -> Account {
+        try await database.write { tx in try self.account(owner: owner, unit: unit, in: tx) }
+    }
+
+    public func account(owner: String, unit: Unit, in tx: any Transaction) throws -> Account {
+        let owner = owner.trimmingCharacters(in: .whitespaces)
+        guard !owner.isEmpty, owner.count <= 128, !owner.hasPrefix("system:"),
+              !owner.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        else { throw WalletError.invalid("owner", "1–128 characters, no control characters, not starting with system:") }
+        return try ensureAccount(owner: owner, unit: unit, isSystem: false, in: tx)
+    }
+
+    /// A system account (issuance or revenue) of `unit`, created on first use.
+    public func system(_ account: SystemAccount, unit: Unit) async throws -> Account {
+        try await database.write { tx in try self.system(account, unit: unit, in: tx) }
+    }
+
+    public func system(_ account: SystemAccount, unit: Unit, in tx: any Transaction) throws -> Account {
+        try ensureAccount(owner: account.owner, unit: unit, isSystem: true, in: tx)
+    }
+
+    /// The account with `refid`.
+    public func account(_ refid: Refid) async throws -> Account {
+        try await database.read { tx in try self.account(refid, in: tx) }
+    }
+
+    public func account(_ refid: Refid, in tx: any Transaction) throws -> Account {
+        guard let row = try tx.queryFirst("SELECT \(raw: Self.accountColumns) FROM wallet_accounts WHERE refid = \(refid)") else {
+            throw WalletError(.accountNotFound, message: "Account Not Found: no account with refid \(refid.rawValue.prefix(64))")
+        }
+        return try Self.decodeAccount(row)
+    }
+
+    // MARK: Transfers
+
+    /// Moves `amount` (minor units, > 0) from one account to another, atomically.
+    ///
+    /// With an idempotency key, a retry with the same parameters returns the first transfer and
+    /// writes nothing; the same key with different parameters throws `.idempotencyConflict`.
+    @discardableResult
+    public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
+                         metadata: Metadata = [:], idempotencyKey: String? = nil) async throws -> Transfer {
+        do {
+            return try await database.write { tx in
+                try self.transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
+                                  idempotencyKey: idempotencyKey, in: tx)
+            }
+        } catch let error as StorageError where error.isUniqueViolation(mentioning: "idempotency_key") {
+            // A concurrent call with the same key committed first: run again, which finds it.
+            return try await database.write { tx in
+                try self.transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
+                                  idempotencyKey: idempotencyKey, in: tx)
+            }
+        }
+    }
+
+    /// The same, inside an open transaction — so a workflow can make a debit part of a larger change.
+    @discardableResult
+    public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
+                         metadata: Metadata = [:], idempotencyKey: String? = nil, in tx: any Transaction) throws -> Transfer {
+        guard amount > 0 else { throw WalletError(.invalidAmount, message: "Invalid amount: must be greater than zero") }
+        let description = description.trimmingCharacters(in: .whitespaces)
+        guard !description.isEmpty, description.count <= 500 else {
+            throw WalletError.invalid("description", "1–500 characters")
+        }
+        if let key = idempotencyKey {
+            guard !key.isEmpty, key.count <= 200 else { throw WalletError.invalid("idempotency key", "1–200 characters") }
+        }
+        guard debit != credit else { throw WalletError.invalid("accounts", "debit and credit accounts must differ") }
+        let metadataText = metadata.jsonText()
+        guard metadataText.utf8.count <= 16_384 else { throw WalletError.invalid("metadata", "at most 16384 bytes of JSON") }
+        let fingerprint = Self.fingerprint(debit: debit, credit: credit, amount: amount, description: description, metadata: metadataText)
+
+        if let key = idempotencyKey, let existing = try tx.queryFirst("""
+            SELECT \(raw: Self.transferColumns) FROM wallet_transfers t
+            JOIN wallet_accounts d ON d.id = t.debit_account JOIN wallet_accounts c ON c.id = t.credit_account
+            WHERE t.idempotency_key = \(key)
+            """) {
+            guard try existing.string("fingerprint") == fingerprint else {
+                throw WalletError(.idempotencyConflict,
+                                  message: "Idempotency Conflict: this key was already used with different parameters")
+            }
+            return try Self.decodeTransfer(existing, isNew: false)
+        }
+
+        let from = try account(debit, in: tx)
+        let to = try account(credit, in: tx)
+        guard from.unit == to.unit else {
+            throw WalletError(.unitMismatch, message: "Unit Mismatch: cannot move \(from.unit) into a \(to.unit) account")
+        }
+        // The bounds are computed here, not in SQL: SQLite turns an overflowing integer into a float.
+        let lowest = Int64.min + amount, highest = Int64.max - amount
+        guard let debitAfter = try tx.queryInt64("""
+            UPDATE wallet_accounts SET balance = balance - \(amount)
+            WHERE id = (SELECT id FROM wallet_accounts WHERE refid = \(debit))
+              AND balance >= \(lowest) AND (is_system = 1 OR balance >= \(amount))
+            RETURNING balance
+            """)
+        else {
+            let balance = try account(debit, in: tx).balance
+            if balance >= amount || from.isSystem {
+                throw WalletError(.invalidAmount, message: "Invalid amount: the balance would overflow")
+            }
+            throw WalletError.insufficientFunds(balance: balance, amount: amount)
+        }
+        guard let creditAfter = try tx.queryInt64("""
+            UPDATE wallet_accounts SET balance = balance + \(amount)
+            WHERE id = (SELECT id FROM wallet_accounts WHERE refid = \(credit)) AND balance <= \(highest)
+            RETURNING balance
+            """)
+        else { throw WalletError(.invalidAmount, message: "Invalid amount: the credited balance would overflow") }
+
+        let refid = Refid.generate(prefix: "TX-")
+        let now = Timestamp(clock.now())
+        let transferID = try tx.insertReturningID("""
+            INSERT INTO wallet_transfers (refid, idempotency_key, fingerprint, debit_account, credit_account, amount,
+                                          description, metadata, created_at)
+            VALUES (\(refid), \(idempotencyKey), \(fingerprint), (SELECT id FROM wallet_accounts WHERE refid = \(debit)),
+                    (SELECT id FROM wallet_accounts WHERE refid = \(credit)), \(amount), \(description), \(metadataText), \(now))
+            """)
+        try tx.execute("""
+            INSERT INTO wallet_entries (account_id, transfer_id, amount, balance_after, created_at)
+            VALUES ((SELECT id FROM wallet_accounts WHERE refid = \(debit)), \(transferID), \(-amount), \(debitAfter), \(now)),
+                   ((SELECT id FROM wallet_accounts WHERE refid = \(credit)), \(transferID), \(amount), \(creditAfter), \(now))
+            """)
+        return Transfer(refid: refid, debitAccount: debit, creditAccount: credit, amount: amount, unit: from.unit,
+                        description: description, metadata: metadata, idempotencyKey: idempotencyKey,
+                        debitBalanceAfter: debitAfter, creditBalanceAfter: creditAfter, createdAt: now.date, isNew: true)
+    }
+
+    /// Issues `amount` into `account` from the issuance system account of its unit (a top-up).
+    @discardableResult
+    public func issue(_ amount: Int64, to account: Refid, description: String, idempotencyKey: String? = nil) async throws -> Transfer {
+        let unit = try await self.account(account).unit
+        let issuance = try await system(.issuance, unit: unit)
+        return try await transfer(from: issuance.refid, to: account, amount: amount, description: description,
+                                  idempotencyKey: idempotencyKey)
+    }
+
+    // MARK: Reading
+
+    /// One page of an account's entries, newest first (at most 500 per page).
+    public func history(of account: Refid, limit: Int = 50, after cursor: String? = nil) async throws -> LedgerPage {
+        guard (1...500).contains(limit) else { throw WalletError.invalid("limit", "use 1…500") }
+        return try await database.read { tx in
+            let id = try tx.queryInt64("SELECT id FROM wallet_accounts WHERE refid = \(account)")
+            guard let id else {
+                throw WalletError(.accountNotFound, message: "Account Not Found: no account with refid \(account.rawValue.prefix(64))")
+            }
+            var condition = SQL(raw: "")
+            if let cursor {
+                guard let anchor = try tx.queryInt64("SELECT id FROM wallet_transfers WHERE refid = \(cursor)") else {
+                    throw WalletError.invalid("cursor", "it does not name a page of this history")
+                }
+                condition = " AND e.transfer_id < \(anchor)"
+            }
+            let rows = try tx.query("""
+                SELECT t.refid, e.amount, e.balance_after, t.description, e.created_at
+                FROM wallet_entries e JOIN wallet_transfers t ON t.id = e.transfer_id
+                WHERE e.account_id = \(id)\(condition) ORDER BY e.transfer_id DESC LIMIT \(limit + 1)
+                """)
+            let entries = try rows.prefix(limit).map { row in
+                LedgerEntry(transfer: try row.refid("refid"), amount: try row.int64("amount"),
+                            balanceAfter: try row.int64("balance_after"), description: try row.string("description"),
+                            createdAt: try row.timestamp("created_at").date)
+            }
+            return LedgerPage(entries: entries, nextCursor: rows.count > limit ? entries.last?.transfer.rawValue : nil)
+        }
+    }
+
+    /// Proves every cached balance equals the sum of its entries, and that each unit sums to zero.
+    /// Walks accounts in batches, each in its own read, so it never loads the whole ledger.
+    public func reconcile(batchSize: Int = 500) async throws -> ReconcileReport {
+        guard (1...10_000).contains(batchSize) else { throw WalletError.invalid("batch size", "use 1…10000") }
+        var report = ReconcileReport(accountsChecked: 0, mismatches: [], totalsByUnit: [:])
+        var lastID: Int64 = 0
+        while true {
+            let rows = try await database.read { [lastID] tx in
+                try tx.query("""
+                    SELECT a.id, a.refid, a.unit, a.balance,
+                           CAST(COALESCE((SELECT sum(e.amount) FROM wallet_entries e WHERE e.account_id = a.id), 0) AS BIGINT) AS entries
+                    FROM wallet_accounts a WHERE a.id > \(lastID) ORDER BY a.id LIMIT \(batchSize)
+                    """)
+            }
+            for row in rows {
+                let balance = try row.int64("balance"), entries = try row.int64("entries"), unit = try row.string("unit")
+                report.accountsChecked += 1
+                let (total, overflow) = report.totalsByUnit[unit, default: 0].addingReportingOverflow(balance)
+                report.totalsByUnit[unit] = overflow ? Int64.max : total
+                if balance != entries {
+                    report.mismatches.append(.init(account: try row.refid("refid"), cachedBalance: balance, sumOfEntries: entries))
+                }
+            }
+            guard rows.count == batchSize, let last = rows.last else { break }
+            lastID = try last.int64("id")
+        }
+        return report
+    }
+
+    // MARK: Internals
+
+    static let accountColumns = "id, refid, owner, unit, balance, is_system"
+
+    static let transferColumns = """
+        t.refid, d.refid AS debit_refid, c.refid AS credit_refid, t.amount, d.unit, t.description, t.metadata,
+        t.idempotency_key, t.fingerprint, t.created_at,
+        (SELECT e.balance_after FROM wallet_entries e WHERE e.transfer_id = t.id AND e.account_id = t.debit_account) AS debit_after,
+        (SELECT e.balance_after FROM wallet_entries e WHERE e.transfer_id = t.id AND e.account_id = t.credit_account) AS credit_after
+        """
+
+    private func ensureAccount(owner: String, unit: Unit, isSystem: Bool, in tx: any Transaction) throws -> Account {
+        if let row = try tx.queryFirst("""
+            SELECT \(raw: Self.accountColumns) FROM wallet_accounts WHERE owner = \(owner) AND unit = \(unit.code)
+            """) {
+            return try Self.decodeAccount(row)
+        }
+        try tx.execute("""
+            INSERT INTO wallet_accounts (refid, owner, unit, balance, is_system, created_at)
+            VALUES (\(Refid.generate(prefix: "WA-")), \(owner), \(unit.code), 0, \(isSystem), \(Timestamp(clock.now())))
+            ON CONFLICT (owner, unit) DO NOTHING
+            """)
+        guard let row = try tx.queryFirst("""
+            SELECT \(raw: Self.accountColumns) FROM wallet_accounts WHERE owner = \(owner) AND unit = \(unit.code)
+            """)
+        else { throw StorageError(code: .engine, message: "the account could not be created") }
+        return try Self.decodeAccount(row)
+    }
+
+    static func decodeAccount(_ row: Row) throws -> Account {
+        Account(refid: try row.refid("refid"), owner: try row.string("owner"), unit: Unit(unchecked: try row.string("unit")),
+                balance: try row.int64("balance"), isSystem: try row.bool("is_system"))
+    }
+
+    static func decodeTransfer(_ row: Row, isNew: Bool) throws -> Transfer {
+        Transfer(refid: try row.refid("refid"), debitAccount: try row.refid("debit_refid"), creditAccount: try row.refid("credit_refid"),
+                 amount: try row.int64("amount"), unit: Unit(unchecked: try row.string("unit")),
+                 description: try row.string("description"), metadata: Metadata(jsonText: try row.string("metadata")) ?? [:],
+                 idempotencyKey: try row.optionalString("idempotency_key"), debitBalanceAfter: try row.int64("debit_after"),
+                 creditBalanceAfter: try row.int64("credit_after"), createdAt: try row.timestamp("created_at").date, isNew: isNew)
+    }
+
+    /// A digest of a transfer's parameters, to tell a genuine retry from a reused key.
+    static func fingerprint(debit: Refid, credit: Refid, amount: Int64, description: String, metadata: String) -> String {
+        let text = [debit.rawValue, credit.rawValue, String(amount), description, metadata].joined(separator: "\u{1F}")
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

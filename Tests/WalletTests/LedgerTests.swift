@@ -1,0 +1,199 @@
+import Foundation
+import SuiteCore
+import SuiteStorage
+import SuiteTestSupport
+import Testing
+import Wallet
+
+extension Engine {
+    func withLedger<T: Sendable>(inMemory: Bool = true, _ body: @Sendable (Ledger) async throws -> T) async throws -> T {
+        try await withDatabase(inMemory: inMemory) { database in
+            try await Ledger.install(on: database)
+            return try await body(Ledger(database: database))
+        }
+    }
+}
+
+func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T,
+                          sourceLocation: SourceLocation = #_sourceLocation) async -> WalletError? {
+    do {
+        _ = try await body()
+        Issue.record("expected WalletError \(code)", sourceLocation: sourceLocation)
+        return nil
+    } catch let error as WalletError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        return error
+    } catch {
+        Issue.record("expected WalletError \(code), got \(String(reflecting: error))", sourceLocation: sourceLocation)
+        return nil
+    }
+}
+
+@Suite struct LedgerTests {
+    @Test(arguments: Engine.allCases)
+    func issuingAndSpendingMovesBalancesAndTheBooksSumToZero(engine: Engine) async throws {
+        try await engine.withLedger { ledger in
+            let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
+            #expect(wallet.balance == 0 && !wallet.isSystem)
+            #expect(try await ledger.account(owner: "RS-ALPHA", unit: .credits).refid == wallet.refid)
+            let topUp = try await ledger.issue(1_000, to: wallet.refid, description: "Top-up")
+            #expect(topUp.creditBalanceAfter == 1_000 && topUp.debitBalanceAfter == -1_000)
+            let revenue = try await ledger.system(.revenue, unit: .credits)
+            let spend = try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 300, description: "Pro licence",
+                                                  metadata: ["client": "CL-1"])
+            #expect(spend.debitBalanceAfter == 700 && spend.creditBalanceAfter == 300)
+            #expect(try await ledger.account(wallet.refid).balance == 700)
+            let history = try await ledger.history(of: wallet.refid)
+            #expect(history.entries.map(\.amount) == [-300, 1_000])
+            #expect(history.entries.map(\.balanceAfter) == [700, 1_000])
+            let report = try await ledger.reconcile()
+            #expect(report.isClean)
+            #expect(report.accountsChecked == 3)
+            #expect(report.totalsByUnit["credits"] == 0)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func anOverdraftIsRefusedWithBalanceAndCostAndWritesNothing(engine: Engine) async throws {
+        try await engine.withLedger { ledger in
+            let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
+            try await ledger.issue(400, to: wallet.refid, description: "Top-up")
+            let revenue = try await ledger.system(.revenue, unit: .credits)
+            let error = await expectWalletError(.insufficientFunds) {
+                try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 500, description: "Too much")
+            }
+            #expect(error?.balance == 400 && error?.amount == 500)
+            #expect(error?.description == "Insufficient Funds: balance 400, cost 500")
+            #expect(try await ledger.account(wallet.refid).balance == 400)
+            #expect(try await ledger.history(of: wallet.refid).entries.count == 1)
+            #expect(try await ledger.reconcile().isClean)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func eightConcurrentSpendersNeverOverdrawAndTheFinalBalanceIsExact(engine: Engine) async throws {
+        try await engine.withLedger(inMemory: false) { ledger in
+            let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
+            try await ledger.issue(1_000, to: wallet.refid, description: "Top-up")
+            let revenue = try await ledger.system(.revenue, unit: .credits)
+            let outcomes = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                for task in 0..<8 {
+                    group.addTask {
+                        var (spent, refused) = (0, 0)
+                        for attempt in 0..<20 {
+                            do {
+                                try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 30,
+                                                          description: "spend \(task)-\(attempt)")
+                                spent += 1
+                            } catch let error as WalletError where error.code == .insufficientFunds {
+                                refused += 1
+                            }
+                        }
+                        return (spent, refused)
+                    }
+                }
+                return try await group.reduce(into: (0, 0)) { $0.0 += $1.0; $0.1 += $1.1 }
+            }
+            #expect(outcomes.0 == 33)            // 1,000 / 30, rounded down
+            #expect(outcomes.0 + outcomes.1 == 160)
+            #expect(try await ledger.account(wallet.refid).balance == 10)
+            #expect(try await ledger.account(revenue.refid).balance == 990)
+            #expect(try await ledger.reconcile().isClean)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func aTransferRetriedWithOneKeyMovesMoneyOnceAndAReusedKeyWithOtherParametersIsRefused(engine: Engine) async throws {
+        try await engine.withLedger(inMemory: false) { ledger in
+            let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
+            try await ledger.issue(10_000, to: wallet.refid, description: "Top-up")
+            let revenue = try await ledger.system(.revenue, unit: .credits)
+            let transfers = try await withThrowingTaskGroup(of: Transfer.self) { group in
+                for _ in 0..<100 {
+                    group.addTask {
+                        try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 500, description: "Pro licence",
+                                                  idempotencyKey: "order-42")
+                    }
+                }
+                return try await group.reduce(into: [Transfer]()) { $0.append($1) }
+            }
+            #expect(Set(transfers.map(\.refid)).count == 1)
+            #expect(transfers.filter(\.isNew).count == 1)
+            #expect(try await ledger.account(wallet.refid).balance == 9_500)
+            await _ = expectWalletError(.idempotencyConflict) {
+                try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 600, description: "Pro licence",
+                                          idempotencyKey: "order-42")
+            }
+            #expect(try await ledger.account(wallet.refid).balance == 9_500)
+            #expect(try await ledger.reconcile().isClean)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func badInputIsATypedErrorAndWritesNothing(engine: Engine) async throws {
+        try await engine.withLedger { ledger in
+            let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
+            let dollars = try await ledger.account(owner: "CL-ONE", unit: try Unit("USD"))
+            let revenue = try await ledger.system(.revenue, unit: .credits)
+            try await ledger.issue(100, to: wallet.refid, description: "Top-up")
+            for amount: Int64 in [0, -1, .min] {
+                await _ = expectWalletError(.invalidAmount) {
+                    try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: amount, description: "x")
+                }
+            }
+            await _ = expectWalletError(.unitMismatch) {
+                try await ledger.transfer(from: wallet.refid, to: dollars.refid, amount: 1, description: "x")
+            }
+            await _ = expectWalletError(.accountNotFound) {
+                try await ledger.transfer(from: Refid(rawValue: "WA-NONE"), to: revenue.refid, amount: 1, description: "x")
+            }
+            await _ = expectWalletError(.validation) {
+                try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 1, description: "  ")
+            }
+            await _ = expectWalletError(.validation) {
+                try await ledger.transfer(from: wallet.refid, to: wallet.refid, amount: 1, description: "x")
+            }
+            await _ = expectWalletError(.validation) { try await ledger.account(owner: "system:revenue", unit: .credits) }
+            #expect(throws: WalletError.self) { try Unit("dollars") }
+            // Issuance may go negative, but not past Int64.min; a credit may not pass Int64.max.
+            try await ledger.issue(Int64.max - 100, to: wallet.refid, description: "Huge")
+            await _ = expectWalletError(.invalidAmount) { try await ledger.issue(1, to: wallet.refid, description: "Overflow") }
+            #expect(try await ledger.account(wallet.refid).balance == Int64.max)
+            #expect(try await ledger.history(of: wallet.refid).entries.count == 2)
+            #expect(try await ledger.reconcile().mismatches.isEmpty)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func reconcileReportsACachedBalanceThatDisagreesWithItsEntries(engine: Engine) async throws {
+        try await engine.withLedger { ledger in
+            let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
+            try await ledger.issue(250, to: wallet.refid, description: "Top-up")
+            try await ledger.database.write { tx in
+                try tx.execute("UPDATE wallet_accounts SET balance = 999 WHERE refid = \(wallet.refid)")
+            }
+            let report = try await ledger.reconcile(batchSize: 1)
+            #expect(report.accountsChecked == 2)
+            #expect(report.mismatches.map(\.account) == [wallet.refid])
+            #expect(report.mismatches.first?.cachedBalance == 999 && report.mismatches.first?.sumOfEntries == 250)
+            #expect(!report.isClean)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func historyPagesNewestFirstWithoutGapsOrRepeats(engine: Engine) async throws {
+        try await engine.withLedger { ledger in
+            let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
+            for index in 1...7 { try await ledger.issue(Int64(index), to: wallet.refid, description: "t\(index)") }
+            var amounts: [Int64] = []
+            var cursor: String?
+            repeat {
+                let page = try await ledger.history(of: wallet.refid, limit: 3, after: cursor)
+                amounts += page.entries.map(\.amount)
+                cursor = page.nextCursor
+            } while cursor != nil
+            #expect(amounts == [7, 6, 5, 4, 3, 2, 1])
+            await _ = expectWalletError(.validation) { try await ledger.history(of: wallet.refid, limit: 0) }
+        }
+    }
+}
