@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SuitePostgres", targets: ["SuitePostgres"]),
         .library(name: "Client", targets: ["Client"]),
         .library(name: "Wallet", targets: ["Wallet"]),
+        .library(name: "Ally", targets: ["Ally"]),
         .library(name: "Suite", targets: ["Suite"]),
         .executable(name: "dock", targets: ["dock"]),
     ],
@@ -76,11 +77,16 @@ let package = Package(
             dependencies: ["SuiteCore", "SuiteStorage", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Ally",
+            dependencies: ["SuiteCore", "SuiteStorage", "Wallet", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // Wiring: opens a database from a URL and installs modules.
         .target(
             name: "Suite",
             dependencies: [
-                "SuiteCore", "SuiteStorage", "SuiteSQLite", "SuitePostgres", "Client", "Wallet",
+                "SuiteCore", "SuiteStorage", "SuiteSQLite", "SuitePostgres", "Client", "Wallet", "Ally",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -88,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "dock",
             dependencies: [
-                "Suite", "Client",
+                "Suite", "Client", "Ally", "Wallet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -130,6 +136,11 @@ let package = Package(
         .testTarget(
             name: "WalletTests",
             dependencies: ["SuiteTestSupport", "Wallet"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AllyTests",
+            dependencies: ["SuiteTestSupport", "Ally", "Client"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

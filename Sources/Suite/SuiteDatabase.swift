@@ -6,11 +6,17 @@ public import SuiteStorage
 import SuitePostgres
 import SuiteSQLite
 import Wallet
+import Ally
 
 /// Opening a database from a location, and installing modules: the suite's wiring.
 public enum SuiteDatabase {
     /// The modules this build can install, by name.
-    public static let schemas: [String: ModuleSchema] = ["client": Clients.schema, "wallet": Ledger.schema]
+    public static let schemas: [String: ModuleSchema] = [
+        "client": Clients.schema, "wallet": Ledger.schema, "ally": Allies.schema,
+    ]
+
+    /// Modules that must be installed before another (Ally keeps its credits in the Wallet ledger).
+    public static let dependencies: [String: [String]] = ["ally": ["wallet"]]
 
     /// Opens a database: a `postgres://` (or `postgresql://`) URL, or a SQLite file path
     /// (`:memory:` for a private in-memory database).
@@ -32,7 +38,11 @@ public enum SuiteDatabase {
 
     /// Installs the named modules (all known modules when empty). Idempotent.
     public static func install(_ modules: [String], on database: any Database) async throws -> [InstallReport] {
-        let names = modules.isEmpty ? schemas.keys.sorted() : modules.map { $0.lowercased() }
+        let requested = modules.isEmpty ? schemas.keys.sorted() : modules.map { $0.lowercased() }
+        var names: [String] = []
+        for name in requested {
+            for needed in (dependencies[name] ?? []) + [name] where !names.contains(needed) { names.append(needed) }
+        }
         let chosen = try names.map { name in
             guard let schema = schemas[name] else {
                 throw StorageError(code: .invalidLocation,
@@ -41,5 +51,13 @@ public enum SuiteDatabase {
             return schema
         }
         return try await SchemaInstaller.install(chosen, on: database)
+    }
+
+    /// Whether `module` is installed, without writing anything (false for a database never installed).
+    public static func isInstalled(_ module: String, in database: any Database) async -> Bool {
+        let version = try? await database.read { tx in
+            try tx.queryInt64("SELECT CAST(max(version) AS BIGINT) FROM suite_migrations WHERE module = \(module)")
+        }
+        return (version ?? nil) != nil
     }
 }

@@ -1,3 +1,4 @@
+import Ally
 import ArgumentParser
 import Client
 import Foundation
@@ -31,7 +32,10 @@ struct DatabaseOptions: ParsableArguments {
         do {
             try await database.read { tx in try SchemaInstaller.requireInstalled(Clients.schema, in: tx) }
             let configuration = try await ClientConfiguration.load(file: config)
-            return (database, Clients(database: database, configuration: configuration, clock: clock))
+            // With the Ally module installed, resellers are checked for real; without it, none exist.
+            let resellers: any ResellerDirectory = await SuiteDatabase.isInstalled("ally", in: database)
+                ? Allies(database: database) : NoResellers()
+            return (database, Clients(database: database, configuration: configuration, resellers: resellers, clock: clock))
         } catch {
             try? await database.close()
             throw error
@@ -54,6 +58,21 @@ func runReporting(_ body: () async throws -> Void) async throws {
         let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
         FileHandle.standardError.write(Data("error: \(text)\n".utf8))
         throw ExitCode.failure
+    }
+}
+
+/// Runs `body` with the database and Ally module, closing the database afterwards.
+func withAllies(_ options: DatabaseOptions, _ body: (Allies) async throws -> Void) async throws {
+    try await runReporting {
+        let database = try options.open()
+        do {
+            try await database.read { tx in try SchemaInstaller.requireInstalled(Allies.schema, in: tx) }
+            try await body(Allies(database: database))
+            try await database.close()
+        } catch {
+            try? await database.close()
+            throw error
+        }
     }
 }
 

@@ -4,10 +4,10 @@ import SuiteTestSupport
 import Testing
 
 /// Runs the built `dock` executable, as a user would.
-struct Dock {
+struct Dock: Sendable {
     let location: String
 
-    struct Result {
+    struct Result: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String

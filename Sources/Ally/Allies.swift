@@ -1,0 +1,302 @@
+import Foundation
+public import Logging
+public import SuiteCore
+public import SuiteStorage
+public import Wallet
+
+/// The Ally module: resellers with tiers and a prepaid credit wallet on the ``Ledger``.
+///
+/// ```swift
+/// let allies = Allies(database: database)
+/// let ally = try await allies.make().user("u-7").company("Northwind Partners").gold().create()
+/// try await allies.addCredits(ally.refid, 10_000, actor: "admin")
+/// let provision = try await allies.provision(ally.refid, cost: 500, action: "Pro licence", idempotencyKey: "order-42")
+/// ```
+public struct Allies: Sendable {
+    public let database: any Database
+    public let ledger: Ledger
+    public let discounts: TierDiscounts
+    public let clock: any WallClock
+    public let logger: Logger
+
+    public init(database: any Database, discounts: TierDiscounts? = nil, clock: any WallClock = SystemWallClock(),
+                logger: Logger = Logger(label: "clientsuite.ally")) {
+        self.database = database
+        self.ledger = Ledger(database: database, clock: clock)
+        self.discounts = discounts ?? .defaults
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Installs the Ally tables and the ledger they need. Idempotent.
+    @discardableResult
+    public static func install(on database: any Database) async throws -> [InstallReport] {
+        try await SchemaInstaller.install([Ledger.schema, schema], on: database)
+    }
+
+    /// A fluent registration builder.
+    public func make() -> ResellerBuilder { ResellerBuilder(allies: self) }
+
+    // MARK: Registration and lookups
+
+    func register(_ builder: ResellerBuilder, actor: String, in tx: any Transaction) throws -> Reseller {
+        let user = try Self.text(builder.userID, field: "user", maximum: 255)
+        let company = try Self.text(builder.company, field: "company", maximum: 255)
+        let metadataText = builder.metadata.jsonText()
+        guard metadataText.utf8.count <= 16_384, JSONValue.object(builder.metadata).depth <= 5 else {
+            throw AllyError(.validation, message: "Invalid metadata: at most 16384 bytes and 5 levels")
+        }
+        let refid = Refid.generate(prefix: "RS-")
+        let wallet = try ledger.account(owner: refid.rawValue, unit: .credits, in: tx)
+        let now = Timestamp(clock.now())
+        let id: Int64
+        do {
+            id = try tx.insertReturningID("""
+                INSERT INTO ally_resellers (refid, user_id, company, tier, status, metadata, wallet_refid, version, created_at, updated_at)
+                VALUES (\(refid), \(user), \(company), \(builder.tier.rawValue), 'active', \(metadataText), \(wallet.refid), 1, \(now), \(now))
+                """)
+        } catch let error as StorageError where error.isUniqueViolation(mentioning: "user_id") {
+            throw AllyError(.duplicateUser, message: "Duplicate User: this user already has a reseller")
+        }
+        try audit(id: id, version: 1, event: "created", from: nil, to: .active, actor: actor, reason: nil, at: now, in: tx)
+        return Reseller(refid: refid, userID: user, company: company, tier: builder.tier, status: .active,
+                        metadata: builder.metadata, wallet: wallet.refid, createdAt: now.date, updatedAt: now.date)
+    }
+
+    /// The reseller with `refid`, or nil.
+    public func findByRefid(_ refid: Refid) async throws -> Reseller? {
+        try await database.read { tx in try self.findByRefid(refid, in: tx) }
+    }
+
+    public func findByRefid(_ refid: Refid, in tx: any Transaction) throws -> Reseller? {
+        try tx.queryFirst("SELECT \(raw: Self.columns) FROM ally_resellers WHERE refid = \(refid)").map(Self.decode)
+    }
+
+    /// The reseller of user `userID`, or nil.
+    public func findByUser(_ userID: String) async throws -> Reseller? {
+        try await database.read { tx in
+            try tx.queryFirst("SELECT \(raw: Self.columns) FROM ally_resellers WHERE user_id = \(userID)").map(Self.decode)
+        }
+    }
+
+    /// One page of resellers, oldest first.
+    public func list(limit: Int = 50, after cursor: Refid? = nil) async throws -> (resellers: [Reseller], nextCursor: Refid?) {
+        guard (1...500).contains(limit) else { throw AllyError(.validation, message: "Invalid limit: use 1…500") }
+        return try await database.read { tx in
+            var condition = SQL(raw: "")
+            if let cursor {
+                guard let anchor = try tx.queryInt64("SELECT id FROM ally_resellers WHERE refid = \(cursor)") else {
+                    throw AllyError(.validation, message: "Invalid cursor: it does not name a page")
+                }
+                condition = " WHERE id > \(anchor)"
+            }
+            let rows = try tx.query("SELECT \(raw: Self.columns) FROM ally_resellers\(condition) ORDER BY id LIMIT \(limit + 1)")
+            let resellers = try rows.prefix(limit).map(Self.decode)
+            return (resellers, rows.count > limit ? resellers.last?.refid : nil)
+        }
+    }
+
+    // MARK: Status
+
+    /// Active → suspended: a suspended reseller cannot provision or take new clients.
+    @discardableResult
+    public func suspend(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Reseller {
+        try await setStatus(.suspended, refid, actor: actor, reason: reason)
+    }
+
+    /// Suspended → active.
+    @discardableResult
+    public func reinstate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Reseller {
+        try await setStatus(.active, refid, actor: actor, reason: reason)
+    }
+
+    private func setStatus(_ target: ResellerStatus, _ refid: Refid, actor: String, reason: String?) async throws -> Reseller {
+        let actor = try Self.text(actor, field: "actor", maximum: 255)
+        return try await database.write { tx in
+            guard let row = try tx.queryFirst("""
+                SELECT \(raw: Self.columns) FROM ally_resellers WHERE refid = \(refid)\(raw: tx.dialect.forUpdate)
+                """)
+            else { throw Self.notFound(refid) }
+            var reseller = try Self.decode(row)
+            guard reseller.status != target else {
+                throw AllyError(.statusTransitionDenied,
+                                message: "Status Transition Denied: the reseller is already \(target)")
+            }
+            let id = try row.int64("id"), version = try row.int64("version")
+            let now = Timestamp(self.clock.now())
+            let changed = try tx.execute("""
+                UPDATE ally_resellers SET status = \(target.rawValue), version = \(version + 1), updated_at = \(now)
+                WHERE id = \(id) AND version = \(version)
+                """)
+            guard changed == 1 else { throw StorageError(code: .conflict, message: "the reseller changed concurrently; try again") }
+            try self.audit(id: id, version: version + 1, event: target == .active ? "reinstate" : "suspend",
+                           from: reseller.status, to: target, actor: actor, reason: reason, at: now, in: tx)
+            reseller.status = target
+            reseller.updatedAt = now.date
+            return reseller
+        }
+    }
+
+    // MARK: Credits
+
+    /// Adds `amount` credits to the reseller's wallet (an administrative top-up, issued from the
+    /// ledger's issuance account).
+    @discardableResult
+    public func addCredits(_ refid: Refid, _ amount: Int64, actor: String = "system", idempotencyKey: String? = nil) async throws -> Transfer {
+        let actor = try Self.text(actor, field: "actor", maximum: 255)
+        do {
+            return try await database.write { tx in
+                guard let reseller = try self.findByRefid(refid, in: tx) else { throw Self.notFound(refid) }
+                let issuance = try self.ledger.system(.issuance, unit: .credits, in: tx)
+                return try self.ledger.transfer(from: issuance.refid, to: reseller.wallet, amount: amount,
+                                                description: "Credits added by \(actor)", metadata: ["actor": .string(actor)],
+                                                idempotencyKey: idempotencyKey.map { "ally:credit:\($0)" }, in: tx)
+            }
+        } catch let error as WalletError {
+            throw Self.map(error)
+        }
+    }
+
+    /// The reseller's credit balance.
+    public func balance(_ refid: Refid) async throws -> Int64 {
+        try await database.read { tx in
+            guard let reseller = try self.findByRefid(refid, in: tx) else { throw Self.notFound(refid) }
+            return try self.ledger.account(reseller.wallet, in: tx).balance
+        }
+    }
+
+    /// Spends `cost` credits from the reseller's wallet for `action`, in its own transaction.
+    /// Throws `.insufficientCredits` (with balance and cost) or `.suspended`, and then writes nothing.
+    @discardableResult
+    public func provision(_ refid: Refid, cost: Int64, action: String, idempotencyKey: String) async throws -> Provision {
+        do {
+            return try await database.write { tx in
+                try self.provision(refid, cost: cost, action: action, idempotencyKey: idempotencyKey, in: tx)
+            }
+        } catch let error as StorageError where error.isUniqueViolation(mentioning: "idempotency_key") {
+            // A concurrent retry with the same key committed first: this run finds its result.
+            return try await database.write { tx in
+                try self.provision(refid, cost: cost, action: action, idempotencyKey: idempotencyKey, in: tx)
+            }
+        }
+    }
+
+    /// The same inside an open transaction, so a workflow can mint a licence in the same commit.
+    @discardableResult
+    public func provision(_ refid: Refid, cost: Int64, action: String, idempotencyKey: String,
+                          in tx: any Transaction) throws -> Provision {
+        guard cost > 0 else { throw AllyError(.invalidAmount, message: "Invalid amount: the cost must be greater than zero") }
+        let action = try Self.text(action, field: "action", maximum: 500)
+        guard let reseller = try findByRefid(refid, in: tx) else { throw Self.notFound(refid) }
+        guard reseller.status == .active else {
+            throw AllyError(.suspended, message: "Reseller Suspended: a suspended reseller cannot provision")
+        }
+        do {
+            let revenue = try ledger.system(.revenue, unit: .credits, in: tx)
+            let transfer = try ledger.transfer(from: reseller.wallet, to: revenue.refid, amount: cost, description: action,
+                                               metadata: ["reseller": .string(refid.rawValue)],
+                                               idempotencyKey: "ally:provision:\(idempotencyKey)", in: tx)
+            return Provision(reseller: refid, cost: cost, action: action, transfer: transfer.refid,
+                             balanceAfter: transfer.debitBalanceAfter, isNew: transfer.isNew)
+        } catch let error as WalletError {
+            throw Self.map(error)
+        }
+    }
+
+    /// The cost of `base` credits after `reseller`'s tier discount (see ``TierDiscounts/cost(of:for:)``).
+    public func calculateTierCost(_ base: Int64, for reseller: Refid) async throws -> Int64 {
+        guard let found = try await findByRefid(reseller) else { throw Self.notFound(reseller) }
+        return try discounts.cost(of: base, for: found.tier)
+    }
+
+    // MARK: Internals
+
+    static let columns = "id, refid, user_id, company, tier, status, metadata, wallet_refid, version, created_at, updated_at"
+
+    static func decode(_ row: Row) throws -> Reseller {
+        guard let tier = ResellerTier(rawValue: try row.string("tier")),
+              let status = ResellerStatus(rawValue: try row.string("status"))
+        else { throw StorageError(code: .decoding, message: "stored reseller data has an unexpected shape") }
+        return Reseller(refid: try row.refid("refid"), userID: try row.string("user_id"), company: try row.string("company"),
+                        tier: tier, status: status, metadata: Metadata(jsonText: try row.string("metadata")) ?? [:],
+                        wallet: try row.refid("wallet_refid"), createdAt: try row.timestamp("created_at").date,
+                        updatedAt: try row.timestamp("updated_at").date)
+    }
+
+    func audit(id: Int64, version: Int64, event: String, from: ResellerStatus?, to: ResellerStatus?, actor: String,
+               reason: String?, at: Timestamp, in tx: any Transaction) throws {
+        try tx.execute("""
+            INSERT INTO ally_audit (reseller_id, version, event, from_status, to_status, actor, reason, at)
+            VALUES (\(id), \(version), \(event), \(from?.rawValue), \(to?.rawValue), \(actor), \(reason), \(at))
+            """)
+    }
+
+    static func text(_ raw: String?, field: String, maximum: Int) throws -> String {
+        let text = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw AllyError(.validation, message: "Invalid \(field): required") }
+        guard text.count <= maximum, !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+            throw AllyError(.validation, message: "Invalid \(field): at most \(maximum) characters, no control characters")
+        }
+        return text
+    }
+
+    static func notFound(_ refid: Refid) -> AllyError {
+        AllyError(.notFound, message: "Reseller Not Found: no reseller with refid \(refid.rawValue.prefix(64))")
+    }
+
+    static func map(_ error: WalletError) -> AllyError {
+        switch error.code {
+        case .insufficientFunds:
+            AllyError(.insufficientCredits,
+                      message: "Insufficient Credits: balance \(error.balance ?? 0), cost \(error.amount ?? 0)",
+                      balance: error.balance, cost: error.amount)
+        case .idempotencyConflict:
+            AllyError(.idempotencyConflict, message: "Idempotency Conflict: this key was already used with different parameters")
+        case .invalidAmount:
+            AllyError(.invalidAmount, message: error.message)
+        default:
+            AllyError(.validation, message: error.message)
+        }
+    }
+}
+
+extension Allies: ResellerDirectory {
+    /// Implements ``ResellerDirectory`` so that the Client module's "Invalid Reseller" check is real.
+    public func reseller(_ refid: Refid, in transaction: any TransactionContext) throws -> ResellerSummary? {
+        guard let tx = transaction as? any Transaction else { return nil }
+        return try findByRefid(refid, in: tx).map { ResellerSummary(refid: $0.refid, isActive: $0.status == .active) }
+    }
+}
+
+/// A fluent, value-typed registration builder: `allies.make().user(id).company(name).gold().create()`.
+public struct ResellerBuilder: Sendable {
+    let allies: Allies
+    var userID: String?
+    var company: String?
+    var tier: ResellerTier = .standard
+    var metadata: Metadata = [:]
+
+    public func user(_ id: String) -> ResellerBuilder { with { $0.userID = id } }
+    public func company(_ name: String) -> ResellerBuilder { with { $0.company = name } }
+    public func tier(_ tier: ResellerTier) -> ResellerBuilder { with { $0.tier = tier } }
+    public func standard() -> ResellerBuilder { tier(.standard) }
+    public func gold() -> ResellerBuilder { tier(.gold) }
+    public func platinum() -> ResellerBuilder { tier(.platinum) }
+    public func metadata(_ data: Metadata) -> ResellerBuilder { with { $0.metadata = $0.metadata.merging(metadata: data) } }
+
+    /// Registers the reseller and opens its credit wallet, in one transaction.
+    public func create(actor: String = "system") async throws -> Reseller {
+        let builder = self
+        return try await allies.database.write { tx in try builder.allies.register(builder, actor: actor, in: tx) }
+    }
+
+    public func create(actor: String = "system", in tx: any Transaction) throws -> Reseller {
+        try allies.register(self, actor: actor, in: tx)
+    }
+
+    private func with(_ change: (inout ResellerBuilder) -> Void) -> ResellerBuilder {
+        var copy = self
+        change(&copy)
+        return copy
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+public import SuiteCore
+
+/// A reseller's tier, which sets its discount on provisioning.
+public enum ResellerTier: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    case standard, gold, platinum
+    public var description: String { rawValue }
+}
+
+/// Whether a reseller may provision.
+public enum ResellerStatus: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    case active, suspended
+    public var description: String { rawValue }
+}
+
+/// A reseller (Ally): a company, bound to one user account, with a tier and a credit wallet.
+public struct Reseller: Hashable, Sendable {
+    public var refid: Refid
+    public var userID: String
+    public var company: String
+    public var tier: ResellerTier
+    public var status: ResellerStatus
+    public var metadata: Metadata
+    /// The reseller's credit account in the Wallet ledger.
+    public var wallet: Refid
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// Tier discounts, in basis points (1/100 of a percent). Defaults: platinum 30%, gold 15%, standard 0.
+public struct TierDiscounts: Hashable, Sendable {
+    public var standard: Int64
+    public var gold: Int64
+    public var platinum: Int64
+
+    public init(standard: Int64 = 0, gold: Int64 = 1_500, platinum: Int64 = 3_000) throws {
+        for value in [standard, gold, platinum] where !(0...10_000).contains(value) {
+            throw AllyError(.invalidConfiguration, message: "Invalid configuration: a discount must be 0…10000 basis points")
+        }
+        self.init(checked: standard, gold, platinum)
+    }
+
+    private init(checked standard: Int64, _ gold: Int64, _ platinum: Int64) {
+        self.standard = standard
+        self.gold = gold
+        self.platinum = platinum
+    }
+
+    /// Platinum 30%, gold 15%, standard 0.
+    public static let defaults = TierDiscounts(checked: 0, 1_500, 3_000)
+
+    public func basisPoints(for tier: ResellerTier) -> Int64 {
+        switch tier {
+        case .standard: standard
+        case .gold: gold
+        case .platinum: platinum
+        }
+    }
+
+    /// The cost after the tier's discount, in integer arithmetic: `base × (10000 − bps) / 10000`,
+    /// rounded half up to a whole credit (so 15% off 333 is 283.05 → 283, and off 10 is 8.5 → 9).
+    /// Throws on a negative base or an overflowing product.
+    public func cost(of base: Int64, for tier: ResellerTier) throws -> Int64 {
+        guard base >= 0 else { throw AllyError(.invalidAmount, message: "Invalid amount: must not be negative") }
+        let (product, overflow) = base.multipliedReportingOverflow(by: 10_000 - basisPoints(for: tier))
+        guard !overflow else { throw AllyError(.invalidAmount, message: "Invalid amount: too large") }
+        let (rounded, carry) = product.addingReportingOverflow(5_000)
+        guard !carry else { throw AllyError(.invalidAmount, message: "Invalid amount: too large") }
+        return rounded / 10_000
+    }
+}
+
+/// The outcome of a provision: the credits spent and the ledger transfer that spent them.
+public struct Provision: Hashable, Sendable {
+    public var reseller: Refid
+    public var cost: Int64
+    public var action: String
+    public var transfer: Refid
+    public var balanceAfter: Int64
+    /// False when an idempotent retry returned an earlier provision without spending again.
+    public var isNew: Bool
+}
+
+/// A failure of an Ally operation; `description` is safe to show a user.
+public struct AllyError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let validation = Code("validation")
+        public static let notFound = Code("not_found")
+        /// The user already has a reseller.
+        public static let duplicateUser = Code("duplicate_user")
+        /// The reseller is suspended and may not provision.
+        public static let suspended = Code("suspended")
+        /// The wallet holds fewer credits than the cost; ``AllyError/balance`` and ``AllyError/cost`` say how many.
+        public static let insufficientCredits = Code("insufficient_credits")
+        public static let invalidAmount = Code("invalid_amount")
+        /// An idempotency key was reused with different parameters.
+        public static let idempotencyConflict = Code("idempotency_conflict")
+        public static let statusTransitionDenied = Code("status_transition_denied")
+        public static let invalidConfiguration = Code("invalid_configuration")
+    }
+
+    public var code: Code
+    public var message: String
+    public var balance: Int64?
+    public var cost: Int64?
+
+    public init(_ code: Code, message: String, balance: Int64? = nil, cost: Int64? = nil) {
+        self.code = code
+        self.message = message
+        self.balance = balance
+        self.cost = cost
+    }
+
+    public var description: String { message }
+    public var debugDescription: String { "AllyError(\(code)): \(message)" }
+}

@@ -1,0 +1,177 @@
+import Ally
+import Client
+import Foundation
+import SuiteCore
+import SuiteStorage
+import SuiteTestSupport
+import Testing
+import Wallet
+
+extension Engine {
+    func withAllies<T: Sendable>(inMemory: Bool = true, _ body: @Sendable (Allies) async throws -> T) async throws -> T {
+        try await withDatabase(inMemory: inMemory) { database in
+            try await Allies.install(on: database)
+            return try await body(Allies(database: database))
+        }
+    }
+}
+
+func expectAllyError<T>(_ code: AllyError.Code, _ body: () async throws -> T,
+                        sourceLocation: SourceLocation = #_sourceLocation) async -> AllyError? {
+    do {
+        _ = try await body()
+        Issue.record("expected AllyError \(code)", sourceLocation: sourceLocation)
+        return nil
+    } catch let error as AllyError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        return error
+    } catch {
+        Issue.record("expected AllyError \(code), got \(String(reflecting: error))", sourceLocation: sourceLocation)
+        return nil
+    }
+}
+
+@Suite struct AllyTests {
+    @Test(arguments: Engine.allCases)
+    func registeringAResellerOpensAnEmptyCreditWalletAndOneResellerPerUser(engine: Engine) async throws {
+        try await engine.withAllies { allies in
+            let ally = try await allies.make().user("u-1").company(" Northwind Partners ").gold().metadata(["region": "eu"]).create()
+            #expect(Refid.isWellFormed(ally.refid.rawValue, prefix: "RS-"))
+            #expect(ally.company == "Northwind Partners" && ally.tier == .gold && ally.status == .active)
+            #expect(try await allies.balance(ally.refid) == 0)
+            #expect(try await allies.findByUser("u-1")?.refid == ally.refid)
+            #expect(try await allies.findByRefid(ally.refid) == ally)
+            await _ = expectAllyError(.duplicateUser) { try await allies.make().user("u-1").company("Other").create() }
+            await _ = expectAllyError(.validation) { try await allies.make().user("u-2").company("  ").create() }
+            await _ = expectAllyError(.validation) { try await allies.make().company("No user").create() }
+            let page = try await allies.list()
+            #expect(page.resellers.map(\.refid) == [ally.refid])
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func provisioningSpendsCreditsOrRefusesWithBalanceAndCostWritingNothing(engine: Engine) async throws {
+        try await engine.withAllies { allies in
+            let ally = try await allies.make().user("u-1").company("Northwind").create()
+            try await allies.addCredits(ally.refid, 1_000, actor: "admin")
+            let provision = try await allies.provision(ally.refid, cost: 600, action: "Pro licence for Acme", idempotencyKey: "k1")
+            #expect(provision.balanceAfter == 400 && provision.isNew)
+            let error = await expectAllyError(.insufficientCredits) {
+                try await allies.provision(ally.refid, cost: 500, action: "Another", idempotencyKey: "k2")
+            }
+            #expect(error?.balance == 400 && error?.cost == 500)
+            #expect(error?.description == "Insufficient Credits: balance 400, cost 500")
+            #expect(try await allies.balance(ally.refid) == 400)
+            await _ = expectAllyError(.invalidAmount) { try await allies.provision(ally.refid, cost: 0, action: "x", idempotencyKey: "k3") }
+            await _ = expectAllyError(.invalidAmount) { try await allies.provision(ally.refid, cost: -5, action: "x", idempotencyKey: "k4") }
+            await _ = expectAllyError(.invalidAmount) { try await allies.addCredits(ally.refid, 0) }
+            await _ = expectAllyError(.notFound) { try await allies.provision(Refid(rawValue: "RS-NONE"), cost: 1, action: "x", idempotencyKey: "k5") }
+            await _ = expectAllyError(.idempotencyConflict) {
+                try await allies.provision(ally.refid, cost: 1, action: "Pro licence for Acme", idempotencyKey: "k1")
+            }
+            #expect(try await allies.balance(ally.refid) == 400)
+            #expect(try await allies.ledger.reconcile().isClean)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func aSuspendedResellerCannotProvisionUntilReinstated(engine: Engine) async throws {
+        try await engine.withAllies { allies in
+            let ally = try await allies.make().user("u-1").company("Northwind").create()
+            try await allies.addCredits(ally.refid, 100)
+            try await allies.suspend(ally.refid, actor: "risk", reason: "chargebacks")
+            await _ = expectAllyError(.suspended) { try await allies.provision(ally.refid, cost: 10, action: "x", idempotencyKey: "a") }
+            await _ = expectAllyError(.statusTransitionDenied) { try await allies.suspend(ally.refid) }
+            #expect(try await allies.balance(ally.refid) == 100)
+            try await allies.reinstate(ally.refid, actor: "risk")
+            #expect(try await allies.provision(ally.refid, cost: 10, action: "x", idempotencyKey: "a").balanceAfter == 90)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func eightConcurrentProvisionersRunTheWalletDryWithoutOverdraft(engine: Engine) async throws {
+        try await engine.withAllies(inMemory: false) { allies in
+            let ally = try await allies.make().user("u-1").company("Northwind").create()
+            try await allies.addCredits(ally.refid, 5_000)
+            let (succeeded, refused) = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                for task in 0..<8 {
+                    group.addTask {
+                        var (ok, no) = (0, 0)
+                        for attempt in 0..<15 {
+                            do {
+                                try await allies.provision(ally.refid, cost: 70, action: "licence", idempotencyKey: "t\(task)-\(attempt)")
+                                ok += 1
+                            } catch let error as AllyError where error.code == .insufficientCredits {
+                                no += 1
+                            }
+                        }
+                        return (ok, no)
+                    }
+                }
+                return try await group.reduce(into: (0, 0)) { $0.0 += $1.0; $0.1 += $1.1 }
+            }
+            #expect(succeeded == 71)   // 5,000 / 70
+            #expect(succeeded + refused == 120)
+            #expect(try await allies.balance(ally.refid) == 5_000 - 71 * 70)
+            #expect(try await allies.ledger.reconcile().isClean)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func aProvisionRetriedAHundredTimesWithOneKeyDebitsOnce(engine: Engine) async throws {
+        try await engine.withAllies(inMemory: false) { allies in
+            let ally = try await allies.make().user("u-1").company("Northwind").create()
+            try await allies.addCredits(ally.refid, 1_000)
+            let provisions = try await withThrowingTaskGroup(of: Provision.self) { group in
+                for _ in 0..<100 {
+                    group.addTask { try await allies.provision(ally.refid, cost: 500, action: "Pro licence", idempotencyKey: "order-42") }
+                }
+                return try await group.reduce(into: [Provision]()) { $0.append($1) }
+            }
+            #expect(Set(provisions.map(\.transfer)).count == 1)
+            #expect(provisions.filter(\.isNew).count == 1)
+            #expect(try await allies.balance(ally.refid) == 500)
+        }
+    }
+
+    @Test func tierCostsRoundHalfUpInIntegerArithmetic() throws {
+        let discounts = TierDiscounts.defaults
+        #expect(try discounts.cost(of: 500, for: .standard) == 500)
+        #expect(try discounts.cost(of: 500, for: .gold) == 425)
+        #expect(try discounts.cost(of: 500, for: .platinum) == 350)
+        #expect(try discounts.cost(of: 10, for: .gold) == 9)      // 8.5 rounds up
+        #expect(try discounts.cost(of: 333, for: .gold) == 283)   // 283.05 rounds down
+        #expect(try discounts.cost(of: 0, for: .platinum) == 0)
+        #expect(throws: AllyError.self) { try discounts.cost(of: -1, for: .gold) }
+        #expect(throws: AllyError.self) { try discounts.cost(of: .max, for: .standard) }
+        #expect(throws: AllyError.self) { try TierDiscounts(gold: 10_001) }
+        let custom = try TierDiscounts(standard: 500, gold: 2_000, platinum: 4_000)
+        #expect(try custom.cost(of: 1_000, for: .standard) == 950)
+    }
+
+    @Test(arguments: Engine.allCases)
+    func clientsCheckResellersThroughTheAllyDirectory(engine: Engine) async throws {
+        try await engine.withDatabase { database in
+            try await Allies.install(on: database)
+            try await Clients.install(on: database)
+            let allies = Allies(database: database)
+            let clients = Clients(database: database, resellers: allies)
+            let ally = try await allies.make().user("u-1").company("Northwind").create()
+            let owned = try await clients.make().name("Acme").email("a@acme.example").reseller(ally.refid).create()
+            #expect(owned.reseller == ally.refid)
+            try await allies.suspend(ally.refid)
+            do {
+                _ = try await clients.make().name("Beta").email("b@beta.example").reseller(ally.refid).create()
+                Issue.record("expected Invalid Reseller")
+            } catch let error as ClientError {
+                #expect(error.code == .invalidReseller)
+            }
+            do {
+                _ = try await clients.make().name("Gamma").email("g@gamma.example").reseller("RS-NOBODY").create()
+                Issue.record("expected Invalid Reseller")
+            } catch let error as ClientError {
+                #expect(error.code == .invalidReseller)
+            }
+        }
+    }
+}
