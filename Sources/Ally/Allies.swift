@@ -124,12 +124,9 @@ public struct Allies: Sendable {
             }
             let id = try row.int64("id"), version = try row.int64("version")
             let now = Timestamp(self.clock.now())
-            let changed = try tx.execute("""
-                UPDATE ally_resellers SET status = \(target.rawValue), version = \(version + 1), updated_at = \(now)
-                WHERE id = \(id) AND version = \(version)
-                """)
-            guard changed == 1 else { throw StorageError(code: .conflict, message: "the reseller changed concurrently; try again") }
-            try self.audit(id: id, version: version + 1, event: target == .active ? "reinstate" : "suspend",
+            let next = try tx.advanceVersion(of: "ally_resellers", id: id, from: version,
+                                             setting: "status = \(target.rawValue), ", updatedAt: now)
+            try self.audit(id: id, version: next, event: target == .active ? "reinstate" : "suspend",
                            from: reseller.status, to: target, actor: actor, reason: reason, at: now, in: tx)
             reseller.status = target
             reseller.updatedAt = now.date

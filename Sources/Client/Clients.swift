@@ -396,18 +396,9 @@ public struct Clients: Sendable {
         return (RowVersion(id: try row.int64("id"), version: try row.int64("version")), try Self.decode(row))
     }
 
-    /// Applies `assignments` (each ending in ", ") and moves the row to the next version with a
-    /// compare-and-set on the version read; returns the new version.
+    /// Applies `assignments` (each ending in ", ") and moves the client to its next version.
     func bumpVersion(_ row: RowVersion, setting assignments: SQL, at now: Timestamp, in tx: any Transaction) throws -> Int64 {
-        let changed = try tx.execute("""
-            UPDATE client_clients SET \(assignments)version = \(row.version + 1), updated_at = \(now)
-            WHERE id = \(row.id) AND version = \(row.version)
-            """)
-        guard changed == 1 else {
-            // Unreachable while the row is locked; kept so that a lost race can never pass silently.
-            throw StorageError(code: .conflict, message: "the client changed concurrently; try again")
-        }
-        return row.version + 1
+        try tx.advanceVersion(of: "client_clients", id: row.id, from: row.version, setting: assignments, updatedAt: now)
     }
 
     func audit(clientID: Int64, version: Int64, event: String, from: ClientStatus?, to: ClientStatus?, actor: String, reason: String?,

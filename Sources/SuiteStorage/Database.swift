@@ -37,6 +37,22 @@ public protocol Transaction: TransactionContext {
 }
 
 extension Transaction {
+    /// Moves a row with a `version` column to its next version, applying `assignments` (each
+    /// ending in ", "), as a compare-and-set on the version that was read: the guard behind every
+    /// audited state change. Returns the new version; throws `.conflict` if the row moved meanwhile
+    /// (unreachable when the row was read with ``SQLDialect/forUpdate`` inside this transaction).
+    public func advanceVersion(of table: String, id: Int64, from version: Int64, setting assignments: SQL,
+                               updatedAt: Timestamp) throws -> Int64 {
+        let changed = try execute("""
+            UPDATE \(raw: table) SET \(assignments)version = \(version + 1), updated_at = \(updatedAt)
+            WHERE id = \(id) AND version = \(version)
+            """)
+        guard changed == 1 else {
+            throw StorageError(code: .conflict, message: "the record changed concurrently; try again")
+        }
+        return version + 1
+    }
+
     /// The first row of a query, or nil.
     public func queryFirst(_ sql: SQL) throws -> Row? { try query(sql).first }
 

@@ -161,32 +161,29 @@ struct AllyCommand: AsyncParsableCommand {
         }
     }
 
-    struct Suspend: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Suspend a reseller: it can no longer provision or take clients.")
+    struct StatusOptions: ParsableArguments {
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The reseller's refid.") var refid: String
         @Option(help: "Why, for the audit trail.") var reason: String?
 
-        func run() async throws {
+        func apply(_ change: @escaping @Sendable (Allies, Refid, String?) async throws -> Reseller) async throws {
             try await withAllies(database) { allies in
-                let reseller = try await allies.suspend(Refid(rawValue: refid), actor: "cli", reason: reason)
+                let reseller = try await change(allies, Refid(rawValue: refid), reason)
                 print("\(reseller.refid): \(reseller.status)")
             }
         }
     }
 
+    struct Suspend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Suspend a reseller: it can no longer provision or take clients.")
+        @OptionGroup var options: StatusOptions
+        func run() async throws { try await options.apply { try await $0.suspend($1, actor: "cli", reason: $2) } }
+    }
+
     struct Reinstate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Reinstate a suspended reseller.")
-        @OptionGroup var database: DatabaseOptions
-        @Argument(help: "The reseller's refid.") var refid: String
-        @Option(help: "Why, for the audit trail.") var reason: String?
-
-        func run() async throws {
-            try await withAllies(database) { allies in
-                let reseller = try await allies.reinstate(Refid(rawValue: refid), actor: "cli", reason: reason)
-                print("\(reseller.refid): \(reseller.status)")
-            }
-        }
+        @OptionGroup var options: StatusOptions
+        func run() async throws { try await options.apply { try await $0.reinstate($1, actor: "cli", reason: $2) } }
     }
 
     struct Reconcile: AsyncParsableCommand {
