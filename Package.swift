@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Vocabulary shared by every module, and the boundary protocols through which they see each other.
@@ -74,7 +75,12 @@ let package = Package(
         // The double-entry ledger shared by Ally (reseller credits) and Wave (client funds).
         .target(
             name: "Wallet",
-            dependencies: ["SuiteCore", "SuiteStorage", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "SuiteCore", "SuiteStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -108,7 +114,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "ClientSuiteBenchmarks",
-            dependencies: ["Suite", "Client", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Suite", "Client", "Ally", "Wallet", "SuiteSQLite", "SuitePostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Benchmarks/ClientSuiteBenchmarks",
             swiftSettings: swiftSettings
         ),
@@ -135,7 +144,10 @@ let package = Package(
         ),
         .testTarget(
             name: "WalletTests",
-            dependencies: ["SuiteTestSupport", "Wallet"],
+            dependencies: [
+                "SuiteTestSupport", "Wallet",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
