@@ -16,14 +16,34 @@ public struct Allies: Sendable {
     public let database: any Database
     public let ledger: Ledger
     public let discounts: TierDiscounts
+    /// A debit that takes a balance from above this to at or below it publishes a ``LowCreditEvent``.
+    public let lowCreditThreshold: Int64
+    /// Where the module's domain events (``LowCreditEvent``, ``CreditsProvisioned``…) are published after commit.
+    public let events: DomainEventBus
+    /// Client counts per reseller for ``AllyAnalytics`` (the Client module implements it); nil
+    /// reports zero clients acquired.
+    public let acquisitions: (any ClientAcquisitions)?
     public let clock: any WallClock
     public let logger: Logger
 
-    public init(database: any Database, discounts: TierDiscounts? = nil, clock: any WallClock = SystemWallClock(),
+    /// The default ``lowCreditThreshold``.
+    public static let defaultLowCreditThreshold: Int64 = 100
+
+    /// - Parameters:
+    ///   - discounts: tier discounts (``TierDiscounts/defaults`` when nil).
+    ///   - lowCreditThreshold: the balance at or below which a ``LowCreditEvent`` fires (≥ 0).
+    ///   - acquisitions: usually the app's `Clients`, so analytics can count clients per reseller.
+    public init(database: any Database, discounts: TierDiscounts? = nil,
+                lowCreditThreshold: Int64 = Allies.defaultLowCreditThreshold, events: DomainEventBus = DomainEventBus(),
+                acquisitions: (any ClientAcquisitions)? = nil, clock: any WallClock = SystemWallClock(),
                 logger: Logger = Logger(label: "clientsuite.ally")) {
         self.database = database
         self.ledger = Ledger(database: database, clock: clock)
         self.discounts = discounts ?? .defaults
+        // A negative threshold could never be reached by a wallet that cannot go below zero.
+        self.lowCreditThreshold = max(0, lowCreditThreshold)
+        self.events = events
+        self.acquisitions = acquisitions
         self.clock = clock
         self.logger = logger
     }
@@ -59,6 +79,8 @@ public struct Allies: Sendable {
             throw AllyError(.duplicateUser, message: "Duplicate User: this user already has a reseller")
         }
         try audit(id: id, version: 1, event: "created", from: nil, to: .active, actor: actor, reason: nil, at: now, in: tx)
+        let events = events, registered = ResellerRegistered(reseller: refid, tier: builder.tier)
+        tx.afterCommit { events.publish(registered) }
         return Reseller(refid: refid, userID: user, company: company, tier: builder.tier, status: .active,
                         metadata: builder.metadata, wallet: wallet.refid, createdAt: now.date, updatedAt: now.date)
     }
@@ -128,6 +150,9 @@ public struct Allies: Sendable {
                                              setting: "status = \(target.rawValue), ", updatedAt: now)
             try self.audit(id: id, version: next, event: target == .active ? "reinstate" : "suspend",
                            from: reseller.status, to: target, actor: actor, reason: reason, at: now, in: tx)
+            let events = self.events
+            let changed = ResellerStatusChanged(reseller: refid, from: reseller.status, to: target, actor: actor, reason: reason)
+            tx.afterCommit { events.publish(changed) }
             reseller.status = target
             reseller.updatedAt = now.date
             return reseller
@@ -145,9 +170,17 @@ public struct Allies: Sendable {
             return try await database.write { tx in
                 guard let reseller = try self.findByRefid(refid, in: tx) else { throw Self.notFound(refid) }
                 let issuance = try self.ledger.system(.issuance, unit: .credits, in: tx)
-                return try self.ledger.transfer(from: issuance.refid, to: reseller.wallet, amount: amount,
-                                                description: "Credits added by \(actor)", metadata: ["actor": .string(actor)],
-                                                idempotencyKey: idempotencyKey.map { "ally:credit:\($0)" }, in: tx)
+                let transfer = try self.ledger.transfer(from: issuance.refid, to: reseller.wallet, amount: amount,
+                                                        description: "Credits added by \(actor)", metadata: ["actor": .string(actor)],
+                                                        idempotencyKey: idempotencyKey.map { "ally:credit:\($0)" }, in: tx)
+                if transfer.isNew {
+                    try self.recordCredits(reseller: refid, added: amount, spent: 0, at: Timestamp(transfer.createdAt), in: tx)
+                    let events = self.events
+                    let added = CreditsAdded(reseller: refid, amount: amount, balanceAfter: transfer.creditBalanceAfter,
+                                             transfer: transfer.refid)
+                    tx.afterCommit { events.publish(added) }
+                }
+                return transfer
             }
         } catch let error as WalletError {
             throw Self.map(error)
@@ -193,6 +226,20 @@ public struct Allies: Sendable {
             let transfer = try ledger.transfer(from: reseller.wallet, to: revenue.refid, amount: cost, description: action,
                                                metadata: ["reseller": .string(refid.rawValue)],
                                                idempotencyKey: "ally:provision:\(idempotencyKey)", in: tx)
+            if transfer.isNew {
+                let after = transfer.debitBalanceAfter
+                try recordCredits(reseller: refid, added: 0, spent: cost, at: Timestamp(transfer.createdAt), in: tx)
+                var published: [any DomainEvent] = [
+                    CreditsProvisioned(reseller: refid, cost: cost, action: action, balanceAfter: after, transfer: transfer.refid),
+                ]
+                // Once per crossing: only the debit that moves the balance from above to at-or-below.
+                if after <= lowCreditThreshold && after + cost > lowCreditThreshold {
+                    published.append(LowCreditEvent(reseller: refid, balance: after, threshold: lowCreditThreshold,
+                                                    at: transfer.createdAt))
+                }
+                let events = events, crossed = published
+                tx.afterCommit { events.publish(crossed) }
+            }
             return Provision(reseller: refid, cost: cost, action: action, transfer: transfer.refid,
                              balanceAfter: transfer.debitBalanceAfter, isNew: transfer.isNew)
         } catch let error as WalletError {
@@ -218,6 +265,17 @@ public struct Allies: Sendable {
                         tier: tier, status: status, metadata: Metadata(jsonText: try row.string("metadata")) ?? [:],
                         wallet: try row.refid("wallet_refid"), createdAt: try row.timestamp("created_at").date,
                         updatedAt: try row.timestamp("updated_at").date)
+    }
+
+    /// Adds to the reseller's daily credit rollup (read by ``AllyAnalytics``), in the same transaction.
+    func recordCredits(reseller: Refid, added: Int64, spent: Int64, at: Timestamp, in tx: any Transaction) throws {
+        let day = CivilDate(dayNumber: at.utcDay).description
+        try tx.execute("""
+            INSERT INTO ally_credit_stats (reseller_id, day, added, spent, provisions)
+            VALUES ((SELECT id FROM ally_resellers WHERE refid = \(reseller)), \(day), \(added), \(spent), \(spent > 0 ? 1 : 0))
+            ON CONFLICT (reseller_id, day) DO UPDATE SET added = ally_credit_stats.added + excluded.added,
+                spent = ally_credit_stats.spent + excluded.spent, provisions = ally_credit_stats.provisions + excluded.provisions
+            """)
     }
 
     func audit(id: Int64, version: Int64, event: String, from: ResellerStatus?, to: ResellerStatus?, actor: String,

@@ -35,5 +35,34 @@ extension Allies {
                 """,
             ]
         },
+        // Credits added and spent per reseller and UTC day, kept in the same transaction as each
+        // movement, so analytics never scan the ledger. Backfilled from the ledger on upgrade.
+        Migration(version: 2, name: "daily credit rollup") { dialect in
+            let day = dialect.utcDay(ofMilliseconds: "t.created_at")
+            return [
+                """
+                CREATE TABLE ally_credit_stats (
+                    reseller_id BIGINT NOT NULL REFERENCES ally_resellers (id),
+                    day TEXT NOT NULL,
+                    added BIGINT NOT NULL,
+                    spent BIGINT NOT NULL,
+                    provisions BIGINT NOT NULL,
+                    PRIMARY KEY (reseller_id, day)
+                )\(raw: dialect.withoutRowID)
+                """,
+                "CREATE INDEX ally_credit_stats_day ON ally_credit_stats (day)",
+                """
+                INSERT INTO ally_credit_stats (reseller_id, day, added, spent, provisions)
+                SELECT r.id, \(raw: day),
+                       CAST(sum(CASE WHEN t.credit_account = a.id THEN t.amount ELSE 0 END) AS BIGINT),
+                       CAST(sum(CASE WHEN t.debit_account = a.id THEN t.amount ELSE 0 END) AS BIGINT),
+                       CAST(sum(CASE WHEN t.debit_account = a.id THEN 1 ELSE 0 END) AS BIGINT)
+                FROM ally_resellers r
+                JOIN wallet_accounts a ON a.refid = r.wallet_refid
+                JOIN wallet_transfers t ON t.debit_account = a.id OR t.credit_account = a.id
+                GROUP BY r.id, \(raw: day)
+                """,
+            ]
+        },
     ])
 }

@@ -18,6 +18,8 @@ public struct ClientAnalytics: Sendable {
     public private(set) var interval: Interval = .monthly
     /// The reseller scope, or nil for all clients.
     public private(set) var reseller: Refid?
+    /// Set by a ``ResellerPortfolio``: figures for any other scope are refused.
+    var portfolioReseller: Refid?
 
     /// The most buckets one trend call may return.
     public static let maximumBuckets = 3_700
@@ -42,7 +44,7 @@ public struct ClientAnalytics: Sendable {
     /// Client counts by current status, among clients created in the range (all time when nil).
     public func statusBreakdown(from start: CivilDate? = nil, to end: CivilDate? = nil) async throws -> StatusBreakdown {
         let range = try dayRange(start, end)
-        let scope = scopeKey
+        let scope = try scopeKey()
         return try await database.read { tx in
             var counts = Dictionary(uniqueKeysWithValues: ClientStatus.allCases.map { ($0, Int64(0)) })
             for row in try tx.query("""
@@ -60,7 +62,7 @@ public struct ClientAnalytics: Sendable {
         let range = try dayRange(start, end)
         let length = end.dayNumber - start.dayNumber + 1
         let previous = try dayRange(CivilDate(dayNumber: start.dayNumber - length), CivilDate(dayNumber: start.dayNumber - 1))
-        let scope = scopeKey
+        let scope = try scopeKey()
         return try await database.read { tx in
             let current = try tx.queryInt64("SELECT CAST(sum(clients) AS BIGINT) FROM client_daily_stats WHERE scope = \(scope)\(range)") ?? 0
             let before = try tx.queryInt64("SELECT CAST(sum(clients) AS BIGINT) FROM client_daily_stats WHERE scope = \(scope)\(previous)") ?? 0
@@ -71,7 +73,7 @@ public struct ClientAnalytics: Sendable {
     /// Standalone versus resold clients, with percentages of the total (2 decimals).
     public func segmentation(from start: CivilDate? = nil, to end: CivilDate? = nil) async throws -> Segmentation {
         let range = try dayRange(start, end)
-        let scope = scopeKey
+        let scope = try scopeKey()
         let scoped = reseller != nil
         return try await database.read { tx in
             let total = try tx.queryInt64("SELECT CAST(sum(clients) AS BIGINT) FROM client_daily_stats WHERE scope = \(scope)\(range)") ?? 0
@@ -90,7 +92,7 @@ public struct ClientAnalytics: Sendable {
                               message: "Invalid range: \(labels.count) \(interval) buckets; the limit is \(Self.maximumBuckets)")
         }
         let width = switch interval { case .daily: 10; case .monthly: 7; case .yearly: 4 }
-        let scope = scopeKey
+        let scope = try scopeKey()
         let counts = try await database.read { tx in
             var counts: [String: Int64] = [:]
             for row in try tx.query("""
@@ -105,7 +107,13 @@ public struct ClientAnalytics: Sendable {
         return labels.map { TrendPoint(bucket: $0, count: counts[$0] ?? 0) }
     }
 
-    private var scopeKey: String { reseller?.rawValue ?? "*" }
+    private func scopeKey() throws -> String {
+        if let portfolioReseller, reseller != portfolioReseller {
+            throw ClientError(.invalidQuery, field: "reseller",
+                              message: "Invalid scope: a reseller's portfolio reports on that reseller's clients only")
+        }
+        return reseller?.rawValue ?? "*"
+    }
 
     private func dayRange(_ start: CivilDate?, _ end: CivilDate?) throws -> SQL {
         if let start, let end, start > end {

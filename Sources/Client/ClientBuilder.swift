@@ -21,6 +21,8 @@ public struct ClientBuilder: Sendable {
     var userID: String?
     var metadata: Metadata = [:]
     var secretMetadata: Metadata = [:]
+    /// Set by a ``ResellerPortfolio``: the only reseller this builder may create clients for.
+    var portfolioReseller: Refid?
 
     init(clients: Clients) { self.clients = clients }
 

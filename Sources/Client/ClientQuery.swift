@@ -17,6 +17,8 @@ public struct ClientQuery: Sendable {
     var standaloneOnly = false
     var reselledOnly = false
     var reseller: Refid?
+    /// Set by a ``ResellerPortfolio``: every page is confined to this reseller's clients.
+    var portfolioReseller: Refid?
     var newestFirst = false
     var pageSize = 50
     var cursor: String?
@@ -66,6 +68,10 @@ public struct ClientQuery: Sendable {
         if standaloneOnly { conditions.append("owner_refid IS NULL") }
         if reselledOnly { conditions.append("owner_refid IS NOT NULL") }
         if let reseller { conditions.append("owner_refid = \(reseller)") }
+        if let portfolioReseller {
+            if let reseller, reseller != portfolioReseller { return ClientPage(clients: [], nextCursor: nil) }
+            conditions.append("owner_refid = \(portfolioReseller)")
+        }
         if let cursor {
             guard let anchor = try tx.queryInt64("SELECT id FROM client_clients WHERE refid = \(cursor)") else {
                 throw ClientError(.invalidQuery, field: "cursor", message: "Invalid cursor: it does not name a page of this query")

@@ -62,6 +62,7 @@ public struct Clients: Sendable {
     public func create(_ builder: ClientBuilder, actor: String = "system", in tx: any Transaction) throws -> Client {
         let draft = try builder.validated(policy: policy)
         let actor = try ClientValidation.actor(actor)
+        try Self.checkPortfolio(builder, draft)
         return try insert(draft, actor: actor, in: tx)
     }
 
@@ -69,7 +70,15 @@ public struct Clients: Sendable {
     public func create(_ builder: ClientBuilder, actor: String = "system") async throws -> Client {
         let draft = try builder.validated(policy: policy)
         let actor = try ClientValidation.actor(actor)
+        try Self.checkPortfolio(builder, draft)
         return try await database.write { tx in try self.insert(draft, actor: actor, in: tx) }
+    }
+
+    /// A builder made by a reseller's portfolio creates clients for that reseller only.
+    private static func checkPortfolio(_ builder: ClientBuilder, _ draft: ClientDraft) throws {
+        if let owner = builder.portfolioReseller, draft.reseller != owner {
+            throw ClientError.invalidReseller("a reseller's portfolio creates clients for that reseller only")
+        }
     }
 
     private func insert(_ draft: ClientDraft, actor: String, in tx: any Transaction) throws -> Client {
@@ -274,7 +283,14 @@ public struct Clients: Sendable {
     @discardableResult
     public func unbindUser(from refid: Refid, actor: String = "system") async throws -> Client {
         let actor = try ClientValidation.actor(actor)
-        return try await database.write { tx in
+        return try await database.write { tx in try self.unbindUser(from: refid, actor: actor, in: tx) }
+    }
+
+    /// Removes the client's user binding inside an open transaction.
+    @discardableResult
+    public func unbindUser(from refid: Refid, actor: String = "system", in tx: any Transaction) throws -> Client {
+        let actor = try ClientValidation.actor(actor)
+        do {
             let (row, current) = try self.lockedClient(refid, in: tx)
             guard current.userID != nil else {
                 throw ClientError(.notBound, field: "user", message: "Not Bound: this client has no user bound")
@@ -301,6 +317,16 @@ public struct Clients: Sendable {
                                actor: String = "system") async throws -> Client {
         let actor = try ClientValidation.actor(actor)
         return try await database.write { tx in
+            try self.updateMetadata(refid, merging: metadata, secrets: secrets, actor: actor, in: tx)
+        }
+    }
+
+    /// Merges metadata inside an open transaction.
+    @discardableResult
+    public func updateMetadata(_ refid: Refid, merging metadata: Metadata, secrets: Metadata = [:],
+                               actor: String = "system", in tx: any Transaction) throws -> Client {
+        let actor = try ClientValidation.actor(actor)
+        do {
             let (row, current) = try self.lockedClient(refid, in: tx)
             let merged = current.metadata.merging(metadata: metadata)
             let text = try self.policy.checkPlain(merged)
@@ -426,6 +452,25 @@ public struct Clients: Sendable {
             return ClientError(.alreadyBound, field: "user", message: "Already Bound: this user is bound to another client")
         }
         return error
+    }
+}
+
+extension Clients: ClientAcquisitions {
+    /// Implements ``ClientAcquisitions`` from the signup rollup (one row per reseller, day and status).
+    public func clientsAcquired(from start: CivilDate?, to end: CivilDate?, reseller: Refid?,
+                                in transaction: any TransactionContext) throws -> [Refid: Int64] {
+        guard let tx = transaction as? any Transaction else { return [:] }
+        var filter: SQL = reseller.map { " scope = \($0)" } ?? " scope NOT IN ('*', '')"
+        if let start { filter = filter + " AND day >= \(start.description)" }
+        if let end { filter = filter + " AND day <= \(end.description)" }
+        var counts: [Refid: Int64] = [:]
+        for row in try tx.query("""
+            SELECT scope, CAST(sum(clients) AS BIGINT) AS n FROM client_daily_stats WHERE\(filter) GROUP BY scope
+            """) {
+            let n = try row.int64("n")
+            if n > 0 { counts[Refid(rawValue: try row.string("scope"))] = n }
+        }
+        return counts
     }
 }
 

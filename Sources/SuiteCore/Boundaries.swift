@@ -82,3 +82,13 @@ public struct ClientSummary: Hashable, Sendable {
 public protocol ClientDirectory: Sendable {
     func client(_ refid: Refid, in transaction: any TransactionContext) throws -> ClientSummary?
 }
+
+/// How many clients each reseller acquired — implemented by the Client module from its daily
+/// rollup, read by Ally's analytics. The cost of a call grows with resellers × days, never with
+/// the number of clients.
+public protocol ClientAcquisitions: Sendable {
+    /// Clients created between `start` and `end` (inclusive UTC days; nil = unbounded), per
+    /// reseller. Only resellers with at least one client appear. With `reseller`, only that one.
+    func clientsAcquired(from start: CivilDate?, to end: CivilDate?, reseller: Refid?,
+                         in transaction: any TransactionContext) throws -> [Refid: Int64]
+}

@@ -7,9 +7,9 @@ import Wallet
 struct AllyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ally",
-        abstract: "Manage resellers and their credits: create, show, list, credit, provision, balance, history, reconcile.",
+        abstract: "Manage resellers and their credits: create, show, list, credit, provision, balance, history, reconcile, analytics.",
         subcommands: [Create.self, Show.self, List.self, Credit.self, Provision.self, Balance.self, History.self,
-                      Suspend.self, Reinstate.self, Reconcile.self])
+                      Suspend.self, Reinstate.self, Reconcile.self, Analytics.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a reseller and open its credit wallet.")

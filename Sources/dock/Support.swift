@@ -67,7 +67,10 @@ func withAllies(_ options: DatabaseOptions, _ body: (Allies) async throws -> Voi
         let database = try options.open()
         do {
             try await database.read { tx in try SchemaInstaller.requireInstalled(Allies.schema, in: tx) }
-            try await body(Allies(database: database))
+            // With the Client module installed, analytics count the clients each reseller acquired.
+            let acquisitions: (any ClientAcquisitions)? = await SuiteDatabase.isInstalled("client", in: database)
+                ? Clients(database: database) : nil
+            try await body(Allies(database: database, acquisitions: acquisitions))
             try await database.close()
         } catch {
             try? await database.close()

@@ -35,6 +35,38 @@ import Testing
         }
     }
 
+    @Test(arguments: Engine.allCases)
+    func resellerAnalyticsFromTheCommandLine(engine: Engine) async throws {
+        try await withDock(engine) { dock in
+            let north = try #require((try dock.json("ally", "create", "--user", "u-1", "--company", "Northwind", "--tier", "gold")
+                as? [String: Any])?["refid"] as? String)
+            let contoso = try #require((try dock.json("ally", "create", "--user", "u-2", "--company", "Contoso")
+                as? [String: Any])?["refid"] as? String)
+            #expect(try dock.run("ally", "credit", north, "1000").status == 0)
+            #expect(try dock.run("ally", "credit", contoso, "500").status == 0)
+            #expect(try dock.run("ally", "provision", contoso, "450", "--action", "Pro", "--idempotency-key", "K1").status == 0)
+            #expect(try dock.run("client", "create", "--name", "Acme", "--email", "a@acme.example", "--reseller", north).status == 0)
+            let top = try dock.json("ally", "analytics", "top") as? [[String: Any]]
+            #expect(top?.map { $0["reseller"] as? String } == [north, contoso])
+            #expect(top?.map { $0["clients_acquired"] as? Int } == [1, 0] && top?.map { $0["credits_spent"] as? Int } == [0, 450])
+            let bySpend = try dock.json("ally", "analytics", "top", "--by-spend", "--limit", "1") as? [[String: Any]]
+            #expect(bySpend?.map { $0["reseller"] as? String } == [contoso])
+            let tiers = try dock.json("ally", "analytics", "tiers") as? [String: [String: Any]]
+            #expect(tiers?["gold"]?["outstanding_credits"] as? Int == 1000 && tiers?["standard"]?["resellers"] as? Int == 1)
+            let outstanding = try dock.json("ally", "analytics", "outstanding") as? [String: Any]
+            #expect(outstanding?["total_credits_distributed"] as? Int == 1050)
+            let stats = try dock.json("ally", "analytics", "stats", contoso) as? [String: Any]
+            #expect(stats?["credits_spent"] as? Int == 450 && stats?["provisions"] as? Int == 1 && stats?["balance"] as? Int == 50)
+            let today = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
+            let credits = try dock.json("ally", "analytics", "credits", "--daily", "--from", today, "--to", today) as? [[String: Any]]
+            #expect(credits?.first?["added"] as? Int == 1500 && credits?.first?["spent"] as? Int == 450)
+            let unknown = try dock.run("ally", "analytics", "stats", "RS-NOBODY")
+            #expect(unknown.status != 0 && unknown.stderr.hasPrefix("error: Reseller Not Found"))
+            let backwards = try dock.run("ally", "analytics", "credits", "--from", "2026-02-01", "--to", "2026-01-01")
+            #expect(backwards.status != 0 && backwards.stderr.hasPrefix("error: Invalid range"))
+        }
+    }
+
     @Test func fourConcurrentDockProcessesOnOneSQLiteFileNeverOverdraw() async throws {
         try await withDock(.sqlite) { dock in
             let created = try dock.json("ally", "create", "--user", "u-1", "--company", "Northwind") as? [String: Any]

@@ -1,0 +1,261 @@
+import Foundation
+public import SuiteCore
+public import SuiteStorage
+import Wallet
+
+extension Allies {
+    /// Analytics over resellers and their credits: `allies.analytics().monthly().creditTrends(from:to:)`.
+    public func analytics() -> AllyAnalytics { AllyAnalytics(allies: self) }
+}
+
+/// Reseller and credit analytics, read from the daily credit rollup that every credit movement
+/// maintains in its own transaction (and, for clients acquired, from the Client module's rollup
+/// through ``ClientAcquisitions``). No call scans the ledger or the clients: costs grow with
+/// resellers × days of activity. Values are immutable; dates are inclusive UTC days.
+///
+/// ```swift
+/// let top = try await allies.analytics().topResellers(limit: 5, from: january1, to: january31)
+/// let trend = try await allies.analytics().forReseller(ally.refid).daily().creditTrends(from: january1, to: january31)
+/// ```
+public struct AllyAnalytics: Sendable {
+    let allies: Allies
+    /// The trend bucket size (default monthly).
+    public private(set) var interval: Interval = .monthly
+    /// One reseller for ``creditTrends(from:to:)``, or nil for all.
+    public private(set) var reseller: Refid?
+
+    /// The most buckets one trend call may return, and the largest `limit` of ``topResellers(limit:from:to:by:)``.
+    public static let maximumBuckets = 3_700
+    public static let maximumLimit = 500
+
+    public func daily() -> AllyAnalytics { interval(.daily) }
+    public func monthly() -> AllyAnalytics { interval(.monthly) }
+    public func yearly() -> AllyAnalytics { interval(.yearly) }
+
+    public func interval(_ interval: Interval) -> AllyAnalytics {
+        var copy = self
+        copy.interval = interval
+        return copy
+    }
+
+    /// Scopes ``creditTrends(from:to:)`` to one reseller.
+    public func forReseller(_ reseller: Refid?) -> AllyAnalytics {
+        var copy = self
+        copy.reseller = reseller
+        return copy
+    }
+
+    // MARK: Rankings
+
+    /// The most successful resellers in the range: ordered by clients acquired then credits spent
+    /// (or the other way round with `by: .creditsSpent`), then by refid. Only resellers with some
+    /// activity in the range appear.
+    public func topResellers(limit: Int = 10, from start: CivilDate? = nil, to end: CivilDate? = nil,
+                             by order: ResellerRanking.Order = .clientsAcquired) async throws -> [ResellerRanking] {
+        guard (1...Self.maximumLimit).contains(limit) else {
+            throw AllyError(.validation, message: "Invalid limit: use 1…\(Self.maximumLimit)")
+        }
+        let range = try Self.dayRange(start, end, column: "s.day")
+        let acquisitions = allies.acquisitions
+        return try await allies.database.read { tx in
+            var spent: [Refid: (credits: Int64, provisions: Int64)] = [:]
+            for row in try tx.query("""
+                SELECT r.refid, CAST(sum(s.spent) AS BIGINT) AS spent, CAST(sum(s.provisions) AS BIGINT) AS provisions
+                FROM ally_credit_stats s JOIN ally_resellers r ON r.id = s.reseller_id
+                WHERE 1 = 1\(range) GROUP BY r.refid
+                """) {
+                spent[try row.refid("refid")] = (try row.int64("spent"), try row.int64("provisions"))
+            }
+            let clients = try acquisitions?.clientsAcquired(from: start, to: end, reseller: nil, in: tx) ?? [:]
+            var candidates = Set(clients.keys)
+            candidates.formUnion(spent.compactMap { $0.value.credits > 0 ? $0.key : nil })
+            let ranked = candidates.map { refid in
+                (refid: refid, clients: clients[refid] ?? 0, spent: spent[refid]?.credits ?? 0, provisions: spent[refid]?.provisions ?? 0)
+            }.sorted { a, b in
+                let (ka, kb) = order == .clientsAcquired ? ((a.clients, a.spent), (b.clients, b.spent)) : ((a.spent, a.clients), (b.spent, b.clients))
+                return ka != kb ? ka > kb : a.refid.rawValue < b.refid.rawValue
+            }
+            var result: [ResellerRanking] = []
+            for entry in ranked where result.count < limit {
+                // Client rollups may name a refid that is not a reseller here (e.g. a reseller kept elsewhere): skip it.
+                guard let reseller = try allies.findByRefid(entry.refid, in: tx) else { continue }
+                result.append(ResellerRanking(reseller: reseller.refid, company: reseller.company, tier: reseller.tier,
+                                              status: reseller.status, clientsAcquired: entry.clients,
+                                              creditsSpent: entry.spent, provisions: entry.provisions))
+            }
+            return result
+        }
+    }
+
+    // MARK: Snapshots
+
+    /// Resellers per tier right now: how many, active and suspended, their share of all resellers,
+    /// their outstanding credits and the tier's discount.
+    public func tierSnapshot() async throws -> TierSnapshot {
+        let discounts = allies.discounts
+        return try await allies.database.read { tx in
+            var tiers = Dictionary(uniqueKeysWithValues: ResellerTier.allCases.map {
+                ($0, TierSnapshot.Tier(resellers: 0, active: 0, suspended: 0, percentage: 0, outstandingCredits: 0,
+                                       discountBasisPoints: discounts.basisPoints(for: $0)))
+            })
+            for row in try tx.query("""
+                SELECT r.tier, r.status, CAST(count(*) AS BIGINT) AS n, CAST(COALESCE(sum(a.balance), 0) AS BIGINT) AS credits
+                FROM ally_resellers r JOIN wallet_accounts a ON a.refid = r.wallet_refid
+                GROUP BY r.tier, r.status
+                """) {
+                guard let tier = ResellerTier(rawValue: try row.string("tier")) else { continue }
+                let n = try row.int64("n")
+                tiers[tier]!.resellers += n
+                if try row.string("status") == ResellerStatus.active.rawValue { tiers[tier]!.active += n } else { tiers[tier]!.suspended += n }
+                tiers[tier]!.outstandingCredits += try row.int64("credits")
+            }
+            let total = tiers.values.reduce(0) { $0 + $1.resellers }
+            for tier in ResellerTier.allCases {
+                tiers[tier]!.percentage = Self.percentage(tiers[tier]!.resellers, of: total)
+            }
+            return TierSnapshot(tiers: tiers, totalResellers: total)
+        }
+    }
+
+    /// The credits resellers hold right now: the sum of every reseller wallet's balance.
+    public func totalCreditsDistributed() async throws -> Int64 {
+        try await allies.database.read { tx in
+            try tx.queryInt64("""
+                SELECT CAST(COALESCE(sum(a.balance), 0) AS BIGINT) FROM ally_resellers r
+                JOIN wallet_accounts a ON a.refid = r.wallet_refid
+                """) ?? 0
+        }
+    }
+
+    /// One reseller's figures: balance, all-time credits added and spent, provisions, clients
+    /// acquired, and the first and last day with credit activity.
+    public func resellerStats(_ refid: Refid) async throws -> ResellerStats {
+        let acquisitions = allies.acquisitions
+        return try await allies.database.read { tx in
+            guard let reseller = try allies.findByRefid(refid, in: tx) else { throw Allies.notFound(refid) }
+            let balance = try allies.ledger.account(reseller.wallet, in: tx).balance
+            let row = try tx.queryFirst("""
+                SELECT CAST(COALESCE(sum(s.added), 0) AS BIGINT) AS added, CAST(COALESCE(sum(s.spent), 0) AS BIGINT) AS spent,
+                       CAST(COALESCE(sum(s.provisions), 0) AS BIGINT) AS provisions, min(s.day) AS first_day, max(s.day) AS last_day
+                FROM ally_credit_stats s JOIN ally_resellers r ON r.id = s.reseller_id WHERE r.refid = \(refid)
+                """)
+            let clients = try acquisitions?.clientsAcquired(from: nil, to: nil, reseller: refid, in: tx)[refid] ?? 0
+            return ResellerStats(
+                reseller: refid, company: reseller.company, tier: reseller.tier, status: reseller.status, balance: balance,
+                creditsAdded: try row?.int64("added") ?? 0, creditsSpent: try row?.int64("spent") ?? 0,
+                provisions: try row?.int64("provisions") ?? 0, clientsAcquired: clients,
+                firstActivity: try row?.optionalString("first_day").flatMap(CivilDate.init(parsing:)),
+                lastActivity: try row?.optionalString("last_day").flatMap(CivilDate.init(parsing:)))
+        }
+    }
+
+    // MARK: Trends
+
+    /// Credits added and spent, and provisions, per bucket from `start` to `end` inclusive; every
+    /// bucket is present (zeros when empty).
+    public func creditTrends(from start: CivilDate, to end: CivilDate) async throws -> [CreditTrendPoint] {
+        let range = try Self.dayRange(start, end, column: "s.day")
+        let labels = CivilDate.bucketLabels(from: start, to: end, interval: interval)
+        guard labels.count <= Self.maximumBuckets else {
+            throw AllyError(.validation, message: "Invalid range: \(labels.count) \(interval) buckets; the limit is \(Self.maximumBuckets)")
+        }
+        let width = switch interval { case .daily: 10; case .monthly: 7; case .yearly: 4 }
+        let reseller = reseller
+        let points = try await allies.database.read { tx in
+            var scope = SQL(raw: "")
+            if let reseller {
+                guard let id = try tx.queryInt64("SELECT id FROM ally_resellers WHERE refid = \(reseller)") else {
+                    throw Allies.notFound(reseller)
+                }
+                scope = " AND s.reseller_id = \(id)"
+            }
+            var points: [String: CreditTrendPoint] = [:]
+            for row in try tx.query("""
+                SELECT substr(s.day, 1, \(raw: String(width))) AS bucket, CAST(sum(s.added) AS BIGINT) AS added,
+                       CAST(sum(s.spent) AS BIGINT) AS spent, CAST(sum(s.provisions) AS BIGINT) AS provisions
+                FROM ally_credit_stats s WHERE 1 = 1\(scope)\(range)
+                GROUP BY substr(s.day, 1, \(raw: String(width)))
+                """) {
+                let bucket = try row.string("bucket")
+                points[bucket] = CreditTrendPoint(bucket: bucket, added: try row.int64("added"), spent: try row.int64("spent"),
+                                                  provisions: try row.int64("provisions"))
+            }
+            return points
+        }
+        return labels.map { points[$0] ?? CreditTrendPoint(bucket: $0, added: 0, spent: 0, provisions: 0) }
+    }
+
+    // MARK: Internals
+
+    static func dayRange(_ start: CivilDate?, _ end: CivilDate?, column: String) throws -> SQL {
+        if let start, let end, start > end {
+            throw AllyError(.validation, message: "Invalid range: the start is after the end")
+        }
+        var sql = SQL(raw: "")
+        if let start { sql = sql + " AND \(raw: column) >= \(start.description)" }
+        if let end { sql = sql + " AND \(raw: column) <= \(end.description)" }
+        return sql
+    }
+
+    static func percentage(_ part: Int64, of total: Int64) -> Double {
+        total == 0 ? 0 : (Double(part) * 10_000 / Double(total)).rounded() / 100
+    }
+}
+
+/// One row of ``AllyAnalytics/topResellers(limit:from:to:by:)``.
+public struct ResellerRanking: Hashable, Sendable {
+    /// What ranks first.
+    public enum Order: String, Sendable, CaseIterable {
+        case clientsAcquired
+        case creditsSpent
+    }
+
+    public var reseller: Refid
+    public var company: String
+    public var tier: ResellerTier
+    public var status: ResellerStatus
+    public var clientsAcquired: Int64
+    public var creditsSpent: Int64
+    public var provisions: Int64
+}
+
+/// Resellers per tier (``AllyAnalytics/tierSnapshot()``).
+public struct TierSnapshot: Hashable, Sendable {
+    public struct Tier: Hashable, Sendable {
+        public var resellers: Int64
+        public var active: Int64
+        public var suspended: Int64
+        /// Share of all resellers, in percent with 2 decimals.
+        public var percentage: Double
+        /// Credits the tier's resellers hold.
+        public var outstandingCredits: Int64
+        public var discountBasisPoints: Int64
+    }
+
+    /// Every tier is present, with zeros when it has no resellers.
+    public var tiers: [ResellerTier: Tier]
+    public var totalResellers: Int64
+}
+
+/// One bucket of ``AllyAnalytics/creditTrends(from:to:)``.
+public struct CreditTrendPoint: Hashable, Sendable, Codable {
+    public var bucket: String
+    public var added: Int64
+    public var spent: Int64
+    public var provisions: Int64
+}
+
+/// One reseller's figures (``AllyAnalytics/resellerStats(_:)``).
+public struct ResellerStats: Hashable, Sendable {
+    public var reseller: Refid
+    public var company: String
+    public var tier: ResellerTier
+    public var status: ResellerStatus
+    public var balance: Int64
+    public var creditsAdded: Int64
+    public var creditsSpent: Int64
+    public var provisions: Int64
+    public var clientsAcquired: Int64
+    public var firstActivity: CivilDate?
+    public var lastActivity: CivilDate?
+}
