@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Client", targets: ["Client"]),
         .library(name: "Wallet", targets: ["Wallet"]),
         .library(name: "Ally", targets: ["Ally"]),
+        .library(name: "Forge", targets: ["Forge"]),
         .library(name: "Suite", targets: ["Suite"]),
         .executable(name: "dock", targets: ["dock"]),
     ],
@@ -88,11 +89,22 @@ let package = Package(
             dependencies: ["SuiteCore", "SuiteStorage", "Wallet", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // Licence keys: mint, activate, verify, revoke, renew; Ed25519-signed tokens for offline checks.
+        .target(
+            name: "Forge",
+            dependencies: [
+                "SuiteCore", "SuiteStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Wiring: opens a database from a URL and installs modules.
         .target(
             name: "Suite",
             dependencies: [
-                "SuiteCore", "SuiteStorage", "SuiteSQLite", "SuitePostgres", "Client", "Wallet", "Ally",
+                "SuiteCore", "SuiteStorage", "SuiteSQLite", "SuitePostgres", "Client", "Wallet", "Ally", "Forge",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -100,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "dock",
             dependencies: [
-                "Suite", "Client", "Ally", "Wallet",
+                "Suite", "Client", "Ally", "Wallet", "Forge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -115,8 +127,9 @@ let package = Package(
         .executableTarget(
             name: "ClientSuiteBenchmarks",
             dependencies: [
-                "Suite", "Client", "Ally", "Wallet", "SuiteSQLite", "SuitePostgres",
+                "Suite", "Client", "Ally", "Wallet", "Forge", "SuiteSQLite", "SuitePostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/ClientSuiteBenchmarks",
             swiftSettings: swiftSettings
@@ -153,6 +166,15 @@ let package = Package(
         .testTarget(
             name: "AllyTests",
             dependencies: ["SuiteTestSupport", "Ally", "Client"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ForgeTests",
+            dependencies: [
+                "SuiteTestSupport", "Forge", "Client",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

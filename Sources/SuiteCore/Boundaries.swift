@@ -1,3 +1,5 @@
+import Foundation
+
 /// The boundary protocols through which modules see each other. No domain module imports
 /// another; the `Suite` wires real implementations in, and an app may supply its own.
 ///
@@ -91,4 +93,52 @@ public protocol ClientAcquisitions: Sendable {
     /// reseller. Only resellers with at least one client appear. With `reseller`, only that one.
     func clientsAcquired(from start: CivilDate?, to end: CivilDate?, reseller: Refid?,
                          in transaction: any TransactionContext) throws -> [Refid: Int64]
+}
+
+/// What Forge needs to know about a product — implemented by Wave's product catalogue.
+public struct ProductSummary: Hashable, Sendable {
+    /// The product's stable code (e.g. a SKU such as `PRO-1Y`).
+    public var code: String
+    public var name: String
+    /// Whether new licences may be minted for it.
+    public var isActive: Bool
+    /// The licence duration in days the product sells, or nil for lifetime.
+    public var licenceDays: Int?
+
+    public init(code: String, name: String, isActive: Bool = true, licenceDays: Int? = nil) {
+        self.code = code
+        self.name = name
+        self.isActive = isActive
+        self.licenceDays = licenceDays
+    }
+}
+
+/// Answers "is this a product we license?" — implemented by the Wave module; Forge checks every
+/// mint through it.
+public protocol ProductCatalog: Sendable {
+    /// The product with this code, or nil.
+    func product(_ code: String, in transaction: any TransactionContext) throws -> ProductSummary?
+}
+
+/// A product catalogue given as a fixed list — for apps that keep products in code or config.
+public struct FixedProductCatalog: ProductCatalog {
+    public let products: [String: ProductSummary]
+
+    public init(_ products: [ProductSummary]) {
+        self.products = Dictionary(products.map { ($0.code, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    public func product(_ code: String, in transaction: any TransactionContext) throws -> ProductSummary? { products[code] }
+}
+
+/// A catalogue that accepts any well-formed product code (1–64 letters, digits, `.`, `_`, `-`)
+/// as an active product with no default duration. The default until a real catalogue (Wave) is
+/// installed.
+public struct OpenProductCatalog: ProductCatalog {
+    public init() {}
+
+    public func product(_ code: String, in transaction: any TransactionContext) throws -> ProductSummary? {
+        let allowed = code.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+        return (1...64).contains(code.count) && allowed ? ProductSummary(code: code, name: code) : nil
+    }
 }

@@ -1,0 +1,46 @@
+/// A failure of a Forge operation. `description` is safe to show a user (it never contains a
+/// licence key); `debugDescription` adds the code for logs.
+public struct ForgeError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// A field failed validation (duration, metadata, actor, reason, limit, cursor…).
+        public static let validation = Code("validation")
+        /// The product is not in the ``ProductCatalog`` (or is not for sale).
+        public static let invalidProduct = Code("invalid_product")
+        /// The client does not exist, or is suspended or inactive.
+        public static let invalidClient = Code("invalid_client")
+        /// The text is not a well-formed licence key.
+        public static let malformedKey = Code("malformed_key")
+        /// No licence with that refid or key.
+        public static let notFound = Code("not_found")
+        /// The licence is not in a state that allows the action (e.g. activating a licence that is
+        /// already active — the loser of two concurrent activations gets this).
+        public static let statusConflict = Code("status_conflict")
+        /// The licence was minted for another client.
+        public static let clientMismatch = Code("client_mismatch")
+        /// A signed token could not be made or read (no signing key, unknown key id…).
+        public static let signing = Code("signing")
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+    public var debugDescription: String { "ForgeError(\(code)): \(message)" }
+
+    static func invalid(_ field: String, _ reason: String) -> ForgeError {
+        ForgeError(.validation, message: "Invalid \(field): \(reason)")
+    }
+
+    static func notFound(_ what: String) -> ForgeError {
+        ForgeError(.notFound, message: "Licence Not Found: no licence with this \(what)")
+    }
+}

@@ -1,0 +1,75 @@
+import Crypto
+import Foundation
+
+/// A licence key: 150 bits from the system CSPRNG, written as six groups of five Crockford
+/// base-32 symbols, e.g. `7QK2M-X4T9B-0HZ8R-NC3VW-G6D1P-KJ5YE`.
+///
+/// Parsing is forgiving the way people type keys: case, spaces and dashes are ignored, and the
+/// look-alikes `I`/`L` read as `1` and `O` as `0`. The key is a secret: ``description`` shows only
+/// its last group, so logging a key by accident does not leak it — use ``rawValue`` to print it.
+///
+/// ```swift
+/// let key = try LicenceKey(parsing: "7qk2m x4t9b 0hz8r nc3vw g6d1p kj5ye")
+/// ```
+public struct LicenceKey: Hashable, Sendable, CustomStringConvertible {
+    /// The canonical form: six dash-separated groups of five symbols.
+    public let rawValue: String
+
+    /// Symbols per group, and groups per key.
+    static let groupLength = 5, groups = 6
+    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+    /// A new random key.
+    public static func generate() -> LicenceKey {
+        var generator = SystemRandomNumberGenerator()
+        let symbols = (0..<(groupLength * groups)).map { _ in alphabet[Int(UInt8.random(in: 0..<32, using: &generator))] }
+        return LicenceKey(symbols: symbols)
+    }
+
+    /// Reads a key as a person typed it; throws ``ForgeError/Code/malformedKey`` otherwise.
+    public init(parsing text: String) throws {
+        guard text.utf8.count <= 200 else { throw Self.malformed }
+        var symbols: [Character] = []
+        symbols.reserveCapacity(Self.groupLength * Self.groups)
+        for character in text.uppercased() {
+            switch character {
+            case " ", "-", "\t": continue
+            case "I", "L": symbols.append("1")
+            case "O": symbols.append("0")
+            default:
+                guard Self.alphabet.contains(character) else { throw Self.malformed }
+                symbols.append(character)
+            }
+        }
+        guard symbols.count == Self.groupLength * Self.groups else { throw Self.malformed }
+        self.init(symbols: symbols)
+    }
+
+    private init(symbols: [Character]) {
+        var text = ""
+        for (index, symbol) in symbols.enumerated() {
+            if index > 0 && index % Self.groupLength == 0 { text.append("-") }
+            text.append(symbol)
+        }
+        rawValue = text
+    }
+
+    /// The last group, e.g. `…-KJ5YE`.
+    public var hint: String { "…-" + rawValue.suffix(Self.groupLength) }
+
+    public var description: String { hint }
+
+    /// The SHA-256 digest of the canonical key, hex — what the database stores and looks up.
+    var digest: String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data(rawValue.utf8)) {
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let malformed = ForgeError(.malformedKey, message: "Malformed Key: a licence key is six groups of five letters or digits")
+}
