@@ -7,12 +7,13 @@ import SuitePostgres
 import SuiteSQLite
 import Wallet
 import Ally
+import Forge
 
 /// Opening a database from a location, and installing modules: the suite's wiring.
 public enum SuiteDatabase {
     /// The modules this build can install, by name.
     public static let schemas: [String: ModuleSchema] = [
-        "client": Clients.schema, "wallet": Ledger.schema, "ally": Allies.schema,
+        "client": Clients.schema, "wallet": Ledger.schema, "ally": Allies.schema, "forge": Licences.schema,
     ]
 
     /// Modules that must be installed before another (Ally keeps its credits in the Wallet ledger).

@@ -85,6 +85,13 @@ public protocol ClientDirectory: Sendable {
     func client(_ refid: Refid, in transaction: any TransactionContext) throws -> ClientSummary?
 }
 
+/// A client directory that knows no clients: every client refid is rejected as invalid. The
+/// default when the Client module is not installed.
+public struct NoClients: ClientDirectory {
+    public init() {}
+    public func client(_ refid: Refid, in transaction: any TransactionContext) throws -> ClientSummary? { nil }
+}
+
 /// How many clients each reseller acquired — implemented by the Client module from its daily
 /// rollup, read by Ally's analytics. The cost of a call grows with resellers × days, never with
 /// the number of clients.

@@ -1,0 +1,56 @@
+public import Logging
+public import ServiceLifecycle
+
+/// Background work that records expired licences, as a ServiceLifecycle `Service`.
+///
+/// Verification never depends on it — ``Licences/verify(_:)`` compares `expires_at` with the
+/// clock — so the sweep exists for reporting (status counts, audit trail). It marks licences in
+/// batches until none are left, then waits `interval`. A failing batch is logged and retried on
+/// the next tick. It stops promptly on graceful shutdown or cancellation.
+///
+/// ```swift
+/// let group = ServiceGroup(services: [LicenceExpirySweeper(licences: licences, logger: logger)], logger: logger)
+/// try await group.run()
+/// ```
+public struct LicenceExpirySweeper: Service {
+    public let licences: Licences
+    public let interval: Duration
+    public let batchSize: Int
+    public let logger: Logger
+
+    public init(licences: Licences, interval: Duration = .seconds(60), batchSize: Int = 500, logger: Logger) {
+        self.licences = licences
+        self.interval = interval
+        self.batchSize = min(max(batchSize, 1), 10_000)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await sweepOnce()
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return  // cancelled or shutting down
+            }
+        }
+    }
+
+    /// Marks expired licences until none are left; returns how many.
+    @discardableResult
+    public func sweepOnce() async -> Int {
+        var total = 0
+        while !Task.isCancelled {
+            do {
+                let marked = try await licences.markExpired(limit: batchSize)
+                total += marked
+                if marked < batchSize { break }
+            } catch {
+                logger.error("licence expiry sweep failed; retrying next tick", metadata: ["error": "\(error)"])
+                break
+            }
+        }
+        if total > 0 { logger.info("licences marked expired", metadata: ["count": "\(total)"]) }
+        return total
+    }
+}

@@ -1,0 +1,108 @@
+public import SuiteCore
+public import SuiteStorage
+
+/// A composable, immutable, cursor-paginated query over licences. Status scopes are decided at
+/// the moment of the query: `active()` excludes licences whose term has passed even if the sweep
+/// has not recorded them, and `expired()` includes them.
+///
+/// ```swift
+/// let page = try await licences.query().expiringIn(days: 30).forReseller(ally).limit(100).fetch()
+/// ```
+public struct LicenceQuery: Sendable {
+    let licences: Licences
+    var status: LicenceStatus?
+    var expiringWithinDays: Int?
+    var client: Refid?
+    var reseller: Refid?
+    var product: String?
+    var pageSize = 50
+    var cursor: String?
+
+    /// The largest page a caller may ask for.
+    public static let maximumPageSize = 500
+
+    public func active() -> LicenceQuery { with { $0.status = .active } }
+    public func pending() -> LicenceQuery { with { $0.status = .pending } }
+    public func expired() -> LicenceQuery { with { $0.status = .expired } }
+    public func revoked() -> LicenceQuery { with { $0.status = .revoked } }
+    /// Active licences whose term ends within `days` days from now, soonest first.
+    public func expiringIn(days: Int) -> LicenceQuery { with { $0.expiringWithinDays = days } }
+    public func forClient(_ client: Refid) -> LicenceQuery { with { $0.client = client } }
+    /// Licences of the clients of `reseller` (as recorded when they were bonded).
+    public func forReseller(_ reseller: Refid) -> LicenceQuery { with { $0.reseller = reseller } }
+    public func product(_ code: String) -> LicenceQuery { with { $0.product = code } }
+    /// Page size, 1…500 (default 50).
+    public func limit(_ size: Int) -> LicenceQuery { with { $0.pageSize = size } }
+    /// Continue after the page that returned `cursor`.
+    public func after(_ cursor: String?) -> LicenceQuery { with { $0.cursor = cursor } }
+
+    public func fetch() async throws -> LicencePage {
+        try checkArguments()
+        let query = self
+        return try await licences.database.read { tx in try query.fetch(in: tx) }
+    }
+
+    public func fetch(in tx: any Transaction) throws -> LicencePage {
+        try checkArguments()
+        let now = Timestamp(licences.clock.now())
+        var conditions: [SQL] = []
+        switch status {
+        case .active?: conditions.append("status = 'active' AND (expires_at IS NULL OR expires_at > \(now))")
+        case .expired?: conditions.append("(status = 'expired' OR (status = 'active' AND expires_at <= \(now)))")
+        case .pending?: conditions.append("status = 'pending'")
+        case .revoked?: conditions.append("status = 'revoked'")
+        case nil: break
+        }
+        if let days = expiringWithinDays {
+            let horizon = try Licences.adding(days: days, to: now)
+            conditions.append("status = 'active' AND expires_at > \(now) AND expires_at <= \(horizon)")
+        }
+        if let client { conditions.append("client_refid = \(client)") }
+        if let reseller { conditions.append("reseller_refid = \(reseller)") }
+        if let product { conditions.append("product = \(product)") }
+        // Expiring licences page by (expires_at, id); everything else by id.
+        let byExpiry = expiringWithinDays != nil
+        if let cursor {
+            guard let anchor = try tx.queryFirst("SELECT id, expires_at FROM forge_licences WHERE refid = \(cursor)") else {
+                throw ForgeError.invalid("cursor", "it does not name a page of this query")
+            }
+            let id = try anchor.int64("id")
+            if byExpiry, let expires = try anchor.optionalInt64("expires_at") {
+                conditions.append("(expires_at > \(expires) OR (expires_at = \(expires) AND id > \(id)))")
+            } else {
+                conditions.append("id > \(id)")
+            }
+        }
+        let filter = conditions.isEmpty ? SQL(raw: "") : " WHERE " + SQL.joined(conditions, separator: " AND ")
+        let order = byExpiry ? "expires_at, id" : "id"
+        let rows = try tx.query("""
+            SELECT \(raw: Licences.columns) FROM forge_licences\(filter) ORDER BY \(raw: order) LIMIT \(pageSize + 1)
+            """)
+        let items = try rows.prefix(pageSize).map(Licences.decode)
+        return LicencePage(licences: items, nextCursor: rows.count > pageSize ? items.last?.refid.rawValue : nil)
+    }
+
+    private func checkArguments() throws {
+        guard (1...Self.maximumPageSize).contains(pageSize) else {
+            throw ForgeError.invalid("limit", "use 1…\(Self.maximumPageSize)")
+        }
+        if let days = expiringWithinDays, !(1...Licences.maximumDays).contains(days) {
+            throw ForgeError.invalid("days", "use 1…\(Licences.maximumDays)")
+        }
+        if let cursor, cursor.isEmpty || cursor.count > 64 {
+            throw ForgeError.invalid("cursor", "it does not name a page of this query")
+        }
+    }
+
+    private func with(_ change: (inout LicenceQuery) -> Void) -> LicenceQuery {
+        var copy = self
+        change(&copy)
+        return copy
+    }
+}
+
+/// A page of licences with the cursor of the next page.
+public struct LicencePage: Sendable {
+    public var licences: [Licence]
+    public var nextCursor: String?
+}

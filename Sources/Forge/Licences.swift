@@ -1,0 +1,445 @@
+import Foundation
+public import Logging
+public import SuiteCore
+public import SuiteStorage
+
+/// The Forge module: licence keys for products, bonded to clients.
+///
+/// Activation is a compare-and-set (pending → active, exactly once, however many callers race),
+/// and ``verify(_:)`` decides expiry from `expires_at` at the moment of the call — a sweep only
+/// records it for reporting.
+///
+/// ```swift
+/// let licences = Licences(database: database, products: catalog, clients: clients)
+/// let minted = try await licences.make().product("PRO").days(365).mint()
+/// print(minted.key.rawValue)                               // shown once; only a digest is stored
+/// try await licences.activate(minted.licence.refid, for: client.refid)
+/// let check = try await licences.verify(minted.key.rawValue)   // .valid
+/// ```
+public struct Licences: Sendable {
+    public let database: any Database
+    /// Validates products on mint (Wave's catalogue, a ``FixedProductCatalog``, or ``OpenProductCatalog``).
+    public let products: any ProductCatalog
+    /// Checks clients on mint, activation and verification (the Client module's `Clients`).
+    public let clients: any ClientDirectory
+    public let clock: any WallClock
+    /// Where ``LicenceActivated`` and the other events are published after commit.
+    public let events: DomainEventBus
+    public let logger: Logger
+
+    /// The longest licence, in days (100 years).
+    public static let maximumDays = 36_500
+
+    public init(database: any Database, products: any ProductCatalog = OpenProductCatalog(), clients: any ClientDirectory,
+                clock: any WallClock = SystemWallClock(), events: DomainEventBus = DomainEventBus(),
+                logger: Logger = Logger(label: "clientsuite.forge")) {
+        self.database = database
+        self.products = products
+        self.clients = clients
+        self.clock = clock
+        self.events = events
+        self.logger = logger
+    }
+
+    /// Installs (or upgrades) the Forge tables. Idempotent.
+    @discardableResult
+    public static func install(on database: any Database) async throws -> InstallReport {
+        try await SchemaInstaller.install([schema], on: database)[0]
+    }
+
+    /// A fluent builder for a new licence: `licences.make().product("PRO").days(365).mint()`.
+    public func make() -> LicenceBuilder { LicenceBuilder(licences: self) }
+
+    // MARK: Minting
+
+    func mint(_ builder: LicenceBuilder, actor: String, in tx: any Transaction) throws -> MintedLicence {
+        let actor = try Self.text(actor, field: "actor", maximum: 255)
+        let code = (builder.product ?? "").trimmingCharacters(in: .whitespaces)
+        guard !code.isEmpty else { throw ForgeError.invalid("product", "required") }
+        guard let product = try products.product(code, in: tx) else {
+            throw ForgeError(.invalidProduct, message: "Invalid Product: no product with code \(code.prefix(64))")
+        }
+        guard product.isActive else { throw ForgeError(.invalidProduct, message: "Invalid Product: \(product.code) is not for sale") }
+        let days = builder.isLifetime ? nil : (builder.days ?? product.licenceDays)
+        if let days, !(1...Self.maximumDays).contains(days) {
+            throw ForgeError.invalid("duration", "use 1…\(Self.maximumDays) days, or lifetime")
+        }
+        let metadataText = builder.metadata.jsonText()
+        guard metadataText.utf8.count <= 16_384, JSONValue.object(builder.metadata).depth <= 5 else {
+            throw ForgeError.invalid("metadata", "at most 16384 bytes of JSON and 5 levels")
+        }
+        var reseller: Refid?
+        if let client = builder.client {
+            let summary = try usableClient(client, in: tx)
+            reseller = summary.reseller
+        }
+        let key = LicenceKey.generate()
+        let refid = Refid.generate(prefix: "LC-")
+        let now = Timestamp(clock.now())
+        let id = try tx.insertReturningID("""
+            INSERT INTO forge_licences (refid, key_digest, key_hint, product, client_refid, reseller_refid, status, duration_days,
+                                        metadata, version, created_at, updated_at)
+            VALUES (\(refid), \(key.digest), \(key.hint), \(product.code), \(builder.client), \(reseller), 'pending', \(days.map(Int64.init)),
+                    \(metadataText), 1, \(now), \(now))
+            """)
+        try audit(id: id, version: 1, event: "minted", from: nil, to: .pending, actor: actor, reason: nil,
+                  detail: days.map { "\($0) days" } ?? "lifetime", at: now, in: tx)
+        let licence = Licence(refid: refid, product: product.code, client: builder.client, reseller: reseller, status: .pending,
+                              durationDays: days, metadata: builder.metadata, keyHint: key.hint, createdAt: now.date)
+        let events = events, minted = LicenceMinted(licence: refid, product: product.code, client: builder.client)
+        tx.afterCommit { events.publish(minted) }
+        return MintedLicence(licence: licence, key: key)
+    }
+
+    // MARK: Activation
+
+    /// Bonds a pending licence to `client` and starts its term: pending → active, once. Of two
+    /// concurrent activations exactly one succeeds; the other throws `.statusConflict`.
+    @discardableResult
+    public func activate(_ refid: Refid, for client: Refid, actor: String = "system") async throws -> Licence {
+        try await database.write { tx in try self.activate(refid, for: client, actor: actor, in: tx) }
+    }
+
+    /// Activates the licence with this key (as typed by a person).
+    @discardableResult
+    public func activate(key: String, for client: Refid, actor: String = "system") async throws -> Licence {
+        let key = try LicenceKey(parsing: key)
+        return try await database.write { tx in
+            guard let refid = try tx.queryFirst("SELECT refid FROM forge_licences WHERE key_digest = \(key.digest)")?.refid("refid") else {
+                throw ForgeError.notFound("key")
+            }
+            return try self.activate(refid, for: client, actor: actor, in: tx)
+        }
+    }
+
+    /// Activation inside an open transaction (a workflow mints and activates in one commit).
+    @discardableResult
+    public func activate(_ refid: Refid, for client: Refid, actor: String = "system", in tx: any Transaction) throws -> Licence {
+        let actor = try Self.text(actor, field: "actor", maximum: 255)
+        let (row, current) = try locked(refid, in: tx)
+        guard current.status == .pending else {
+            throw ForgeError(.statusConflict, message: current.status == .revoked
+                ? "Licence Revoked: a revoked licence cannot be activated"
+                : "Licence Already Activated: this licence was activated before")
+        }
+        if let reserved = current.client, reserved != client {
+            throw ForgeError(.clientMismatch, message: "Client Mismatch: this licence was minted for another client")
+        }
+        let summary = try usableClient(client, in: tx)
+        let now = Timestamp(clock.now())
+        let expires = try current.durationDays.map { try Self.adding(days: $0, to: now) }
+        let version = try tx.advanceVersion(of: "forge_licences", id: row.id, from: row.version, setting: """
+            status = 'active', client_refid = \(client), reseller_refid = \(summary.reseller), activated_at = \(now), \
+            expires_at = \(expires), 
+            """, updatedAt: now)
+        try audit(id: row.id, version: version, event: "activated", from: .pending, to: .active, actor: actor, reason: nil,
+                  detail: client.rawValue, at: now, in: tx)
+        var licence = current
+        licence.status = .active
+        licence.client = client
+        licence.reseller = summary.reseller
+        licence.activatedAt = now.date
+        licence.expiresAt = expires?.date
+        let events = events, activated = LicenceActivated(licence: refid, client: client, expiresAt: expires?.date)
+        tx.afterCommit { events.publish(activated) }
+        return licence
+    }
+
+    // MARK: Verification
+
+    /// Checks a key as typed by a person: `.valid` only for an active licence, within its term,
+    /// whose client is neither suspended nor inactive. Bad text is `.malformed`, not an error.
+    public func verify(_ key: String) async throws -> LicenceVerification {
+        guard let parsed = try? LicenceKey(parsing: key) else { return LicenceVerification(code: .malformed, licence: nil) }
+        return try await verify(parsed)
+    }
+
+    public func verify(_ key: LicenceKey) async throws -> LicenceVerification {
+        let digest = key.digest
+        return try await database.read { tx in try self.verify(digest: digest, in: tx) }
+    }
+
+    /// Verification inside an open transaction.
+    public func verify(_ key: LicenceKey, in tx: any Transaction) throws -> LicenceVerification {
+        try verify(digest: key.digest, in: tx)
+    }
+
+    private func verify(digest: String, in tx: any Transaction) throws -> LicenceVerification {
+        guard let row = try tx.queryFirst("SELECT \(raw: Self.columns) FROM forge_licences WHERE key_digest = \(digest)") else {
+            return LicenceVerification(code: .notFound, licence: nil)
+        }
+        let licence = try Self.decode(row)
+        let code: LicenceVerification.Code
+        switch licence.effectiveStatus(at: clock.now()) {
+        case .pending: code = .pending
+        case .expired: code = .expired
+        case .revoked: code = .revoked
+        case .active:
+            // An active licence always has a client; one that vanished is no better than a suspended one.
+            if let client = licence.client {
+                let status = try clients.client(client, in: tx)?.status
+                code = status == nil || status == "suspended" || status == "inactive" ? .clientSuspended : .valid
+            } else {
+                code = .valid
+            }
+        }
+        return LicenceVerification(code: code, licence: licence)
+    }
+
+    // MARK: Revocation and renewal
+
+    /// Revokes a pending, active or expired licence for good.
+    @discardableResult
+    public func revoke(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Licence {
+        let actor = try Self.text(actor, field: "actor", maximum: 255)
+        let reason = try reason.map { try Self.text($0, field: "reason", maximum: 1_000) }
+        return try await database.write { tx in
+            let (row, current) = try self.locked(refid, in: tx)
+            guard current.status != .revoked else {
+                throw ForgeError(.statusConflict, message: "Licence Revoked: this licence was already revoked")
+            }
+            let now = Timestamp(self.clock.now())
+            let version = try tx.advanceVersion(of: "forge_licences", id: row.id, from: row.version,
+                                                setting: "status = 'revoked', revoked_at = \(now), ", updatedAt: now)
+            try self.audit(id: row.id, version: version, event: "revoked", from: current.status, to: .revoked, actor: actor,
+                           reason: reason, detail: nil, at: now, in: tx)
+            var licence = current
+            licence.status = .revoked
+            licence.revokedAt = now.date
+            let events = self.events, revoked = LicenceRevoked(licence: refid, reason: reason)
+            tx.afterCommit { events.publish(revoked) }
+            return licence
+        }
+    }
+
+    /// Extends an activated licence by `days`: from its expiry, or from now if that has passed
+    /// (an expired licence becomes active again). Lifetime, pending and revoked licences refuse.
+    @discardableResult
+    public func renew(_ refid: Refid, days: Int, actor: String = "system") async throws -> Licence {
+        let actor = try Self.text(actor, field: "actor", maximum: 255)
+        guard (1...Self.maximumDays).contains(days) else { throw ForgeError.invalid("days", "use 1…\(Self.maximumDays)") }
+        return try await database.write { tx in
+            let (row, current) = try self.locked(refid, in: tx)
+            guard current.status == .active || current.status == .expired else {
+                throw ForgeError(.statusConflict, message: "Renewal Denied: a \(current.status) licence cannot be renewed")
+            }
+            guard let expiresAt = current.expiresAt else {
+                throw ForgeError(.statusConflict, message: "Renewal Denied: a lifetime licence does not expire")
+            }
+            let now = Timestamp(self.clock.now())
+            let from = max(Timestamp(expiresAt), now)
+            let expires = try Self.adding(days: days, to: from)
+            let version = try tx.advanceVersion(of: "forge_licences", id: row.id, from: row.version,
+                                                setting: "status = 'active', expires_at = \(expires), ", updatedAt: now)
+            try self.audit(id: row.id, version: version, event: "renewed", from: current.status, to: .active, actor: actor,
+                           reason: nil, detail: "+\(days) days", at: now, in: tx)
+            var licence = current
+            licence.status = .active
+            licence.expiresAt = expires.date
+            return licence
+        }
+    }
+
+    // MARK: Expiry sweep
+
+    /// Records up to `limit` active licences whose term has passed as expired (audited, actor
+    /// `expiry-sweep`) and returns how many. Verification never waits for this.
+    public func markExpired(limit: Int = 500) async throws -> Int {
+        guard (1...10_000).contains(limit) else { throw ForgeError.invalid("limit", "use 1…10000") }
+        return try await database.write { tx in
+            let now = Timestamp(self.clock.now())
+            let rows = try tx.query("""
+                SELECT id, version FROM forge_licences WHERE status = 'active' AND expires_at <= \(now)
+                ORDER BY expires_at LIMIT \(limit)\(raw: tx.dialect.forUpdate)
+                """)
+            for row in rows {
+                let id = try row.int64("id")
+                let version = try tx.advanceVersion(of: "forge_licences", id: id, from: try row.int64("version"),
+                                                    setting: "status = 'expired', ", updatedAt: now)
+                try self.audit(id: id, version: version, event: "expired", from: .active, to: .expired, actor: "expiry-sweep",
+                               reason: nil, detail: nil, at: now, in: tx)
+            }
+            return rows.count
+        }
+    }
+
+    // MARK: Lookups
+
+    /// The licence with `refid`, or nil.
+    public func findByRefid(_ refid: Refid) async throws -> Licence? {
+        try await database.read { tx in try self.findByRefid(refid, in: tx) }
+    }
+
+    public func findByRefid(_ refid: Refid, in tx: any Transaction) throws -> Licence? {
+        try tx.queryFirst("SELECT \(raw: Self.columns) FROM forge_licences WHERE refid = \(refid)").map(Self.decode)
+    }
+
+    /// The licence with `refid`; throws "Licence Not Found" if there is none.
+    public func find(_ refid: Refid) async throws -> Licence {
+        guard let licence = try await findByRefid(refid) else { throw ForgeError.notFound("refid") }
+        return licence
+    }
+
+    /// One page of a client's licences, oldest first.
+    public func getByClient(_ client: Refid, limit: Int = 50, after cursor: String? = nil) async throws -> LicencePage {
+        try await query().forClient(client).limit(limit).after(cursor).fetch()
+    }
+
+    /// A composable, paginated query: `licences.query().active().forClient(c).fetch()`.
+    public func query() -> LicenceQuery { LicenceQuery(licences: self) }
+
+    /// The licence's audit trail, oldest first.
+    public func auditTrail(of refid: Refid, limit: Int = 100) async throws -> [LicenceAuditEntry] {
+        guard (1...1000).contains(limit) else { throw ForgeError.invalid("limit", "use 1…1000") }
+        return try await database.read { tx in
+            guard let id = try tx.queryInt64("SELECT id FROM forge_licences WHERE refid = \(refid)") else {
+                throw ForgeError.notFound("refid")
+            }
+            return try tx.query("""
+                SELECT event, from_status, to_status, actor, reason, detail, at FROM forge_audit
+                WHERE licence_id = \(id) ORDER BY version LIMIT \(limit)
+                """).map { row in
+                LicenceAuditEntry(event: try row.string("event"),
+                                  fromStatus: try row.optionalString("from_status").flatMap(LicenceStatus.init(rawValue:)),
+                                  toStatus: try row.optionalString("to_status").flatMap(LicenceStatus.init(rawValue:)),
+                                  actor: try row.string("actor"), reason: try row.optionalString("reason"),
+                                  detail: try row.optionalString("detail"), at: try row.timestamp("at").date)
+            }
+        }
+    }
+
+    // MARK: Internals
+
+    static let columns = """
+        id, version, refid, key_hint, product, client_refid, reseller_refid, status, duration_days, metadata, created_at, \
+        activated_at, expires_at, revoked_at
+        """
+
+    static func decode(_ row: Row) throws -> Licence {
+        guard let status = LicenceStatus(rawValue: try row.string("status")) else {
+            throw StorageError(code: .decoding, message: "stored licence data has an unexpected shape")
+        }
+        return Licence(refid: try row.refid("refid"), product: try row.string("product"),
+                       client: try row.optionalRefid("client_refid"), reseller: try row.optionalRefid("reseller_refid"),
+                       status: status, durationDays: try row.optionalInt64("duration_days").map { Int($0) },
+                       metadata: Metadata(jsonText: try row.string("metadata")) ?? [:], keyHint: try row.string("key_hint"),
+                       createdAt: try row.timestamp("created_at").date,
+                       activatedAt: try row.optionalInt64("activated_at").map { Timestamp(milliseconds: $0).date },
+                       expiresAt: try row.optionalInt64("expires_at").map { Timestamp(milliseconds: $0).date },
+                       revokedAt: try row.optionalInt64("revoked_at").map { Timestamp(milliseconds: $0).date })
+    }
+
+    private func locked(_ refid: Refid, in tx: any Transaction) throws -> ((id: Int64, version: Int64), Licence) {
+        guard let row = try tx.queryFirst("""
+            SELECT \(raw: Self.columns) FROM forge_licences WHERE refid = \(refid)\(raw: tx.dialect.forUpdate)
+            """)
+        else { throw ForgeError.notFound("refid") }
+        return ((try row.int64("id"), try row.int64("version")), try Self.decode(row))
+    }
+
+    /// The client, which must exist and be neither suspended nor inactive.
+    private func usableClient(_ refid: Refid, in tx: any Transaction) throws -> ClientSummary {
+        guard let summary = try clients.client(refid, in: tx) else {
+            throw ForgeError(.invalidClient, message: "Invalid Client: no client with refid \(refid.rawValue.prefix(64))")
+        }
+        guard summary.status != "suspended" && summary.status != "inactive" else {
+            throw ForgeError(.invalidClient, message: "Invalid Client: the client is \(summary.status)")
+        }
+        return summary
+    }
+
+    static func adding(days: Int, to start: Timestamp) throws -> Timestamp {
+        let (sum, overflow) = start.milliseconds.addingReportingOverflow(Int64(days) * 86_400_000)
+        guard !overflow else { throw ForgeError.invalid("duration", "the expiry would overflow") }
+        return Timestamp(milliseconds: sum)
+    }
+
+    func audit(id: Int64, version: Int64, event: String, from: LicenceStatus?, to: LicenceStatus?, actor: String,
+               reason: String?, detail: String?, at: Timestamp, in tx: any Transaction) throws {
+        try tx.execute("""
+            INSERT INTO forge_audit (licence_id, version, event, from_status, to_status, actor, reason, detail, at)
+            VALUES (\(id), \(version), \(event), \(from?.rawValue), \(to?.rawValue), \(actor), \(reason), \(detail), \(at))
+            """)
+    }
+
+    static func text(_ raw: String, field: String, maximum: Int) throws -> String {
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw ForgeError.invalid(field, "required") }
+        guard text.count <= maximum, !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+            throw ForgeError.invalid(field, "at most \(maximum) characters, no control characters")
+        }
+        return text
+    }
+}
+
+/// A fluent, value-typed builder for a new licence. Nothing is checked or written until ``mint(actor:)``.
+public struct LicenceBuilder: Sendable {
+    let licences: Licences
+    var product: String?
+    var days: Int?
+    var isLifetime = false
+    var client: Refid?
+    var metadata: Metadata = [:]
+
+    /// The product code (required), checked through the ``ProductCatalog``.
+    public func product(_ code: String) -> LicenceBuilder { with { $0.product = code } }
+    /// Days of validity from activation (default: the product's licence days, else lifetime).
+    public func days(_ days: Int) -> LicenceBuilder { with { $0.days = days; $0.isLifetime = false } }
+    /// A licence that never expires.
+    public func lifetime() -> LicenceBuilder { with { $0.isLifetime = true; $0.days = nil } }
+    /// Reserves the licence for one client: only that client can activate it.
+    public func client(_ refid: Refid?) -> LicenceBuilder { with { $0.client = refid } }
+    /// Merges custom JSON data into the licence.
+    public func metadata(_ data: Metadata) -> LicenceBuilder { with { $0.metadata = $0.metadata.merging(metadata: data) } }
+
+    /// Mints the licence (status pending) and returns it with its key — the only time the key is available.
+    public func mint(actor: String = "system") async throws -> MintedLicence {
+        let builder = self
+        return try await licences.database.write { tx in try builder.licences.mint(builder, actor: actor, in: tx) }
+    }
+
+    public func mint(actor: String = "system", in tx: any Transaction) throws -> MintedLicence {
+        try licences.mint(self, actor: actor, in: tx)
+    }
+
+    private func with(_ change: (inout LicenceBuilder) -> Void) -> LicenceBuilder {
+        var copy = self
+        change(&copy)
+        return copy
+    }
+}
+
+/// One entry of a licence's audit trail.
+public struct LicenceAuditEntry: Hashable, Sendable {
+    public var event: String
+    public var fromStatus: LicenceStatus?
+    public var toStatus: LicenceStatus?
+    public var actor: String
+    public var reason: String?
+    /// Event detail: the duration on mint, the client on activation, `+N days` on renewal.
+    public var detail: String?
+    public var at: Date
+}
+
+/// A licence was minted.
+public struct LicenceMinted: DomainEvent, Hashable {
+    public var name: String { "forge.licence_minted" }
+    public var licence: Refid
+    public var product: String
+    public var client: Refid?
+}
+
+/// A licence was activated for a client.
+public struct LicenceActivated: DomainEvent, Hashable {
+    public var name: String { "forge.licence_activated" }
+    public var licence: Refid
+    public var client: Refid
+    public var expiresAt: Date?
+}
+
+/// A licence was revoked.
+public struct LicenceRevoked: DomainEvent, Hashable {
+    public var name: String { "forge.licence_revoked" }
+    public var licence: Refid
+    public var reason: String?
+}

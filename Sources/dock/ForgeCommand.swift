@@ -1,0 +1,289 @@
+import ArgumentParser
+import Client
+import Forge
+import Foundation
+import Suite
+import SuiteCore
+import SuiteStorage
+
+struct ForgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forge",
+        abstract: "Licence keys: mint, activate, verify, revoke, renew, show, list, history, analytics.",
+        subcommands: [Mint.self, Activate.self, Verify.self, Revoke.self, Renew.self, Show.self, List.self, History.self,
+                      Sweep.self, Analytics.self])
+
+    struct Mint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mint a pending licence and print its key (shown once: only a digest is stored).")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Product code.") var product: String
+        @Option(help: "Days of validity from activation (default: the product's; lifetime when it has none).") var days: Int?
+        @Flag(help: "A licence that never expires.") var lifetime = false
+        @Option(help: "Reserve the licence for this client (refid).") var client: String?
+        @Option(help: "Metadata as key=value (repeatable).") var metadata: [String] = []
+
+        func run() async throws {
+            try await withLicences(database) { licences in
+                var builder = licences.make().product(product).metadata(try parseMetadata(metadata))
+                    .client(client.map(Refid.init(rawValue:)))
+                if lifetime { builder = builder.lifetime() } else if let days { builder = builder.days(days) }
+                let minted = try await builder.mint(actor: "cli")
+                if output.json {
+                    var json = licenceJSON(minted.licence)
+                    json["key"] = .string(minted.key.rawValue)
+                    try printJSON(json)
+                } else {
+                    print("\(minted.licence.refid)  \(minted.key.rawValue)  (\(minted.licence.product), "
+                          + (minted.licence.durationDays.map { "\($0) days" } ?? "lifetime") + ")")
+                }
+            }
+        }
+    }
+
+    struct Activate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Activate licences (refids or keys) for a client; exits non-zero if any is refused.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "The client (refid).") var client: String
+        @Option(help: "A file with one licence refid or key per line.") var file: String?
+        @Argument(help: "Licence refids (LC-…) or keys.") var licences: [String] = []
+
+        func validate() throws {
+            if licences.isEmpty && file == nil { throw ValidationError("name a licence, or --file") }
+        }
+
+        func run() async throws {
+            var items = licences
+            if let file {
+                let text: String
+                do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                    throw ValidationError("cannot read --file \(file)")
+                }
+                items += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            try await withLicences(database) { store in
+                let owner = Refid(rawValue: client)
+                var activated: [Licence] = [], refused: [String] = []
+                let bar = items.count >= 100 ? ProgressBar(total: items.count, label: "activating") : nil
+                for (index, item) in items.enumerated() {
+                    do {
+                        activated.append(item.hasPrefix("LC-")
+                            ? try await store.activate(Refid(rawValue: item), for: owner, actor: "cli")
+                            : try await store.activate(key: item, for: owner, actor: "cli"))
+                    } catch let error as ForgeError {
+                        refused.append("\(item.hasPrefix("LC-") ? item : "key #\(index + 1)"): \(error.message)")
+                    }
+                    bar?.update(index + 1)
+                }
+                bar?.finish()
+                if output.json {
+                    try printJSON(["activated": JSONValue.int(Int64(activated.count)), "refused": .int(Int64(refused.count)),
+                                   "licences": .array(activated.map { .object(licenceJSON($0)) }),
+                                   "errors": .array(refused.prefix(20).map(JSONValue.string))])
+                } else {
+                    for licence in activated {
+                        print("\(licence.refid): active for \(client)" + (licence.expiresAt.map { " until \(isoString($0))" } ?? ", lifetime"))
+                    }
+                    if items.count > 1 { print("activated \(activated.count), refused \(refused.count)") }
+                }
+                if !refused.isEmpty {
+                    // One line: the first refusal (and how many more).
+                    let more = refused.count > 1 ? " (and \(refused.count - 1) more)" : ""
+                    throw ForgeError(.statusConflict, message: refused[0] + more)
+                }
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify a key: prints the code (valid, malformed, notFound, pending, expired, revoked, clientSuspended); exits 0 only when valid.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The licence key.") var key: String
+
+        func run() async throws {
+            var valid = false
+            try await withLicences(database) { licences in
+                let result = try await licences.verify(key)
+                valid = result.isValid
+                if output.json {
+                    try printJSON(["code": JSONValue.string(result.code.rawValue), "valid": .bool(result.isValid),
+                                   "licence": result.licence.map { .object(licenceJSON($0)) } ?? .null])
+                } else {
+                    print(result.code.rawValue + (result.licence.map { "  \($0.refid) \($0.product)" } ?? ""))
+                }
+            }
+            if !valid { throw ExitCode.failure }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a licence for good.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The licence refid.") var refid: String
+        @Option(help: "Why, for the audit trail.") var reason: String?
+
+        func run() async throws {
+            try await withLicences(database) { licences in
+                let licence = try await licences.revoke(Refid(rawValue: refid), actor: "cli", reason: reason)
+                print("\(licence.refid): \(licence.status)")
+            }
+        }
+    }
+
+    struct Renew: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Extend an activated licence by N days.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The licence refid.") var refid: String
+        @Option(help: "Days to add.") var days: Int
+
+        func run() async throws {
+            try await withLicences(database) { licences in
+                let licence = try await licences.renew(Refid(rawValue: refid), days: days, actor: "cli")
+                print("\(licence.refid): \(licence.status) until \(licence.expiresAt.map(isoString) ?? "-")")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a licence (never its key).")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The licence refid.") var refid: String
+
+        func run() async throws {
+            try await withLicences(database) { licences in
+                let licence = try await licences.find(Refid(rawValue: refid))
+                if output.json { try printJSON(licenceJSON(licence)) } else { printLicences([licence]) }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List licences, one page at a time.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "pending, active, expired or revoked.") var status: LicenceStatus?
+        @Option(help: "Only active licences ending within N days.") var expiringIn: Int?
+        @Option(help: "Only this client's licences (refid).") var client: String?
+        @Option(help: "Only licences of this reseller's clients (refid).") var reseller: String?
+        @Option(help: "Only this product.") var product: String?
+        @Option(help: "Page size, 1…500.") var limit = 50
+        @Option(help: "Cursor printed by the previous page.") var after: String?
+
+        func run() async throws {
+            try await withLicences(database) { licences in
+                var query = licences.query().limit(limit).after(after)
+                switch status {
+                case .active?: query = query.active()
+                case .pending?: query = query.pending()
+                case .expired?: query = query.expired()
+                case .revoked?: query = query.revoked()
+                case nil: break
+                }
+                if let expiringIn { query = query.expiringIn(days: expiringIn) }
+                if let client { query = query.forClient(Refid(rawValue: client)) }
+                if let reseller { query = query.forReseller(Refid(rawValue: reseller)) }
+                if let product { query = query.product(product) }
+                let page = try await query.fetch()
+                if output.json {
+                    try printJSON(["licences": JSONValue.array(page.licences.map { .object(licenceJSON($0)) }),
+                                   "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null])
+                } else {
+                    printLicences(page.licences)
+                    if let next = page.nextCursor { print("more: --after \(next)") }
+                }
+            }
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A licence's audit trail.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The licence refid.") var refid: String
+
+        func run() async throws {
+            try await withLicences(database) { licences in
+                let trail = try await licences.auditTrail(of: Refid(rawValue: refid))
+                if output.json {
+                    try printJSON(trail.map {
+                        ["event": JSONValue.string($0.event), "from": $0.fromStatus.map { .string($0.rawValue) } ?? .null,
+                         "to": $0.toStatus.map { .string($0.rawValue) } ?? .null, "actor": .string($0.actor),
+                         "reason": $0.reason.map(JSONValue.string) ?? .null, "detail": $0.detail.map(JSONValue.string) ?? .null,
+                         "at": .string(isoString($0.at))]
+                    })
+                } else {
+                    printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "DETAIL"], trail.map {
+                        [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-", $0.actor,
+                         $0.detail ?? $0.reason ?? ""]
+                    })
+                }
+            }
+        }
+    }
+
+    struct Sweep: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record licences whose term has passed as expired (verification never waits for this).")
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await withLicences(database) { licences in
+                var total = 0
+                while true {
+                    let marked = try await licences.markExpired(limit: 500)
+                    total += marked
+                    if marked < 500 { break }
+                }
+                print("\(total) licence\(total == 1 ? "" : "s") marked expired")
+            }
+        }
+    }
+}
+
+extension LicenceStatus: ExpressibleByArgument {}
+
+/// Runs `body` with the Forge module; clients are checked through the Client module when installed.
+func withLicences(_ options: DatabaseOptions, _ body: (Licences) async throws -> Void) async throws {
+    try await runReporting {
+        let database = try options.open()
+        do {
+            try await database.read { tx in try SchemaInstaller.requireInstalled(Licences.schema, in: tx) }
+            let clients: any ClientDirectory = await SuiteDatabase.isInstalled("client", in: database)
+                ? Clients(database: database) : NoClients()
+            try await body(Licences(database: database, clients: clients))
+            try await database.close()
+        } catch {
+            try? await database.close()
+            throw error
+        }
+    }
+}
+
+func licenceJSON(_ licence: Licence) -> [String: JSONValue] {
+    [
+        "refid": .string(licence.refid.rawValue), "product": .string(licence.product),
+        "client": licence.client.map { .string($0.rawValue) } ?? .null,
+        "reseller": licence.reseller.map { .string($0.rawValue) } ?? .null,
+        "status": .string(licence.effectiveStatus(at: Date()).rawValue),
+        "duration_days": licence.durationDays.map { .int(Int64($0)) } ?? .null,
+        "key_hint": .string(licence.keyHint), "metadata": .object(licence.metadata),
+        "created_at": .string(isoString(licence.createdAt)),
+        "activated_at": licence.activatedAt.map { .string(isoString($0)) } ?? .null,
+        "expires_at": licence.expiresAt.map { .string(isoString($0)) } ?? .null,
+        "revoked_at": licence.revokedAt.map { .string(isoString($0)) } ?? .null,
+    ]
+}
+
+func printLicences(_ licences: [Licence]) {
+    let now = Date()
+    printTable(["REFID", "PRODUCT", "STATUS", "CLIENT", "KEY", "EXPIRES"], licences.map {
+        [$0.refid.rawValue, $0.product, $0.effectiveStatus(at: now).rawValue, $0.client?.rawValue ?? "-", $0.keyHint,
+         $0.expiresAt.map(isoString) ?? ($0.durationDays == nil ? "never" : "-")]
+    })
+}
