@@ -180,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "DockTests",
             dependencies: [
-                "dock", "SuiteTestSupport",
+                "dock", "SuiteTestSupport", "Suite", "Forge", "Client",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings

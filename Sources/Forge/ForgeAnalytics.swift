@@ -42,10 +42,10 @@ public struct ForgeAnalytics: Sendable {
         return try await licences.database.read { tx in
             var counts = Dictionary(uniqueKeysWithValues: LicenceStatus.allCases.map { ($0, Int64(0)) })
             for row in try tx.query("""
-                SELECT CASE WHEN status = 'active' AND expires_at <= \(now) THEN 'expired' ELSE status END AS effective,
-                       CAST(count(*) AS BIGINT) AS n
-                FROM forge_licences WHERE 1 = 1\(scope)\(range)
-                GROUP BY CASE WHEN status = 'active' AND expires_at <= \(now) THEN 'expired' ELSE status END
+                SELECT effective, CAST(count(*) AS BIGINT) AS n FROM (
+                    SELECT CASE WHEN status = 'active' AND expires_at <= \(now) THEN 'expired' ELSE status END AS effective
+                    FROM forge_licences WHERE 1 = 1\(scope)\(range)
+                ) AS licences GROUP BY effective
                 """) {
                 if let status = LicenceStatus(rawValue: try row.string("effective")) { counts[status, default: 0] += try row.int64("n") }
             }
