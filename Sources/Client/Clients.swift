@@ -478,8 +478,10 @@ extension Clients: ClientDirectory {
     /// Implements ``ClientDirectory`` for other modules (Forge checks a client before activating a licence).
     public func client(_ refid: Refid, in transaction: any TransactionContext) throws -> ClientSummary? {
         guard let tx = transaction as? any Transaction else { return nil }
-        return try findByRefid(refid, in: tx).map {
-            ClientSummary(refid: $0.refid, name: $0.name, email: $0.email, reseller: $0.reseller, status: $0.status.rawValue)
+        // Only the summary's columns: licence verification asks this on every call.
+        return try tx.queryFirst("SELECT name, email, owner_refid, status FROM client_clients WHERE refid = \(refid)").map { row in
+            ClientSummary(refid: refid, name: try row.string("name"), email: try row.string("email"),
+                          reseller: try row.optionalRefid("owner_refid"), status: try row.string("status"))
         }
     }
 }

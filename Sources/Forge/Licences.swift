@@ -156,7 +156,7 @@ public struct Licences: Sendable {
 
     public func verify(_ key: LicenceKey) async throws -> LicenceVerification {
         let digest = key.digest
-        return try await database.read { tx in try self.verify(digest: digest, in: tx) }
+        return try await database.pointRead { tx in try self.verify(digest: digest, in: tx) }
     }
 
     /// Verification inside an open transaction.

@@ -64,6 +64,13 @@ public final class SQLiteDatabase: SuiteStorage.Database {
         }
     }
 
+    /// Runs the read on the calling thread with GRDB's synchronous `read` (one snapshot): for a
+    /// lookup of a few microseconds, handing it to a reader's dispatch queue and back costs more
+    /// than the lookup (measured: 7k → 14k licence verifications per second on one task).
+    public func pointRead<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
+        try mappingErrorsSync { try writer.read { db in try body(SQLiteTransaction(db)) } }
+    }
+
     public func close() async throws {
         try mappingErrorsSync { try writer.close() }
     }

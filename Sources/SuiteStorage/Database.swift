@@ -84,6 +84,19 @@ public protocol Database: Sendable {
     /// Runs `body` in a read-only transaction over one consistent snapshot.
     func read<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T
 
+    /// Like ``read(_:)``, for a read that takes microseconds — a point lookup such as licence
+    /// verification. An engine may run it on the calling thread instead of handing it to a
+    /// connection's own thread: SQLite does (the hop costs more than the lookup); PostgreSQL runs
+    /// an ordinary read (it waits on the network). It still sees one snapshot. Never use it for a scan.
+    func pointRead<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T
+
     /// Releases connections. The database must not be used afterwards.
     func close() async throws
+}
+
+extension Database {
+    /// By default a point read is an ordinary read.
+    public func pointRead<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
+        try await read(body)
+    }
 }

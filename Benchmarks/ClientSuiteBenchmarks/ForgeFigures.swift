@@ -1,0 +1,72 @@
+import Client
+import Forge
+import Foundation
+import SuiteCore
+import SuiteSQLite
+import SuiteStorage
+
+/// Forge on a SuiteSQLite file (WAL, synchronous=NORMAL), through the public API.
+struct ForgeFigures {
+    private let database: SQLiteDatabase
+    private let licences: Licences
+    private let client: Refid
+    /// Keys of activated licences, for verification.
+    private(set) var keys: [LicenceKey] = []
+
+    init(path: String) async throws {
+        database = try SQLiteDatabase(path: path)
+        try await Clients.install(on: database)
+        try await Licences.install(on: database)
+        let clients = Clients(database: database, configuration: try ClientConfiguration(defaultStatus: .active))
+        client = try await clients.make().name("Benchmark Client").email("forge@bench.example").create().refid
+        licences = Licences(database: database, clients: clients)
+    }
+
+    /// `count` transactions, each minting a licence and activating it for the client (the way a
+    /// workflow does), awaited one after the other. Returns operations per second.
+    mutating func mintAndActivate(_ count: Int) async throws -> Double {
+        let licences = licences, client = client
+        var minted: [LicenceKey] = []
+        minted.reserveCapacity(count)
+        let seconds = try await measure {
+            for _ in 0..<count {
+                let key = try await licences.database.write { tx in
+                    let licence = try licences.make().product("PRO").days(365).mint(in: tx)
+                    try licences.activate(licence.licence.refid, for: client, in: tx)
+                    return licence.key
+                }
+                minted.append(key)
+            }
+        }
+        keys += minted
+        return Double(count) / seconds
+    }
+
+    /// `calls` online verifications of random known keys from `tasks` concurrent tasks (warmed
+    /// first). Returns verifications per second and whether every answer was `.valid`.
+    func verify(calls: Int, tasks: Int) async throws -> (perSecond: Double, allValid: Bool) {
+        precondition(!keys.isEmpty, "mint licences first")
+        let licences = licences, keys = keys
+        for key in keys.prefix(1_000) { _ = try await licences.verify(key) }
+        let perTask = calls / tasks
+        var allValid = true
+        let seconds = try await measure {
+            allValid = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for task in 0..<tasks {
+                    group.addTask {
+                        var valid = true
+                        for index in 0..<perTask {
+                            let key = keys[(index &* 7_919 &+ task &* 104_729) % keys.count]
+                            valid = try await licences.verify(key).isValid && valid
+                        }
+                        return valid
+                    }
+                }
+                return try await group.reduce(true) { $0 && $1 }
+            }
+        }
+        return (Double(perTask * tasks) / seconds, allValid)
+    }
+
+    func close() async throws { try await database.close() }
+}
