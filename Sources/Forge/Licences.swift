@@ -52,7 +52,8 @@ public struct Licences: Sendable {
 
     // MARK: Minting
 
-    func mint(_ builder: LicenceBuilder, actor: String, in tx: any Transaction) throws -> MintedLicence {
+    func mint(_ builder: LicenceBuilder, activatingFor activation: Refid?, actor: String,
+              in tx: any Transaction) throws -> MintedLicence {
         let actor = try Self.text(actor, field: "actor", maximum: 255)
         let code = (builder.product ?? "").trimmingCharacters(in: .whitespaces)
         guard !code.isEmpty else { throw ForgeError.invalid("product", "required") }
@@ -68,26 +69,45 @@ public struct Licences: Sendable {
         guard metadataText.utf8.count <= 16_384, JSONValue.object(builder.metadata).depth <= 5 else {
             throw ForgeError.invalid("metadata", "at most 16384 bytes of JSON and 5 levels")
         }
+        if let activation, let reserved = builder.client, reserved != activation {
+            throw ForgeError(.clientMismatch, message: "Client Mismatch: this licence is reserved for another client")
+        }
+        let client = activation ?? builder.client
         var reseller: Refid?
-        if let client = builder.client {
+        if let client {
             let summary = try usableClient(client, in: tx)
             reseller = summary.reseller
         }
         let key = LicenceKey.generate()
         let refid = Refid.generate(prefix: "LC-")
         let now = Timestamp(clock.now())
+        let status: LicenceStatus = activation == nil ? .pending : .active
+        let expires = activation == nil ? nil : try days.map { try Self.adding(days: $0, to: now) }
+        let activatedAt = activation == nil ? nil : now
         let id = try tx.insertReturningID("""
             INSERT INTO forge_licences (refid, key_digest, key_hint, product, client_refid, reseller_refid, status, duration_days,
-                                        metadata, version, created_at, updated_at)
-            VALUES (\(refid), \(key.digest), \(key.hint), \(product.code), \(builder.client), \(reseller), 'pending', \(days.map(Int64.init)),
-                    \(metadataText), 1, \(now), \(now))
+                                        metadata, version, created_at, activated_at, expires_at, updated_at)
+            VALUES (\(refid), \(key.digest), \(key.hint), \(product.code), \(client), \(reseller), \(status.rawValue),
+                    \(days.map(Int64.init)), \(metadataText), \(activation == nil ? 1 : 2), \(now), \(activatedAt), \(expires), \(now))
             """)
-        try audit(id: id, version: 1, event: "minted", from: nil, to: .pending, actor: actor, reason: nil,
-                  detail: days.map { "\($0) days" } ?? "lifetime", at: now, in: tx)
-        let licence = Licence(refid: refid, product: product.code, client: builder.client, reseller: reseller, status: .pending,
-                              durationDays: days, metadata: builder.metadata, keyHint: key.hint, createdAt: now.date)
-        let events = events, minted = LicenceMinted(licence: refid, product: product.code, client: builder.client)
-        tx.afterCommit { events.publish(minted) }
+        let term = days.map { "\($0) days" } ?? "lifetime"
+        if let activation {
+            // Two audit entries in one statement: minted (version 1), then activated (version 2).
+            try tx.execute("""
+                INSERT INTO forge_audit (licence_id, version, event, from_status, to_status, actor, reason, detail, at)
+                VALUES (\(id), 1, 'minted', NULL, 'pending', \(actor), NULL, \(term), \(now)),
+                       (\(id), 2, 'activated', 'pending', 'active', \(actor), NULL, \(activation.rawValue), \(now))
+                """)
+        } else {
+            try audit(id: id, version: 1, event: "minted", from: nil, to: .pending, actor: actor, reason: nil, detail: term, at: now, in: tx)
+        }
+        let licence = Licence(refid: refid, product: product.code, client: client, reseller: reseller, status: status,
+                              durationDays: days, metadata: builder.metadata, keyHint: key.hint, createdAt: now.date,
+                              activatedAt: activatedAt?.date, expiresAt: expires?.date)
+        var published: [any DomainEvent] = [LicenceMinted(licence: refid, product: product.code, client: client)]
+        if let activation { published.append(LicenceActivated(licence: refid, client: activation, expiresAt: expires?.date)) }
+        let events = events, all = published
+        tx.afterCommit { events.publish(all) }
         return MintedLicence(licence: licence, key: key)
     }
 
@@ -395,11 +415,25 @@ public struct LicenceBuilder: Sendable {
     /// Mints the licence (status pending) and returns it with its key — the only time the key is available.
     public func mint(actor: String = "system") async throws -> MintedLicence {
         let builder = self
-        return try await licences.database.write { tx in try builder.licences.mint(builder, actor: actor, in: tx) }
+        return try await licences.database.write { tx in try builder.licences.mint(builder, activatingFor: nil, actor: actor, in: tx) }
     }
 
     public func mint(actor: String = "system", in tx: any Transaction) throws -> MintedLicence {
-        try licences.mint(self, actor: actor, in: tx)
+        try licences.mint(self, activatingFor: nil, actor: actor, in: tx)
+    }
+
+    /// Mints the licence already activated for `client` — what a sale does — in one step: the
+    /// same checks and audit entries (minted, then activated) as `mint()` followed by
+    /// ``Licences/activate(_:for:actor:)``, with one row write instead of two.
+    public func mintActivated(for client: Refid, actor: String = "system") async throws -> MintedLicence {
+        let builder = self
+        return try await licences.database.write { tx in
+            try builder.licences.mint(builder, activatingFor: client, actor: actor, in: tx)
+        }
+    }
+
+    public func mintActivated(for client: Refid, actor: String = "system", in tx: any Transaction) throws -> MintedLicence {
+        try licences.mint(self, activatingFor: client, actor: actor, in: tx)
     }
 
     private func with(_ change: (inout LicenceBuilder) -> Void) -> LicenceBuilder {

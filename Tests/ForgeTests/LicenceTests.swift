@@ -97,6 +97,28 @@ func expectForgeError<T>(_ code: ForgeError.Code, _ body: () async throws -> T,
     }
 
     @Test(arguments: Engine.allCases)
+    func mintActivatedIsMintPlusActivateInOneStep(engine: Engine) async throws {
+        try await engine.withForge { forge in
+            let acme = try await forge.client("Acme")
+            let other = try await forge.client("Other")
+            let minted = try await forge.licences.make().product("PRO").days(30).mintActivated(for: acme.refid, actor: "sale")
+            #expect(minted.licence.status == .active && minted.licence.client == acme.refid)
+            #expect(minted.licence.expiresAt == start.addingTimeInterval(30 * 86_400))
+            #expect(try await forge.licences.find(minted.licence.refid) == minted.licence)
+            #expect(try await forge.licences.verify(minted.key).code == .valid)
+            let trail = try await forge.licences.auditTrail(of: minted.licence.refid)
+            #expect(trail.map(\.event) == ["minted", "activated"] && trail.map(\.toStatus) == [.pending, .active])
+            await expectForgeError(.statusConflict) { try await forge.licences.activate(minted.licence.refid, for: acme.refid) }
+            await expectForgeError(.clientMismatch) {
+                try await forge.licences.make().product("PRO").client(acme.refid).mintActivated(for: other.refid)
+            }
+            try await forge.clients.suspend(other.refid)
+            await expectForgeError(.invalidClient) { try await forge.licences.make().product("PRO").mintActivated(for: other.refid) }
+            #expect(try await forge.licences.query().fetch().licences.count == 1)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
     func expiryIsDecidedAtTheMomentOfVerificationBeforeAnySweep(engine: Engine) async throws {
         try await engine.withForge { forge in
             let acme = try await forge.client("Acme")
