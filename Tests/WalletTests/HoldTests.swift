@@ -524,6 +524,49 @@ let holdTestStart = Date(timeIntervalSince1970: 1_750_000_000)
         }
     }
 
+    @Test(arguments: Engine.allCases)
+    func aVoidACaptureAndTheSweepRacingOnAnExpiredHoldResolveItExactlyOnce(engine: Engine) async throws {
+        let clock = ManualWallClock(now: holdTestStart)
+        try await engine.withHoldLedger(inMemory: false, clock: clock) { ledger in
+            let (wallet, revenue) = try await fundedWallet(ledger, 10_000)
+            var winners: [String: Int] = [:]
+            for round in 0..<30 {
+                let hold = try await ledger.reserve(10, from: wallet, description: "round \(round)", expiresIn: .seconds(60))
+                clock.advance(by: 61)
+                let outcomes = await withTaskGroup(of: String.self) { group in
+                    group.addTask {
+                        do { try await ledger.void(hold.refid, actor: "racer"); return "void" }
+                        catch let error as WalletError where error.code == .holdNotPending { return "refused" }
+                        catch { return "unexpected \(String(reflecting: error))" }
+                    }
+                    group.addTask {
+                        // A late capture marks the hold expired itself — or finds it already resolved.
+                        do { try await ledger.capture(hold.refid, to: revenue, actor: "racer"); return "captured?!" }
+                        catch let error as WalletError where error.code == .holdExpired { return "capture-expired" }
+                        catch let error as WalletError where error.code == .holdNotPending { return "refused" }
+                        catch { return "unexpected \(String(reflecting: error))" }
+                    }
+                    group.addTask {
+                        do { return try await ledger.voidExpiredHolds() == 1 ? "sweep" : "refused" }
+                        catch { return "unexpected \(String(reflecting: error))" }
+                    }
+                    return await group.reduce(into: [String]()) { $0.append($1) }
+                }
+                #expect(outcomes.filter { $0 == "refused" }.count == 2, "round \(round): \(outcomes)")
+                let winner = outcomes.first { $0 != "refused" } ?? "none"
+                winners[winner, default: 0] += 1
+                let status = try await ledger.hold(hold.refid).status
+                #expect(status == (winner == "void" ? .voided : .expired), "round \(round): \(outcomes)")
+                #expect(try await ledger.auditTrail(ofHold: hold.refid).count == 2)
+            }
+            #expect(winners.values.reduce(0, +) == 30 && Set(winners.keys).isSubset(of: ["void", "capture-expired", "sweep"]))
+            let account = try await ledger.account(wallet)
+            #expect(account.held == 0 && account.balance == 10_000)
+            #expect(try await ledger.account(revenue).balance == 0)
+            #expect(try await ledger.reconcile().isClean)
+        }
+    }
+
     // MARK: Sweeper
 
     @Test(arguments: Engine.allCases)
