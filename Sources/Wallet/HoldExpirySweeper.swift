@@ -16,12 +16,15 @@ public import ServiceLifecycle
 /// try await group.run()
 /// ```
 public struct HoldExpirySweeper<SleepClock: Clock>: Service where SleepClock.Duration == Duration {
+    /// The ledger whose expired holds are released (expiry is judged on its clock).
     public let ledger: Ledger
     /// The pause between the end of one sweep and the start of the next.
     public let interval: Duration
     /// Holds expired per transaction.
     public let batchSize: Int
+    /// The clock the pause between sweeps is measured on.
     public let clock: SleepClock
+    /// Where the sweeper reports what it released and what failed.
     public let logger: Logger
 
     /// A sweeper that pauses on `clock`. Throws `.invalidConfiguration` unless `interval` is positive

@@ -3,28 +3,8 @@ import Foundation
 public import SuiteCore
 public import SuiteStorage
 
-/// Holds: reserve funds now, then capture (move) or void (release) them, or let them expire.
-///
-/// A hold adds its amount to the account's ``Account/held``; what can be spent or reserved is
-/// ``Account/available`` (`balance - held`). Every step is one transaction, guarded inside the
-/// write, never by a read followed by a write:
-///
-/// - reserving is one conditional `UPDATE … SET held = held + amount WHERE balance - held >= amount`,
-///   so concurrent reservations and debits can never together exceed the balance;
-/// - leaving `pending` is one conditional `UPDATE … WHERE status = 'pending'`, so a capture, a void
-///   and the expiry sweep racing on one hold resolve it exactly once;
-/// - a capture is a real ``Transfer`` (two entries) from the held account, which releases the hold
-///   and debits the balance in the same `UPDATE`, so ``reconcile(batchSize:)`` stays clean.
-///
-/// Each move writes an audit entry (``auditTrail(ofHold:)``) in the same transaction.
-///
-/// ```swift
-/// let hold = try await ledger.reserve(2_500, from: wallet.refid, description: "Order 42", idempotencyKey: "order-42")
-/// // … later, when the order ships:
-/// let capture = try await ledger.capture(hold.refid, amount: 2_000, to: revenue.refid, actor: "fulfilment")
-/// // … or, when it is cancelled:
-/// try await ledger.void(hold.refid, actor: "support", reason: "order cancelled")
-/// ```
+// Holds: reserve, then capture or void, or expire. The guarantees and their reasons are in
+// Documentation.docc/Holds.md; each guard is commented where it is enforced below.
 extension Ledger {
     // MARK: Reserving
 
@@ -70,6 +50,8 @@ extension Ledger {
     }
 
     /// The same, inside an open transaction — so a workflow can reserve as part of a larger change.
+    /// A concurrent reservation with the same key may surface here as a `StorageError` unique
+    /// violation (PostgreSQL); retrying the transaction then returns the first hold.
     ///
     /// ```swift
     /// try await database.write { tx in

@@ -107,7 +107,9 @@ public struct ReconcileReport: Sendable {
     /// An account whose cached ``Account/held`` differs from the sum of its pending holds.
     public struct HeldMismatch: Hashable, Sendable {
         public var account: Refid
+        /// The account's cached ``Account/held``.
         public var cachedHeld: Int64
+        /// What its pending holds add up to.
         public var sumOfPendingHolds: Int64
     }
 
@@ -187,12 +189,22 @@ public enum HoldStatus: String, Sendable, Codable, CaseIterable, CustomStringCon
     /// Whether the hold has left `pending` (which it does exactly once).
     public var isResolved: Bool { self != .pending }
 
+    /// The stored name: `pending`, `captured`, `voided` or `expired`.
     public var description: String { rawValue }
 }
 
 /// A move of a hold out of `pending`. The explicit transition table behind ``HoldStatus``.
+///
+/// ```swift
+/// HoldTransition.capture.isAllowed(from: .voided)   // false
+/// ```
 public enum HoldTransition: String, Sendable, CaseIterable, CustomStringConvertible {
-    case capture, void, expire
+    /// Move (part of) the held amount to another account and release the rest.
+    case capture
+    /// Release the whole held amount.
+    case void
+    /// Release the whole held amount because the hold outlived its expiry.
+    case expire
 
     /// The status a hold ends in after this move.
     public var target: HoldStatus {
@@ -210,8 +222,10 @@ public enum HoldTransition: String, Sendable, CaseIterable, CustomStringConverti
         }
     }
 
+    /// Whether this move may start from `status`.
     public func isAllowed(from status: HoldStatus) -> Bool { allowedSources.contains(status) }
 
+    /// The name recorded in the audit trail: `capture`, `void` or `expire`.
     public var description: String { rawValue }
 }
 
@@ -226,15 +240,21 @@ public struct Hold: Hashable, Sendable {
     public var refid: Refid
     /// The account whose funds are held.
     public var account: Refid
+    /// The unit of the held account.
     public var unit: Unit
     /// The reserved amount (minor units, > 0).
     public var amount: Int64
+    /// Where the hold is in its life; see ``HoldStatus`` for the transition table.
     public var status: HoldStatus
+    /// What the funds are held for; also the capture transfer's description unless the capture gives one.
     public var description: String
+    /// The caller's JSON metadata; copied, with `hold`, onto the capture transfer.
     public var metadata: Metadata
+    /// The key the hold was reserved with, if any.
     public var idempotencyKey: String?
     /// When the hold stops being capturable.
     public var expiresAt: Date
+    /// When it was reserved, on the ledger's clock.
     public var createdAt: Date
     /// Who reserved it (the `actor` given to ``Ledger/reserve(_:from:description:metadata:expiresIn:actor:idempotencyKey:)``).
     public var createdBy: String
@@ -269,6 +289,7 @@ public struct Hold: Hashable, Sendable {
 /// print(capture.transfer.refid, capture.released)   // TX-…, 500
 /// ```
 public struct HoldCapture: Hashable, Sendable {
+    /// The hold, now `captured`, with ``Hold/capturedAmount`` and ``Hold/captureTransfer`` set.
     public var hold: Hold
     /// The ledger transfer from the held account to the destination (double entry, in history).
     public var transfer: Transfer
@@ -277,12 +298,21 @@ public struct HoldCapture: Hashable, Sendable {
 }
 
 /// One entry of a hold's audit trail: who moved it, when, from what, to what, and why.
+///
+/// ```swift
+/// let trail = try await ledger.auditTrail(ofHold: hold.refid)   // [reserve, capture]
+/// ```
 public struct HoldAuditEntry: Hashable, Sendable {
     /// `reserve`, `capture`, `void` or `expire`.
     public var event: String
+    /// The status before the move; nil for the reservation.
     public var fromStatus: HoldStatus?
+    /// The status after the move.
     public var toStatus: HoldStatus
+    /// Who made the move (``Hold/expiryActor`` for an expiry).
     public var actor: String
+    /// The reason given (a void's reason, or why the hold expired or was captured in part).
     public var reason: String?
+    /// When, on the ledger's clock.
     public var at: Date
 }
