@@ -149,11 +149,11 @@ public struct Ledger: Sendable {
             RETURNING balance
             """)
         else {
-            let account = try account(debit, in: tx)
-            if account.available >= amount || from.isSystem {
+            let debited = try account(debit, in: tx)
+            if debited.available >= amount || from.isSystem {
                 throw WalletError(.invalidAmount, message: "Invalid amount: the balance would overflow")
             }
-            throw WalletError.insufficientFunds(available: account.available, held: account.held, amount: amount)
+            throw WalletError.insufficientFunds(available: debited.available, held: debited.held, amount: amount)
         }
         return try creditAndRecord(credit, amount: amount, from: debit, debitAfter: debitAfter, unit: from.unit,
                                    description: description, metadata: metadata, metadataText: metadataText,
@@ -250,9 +250,9 @@ public struct Ledger: Sendable {
     /// The second half of every transfer, after the debit's conditional UPDATE succeeded: credits
     /// `credit`, then writes the transfer and its two entries. Shared by ``transfer`` and hold capture
     /// so that both keep one statement text each.
-    func creditAndRecord(_ credit: Refid, amount: Int64, from debit: Refid, debitAfter: Int64, unit: Unit, description: String,
-                metadata: Metadata, metadataText: String, idempotencyKey: String?, fingerprint: String,
-                in tx: any Transaction) throws -> (transfer: Transfer, id: Int64) {
+    func creditAndRecord(_ credit: Refid, amount: Int64, from debit: Refid, debitAfter: Int64, unit: Unit,
+                         description: String, metadata: Metadata, metadataText: String, idempotencyKey: String?,
+                         fingerprint: String, in tx: any Transaction) throws -> (transfer: Transfer, id: Int64) {
         let highest = Int64.max - amount
         guard let creditAfter = try tx.queryInt64("""
             UPDATE wallet_accounts SET balance = balance + \(amount)
