@@ -12,6 +12,10 @@ public import SuiteStorage
 /// *inside* the write — by a conditional `UPDATE`, never a read followed by a write — so
 /// concurrent spenders cannot overdraw.
 ///
+/// Funds can also be *held*: reserved now, then captured (moved) or voided (released) later, or
+/// released by an expiry sweep — see ``reserve(_:from:description:metadata:expiresIn:actor:idempotencyKey:)``
+/// and ``HoldExpirySweeper``. A debit never spends held funds.
+///
 /// ```swift
 /// let ledger = Ledger(database: database)
 /// let wallet = try await ledger.account(owner: "RS-…", unit: .credits)
@@ -22,10 +26,18 @@ public import SuiteStorage
 public struct Ledger: Sendable {
     public let database: any Database
     public let clock: any WallClock
+    /// How long holds last (see ``HoldPolicy``).
+    public let holdPolicy: HoldPolicy
 
-    public init(database: any Database, clock: any WallClock = SystemWallClock()) {
+    /// A ledger over `database`, reading the time from `clock` (also used for hold expiry).
+    ///
+    /// ```swift
+    /// let ledger = Ledger(database: database, holdPolicy: try HoldPolicy(defaultDuration: .seconds(600)))
+    /// ```
+    public init(database: any Database, clock: any WallClock = SystemWallClock(), holdPolicy: HoldPolicy = .defaults) {
         self.database = database
         self.clock = clock
+        self.holdPolicy = holdPolicy
     }
 
     /// Installs (or upgrades) the ledger tables. Idempotent.
@@ -128,43 +140,24 @@ public struct Ledger: Sendable {
             throw WalletError(.unitMismatch, message: "Unit Mismatch: cannot move \(from.unit) into a \(to.unit) account")
         }
         // The bounds are computed here, not in SQL: SQLite turns an overflowing integer into a float.
-        let lowest = Int64.min + amount, highest = Int64.max - amount
+        // Held funds are not spendable: a non-system account may spend only `balance - held`.
+        let lowest = Int64.min + amount
         guard let debitAfter = try tx.queryInt64("""
             UPDATE wallet_accounts SET balance = balance - \(amount)
             WHERE id = (SELECT id FROM wallet_accounts WHERE refid = \(debit))
-              AND balance >= \(lowest) AND (is_system = 1 OR balance >= \(amount))
+              AND balance >= \(lowest) AND (is_system = 1 OR balance - held >= \(amount))
             RETURNING balance
             """)
         else {
-            let balance = try account(debit, in: tx).balance
-            if balance >= amount || from.isSystem {
+            let debited = try account(debit, in: tx)
+            if debited.available >= amount || from.isSystem {
                 throw WalletError(.invalidAmount, message: "Invalid amount: the balance would overflow")
             }
-            throw WalletError.insufficientFunds(balance: balance, amount: amount)
+            throw WalletError.insufficientFunds(available: debited.available, held: debited.held, amount: amount)
         }
-        guard let creditAfter = try tx.queryInt64("""
-            UPDATE wallet_accounts SET balance = balance + \(amount)
-            WHERE id = (SELECT id FROM wallet_accounts WHERE refid = \(credit)) AND balance <= \(highest)
-            RETURNING balance
-            """)
-        else { throw WalletError(.invalidAmount, message: "Invalid amount: the credited balance would overflow") }
-
-        let refid = Refid.generate(prefix: "TX-")
-        let now = Timestamp(clock.now())
-        let transferID = try tx.insertReturningID("""
-            INSERT INTO wallet_transfers (refid, idempotency_key, fingerprint, debit_account, credit_account, amount,
-                                          description, metadata, created_at)
-            VALUES (\(refid), \(idempotencyKey), \(fingerprint), (SELECT id FROM wallet_accounts WHERE refid = \(debit)),
-                    (SELECT id FROM wallet_accounts WHERE refid = \(credit)), \(amount), \(description), \(metadataText), \(now))
-            """)
-        try tx.execute("""
-            INSERT INTO wallet_entries (account_id, transfer_id, amount, balance_after, created_at)
-            VALUES ((SELECT id FROM wallet_accounts WHERE refid = \(debit)), \(transferID), \(-amount), \(debitAfter), \(now)),
-                   ((SELECT id FROM wallet_accounts WHERE refid = \(credit)), \(transferID), \(amount), \(creditAfter), \(now))
-            """)
-        return Transfer(refid: refid, debitAccount: debit, creditAccount: credit, amount: amount, unit: from.unit,
-                        description: description, metadata: metadata, idempotencyKey: idempotencyKey,
-                        debitBalanceAfter: debitAfter, creditBalanceAfter: creditAfter, createdAt: now.date, isNew: true)
+        return try creditAndRecord(credit, amount: amount, from: debit, debitAfter: debitAfter, unit: from.unit,
+                                   description: description, metadata: metadata, metadataText: metadataText,
+                                   idempotencyKey: idempotencyKey, fingerprint: fingerprint, in: tx).transfer
     }
 
     /// Issues `amount` into `account` from the issuance system account of its unit (a top-up).
@@ -207,7 +200,8 @@ public struct Ledger: Sendable {
         }
     }
 
-    /// Proves every cached balance equals the sum of its entries, and that each unit sums to zero.
+    /// Proves every cached balance equals the sum of its entries, every held amount equals the sum
+    /// of the account's pending holds, and that each unit sums to zero.
     /// Walks accounts in batches, each in its own read, so it never loads the whole ledger.
     public func reconcile(batchSize: Int = 500) async throws -> ReconcileReport {
         guard (1...10_000).contains(batchSize) else { throw WalletError.invalid("batch size", "use 1…10000") }
@@ -216,8 +210,10 @@ public struct Ledger: Sendable {
         while true {
             let rows = try await database.read { [lastID] tx in
                 try tx.query("""
-                    SELECT a.id, a.refid, a.unit, a.balance,
-                           CAST(COALESCE((SELECT sum(e.amount) FROM wallet_entries e WHERE e.account_id = a.id), 0) AS BIGINT) AS entries
+                    SELECT a.id, a.refid, a.unit, a.balance, a.held,
+                           CAST(COALESCE((SELECT sum(e.amount) FROM wallet_entries e WHERE e.account_id = a.id), 0) AS BIGINT) AS entries,
+                           CAST(COALESCE((SELECT sum(h.amount) FROM wallet_holds h
+                                          WHERE h.account_id = a.id AND h.status = 'pending'), 0) AS BIGINT) AS pending
                     FROM wallet_accounts a WHERE a.id > \(lastID) ORDER BY a.id LIMIT \(batchSize)
                     """)
             }
@@ -229,6 +225,10 @@ public struct Ledger: Sendable {
                 if balance != entries {
                     report.mismatches.append(.init(account: try row.refid("refid"), cachedBalance: balance, sumOfEntries: entries))
                 }
+                let held = try row.int64("held"), pending = try row.int64("pending")
+                if held != pending {
+                    report.heldMismatches.append(.init(account: try row.refid("refid"), cachedHeld: held, sumOfPendingHolds: pending))
+                }
             }
             guard rows.count == batchSize, let last = rows.last else { break }
             lastID = try last.int64("id")
@@ -238,7 +238,7 @@ public struct Ledger: Sendable {
 
     // MARK: Internals
 
-    static let accountColumns = "id, refid, owner, unit, balance, is_system"
+    static let accountColumns = "id, refid, owner, unit, balance, held, is_system"
 
     static let transferColumns = """
         t.refid, d.refid AS debit_refid, c.refid AS credit_refid, t.amount, d.unit, t.description, t.metadata,
@@ -246,6 +246,39 @@ public struct Ledger: Sendable {
         (SELECT e.balance_after FROM wallet_entries e WHERE e.transfer_id = t.id AND e.account_id = t.debit_account) AS debit_after,
         (SELECT e.balance_after FROM wallet_entries e WHERE e.transfer_id = t.id AND e.account_id = t.credit_account) AS credit_after
         """
+
+    /// The second half of every transfer, after the debit's conditional UPDATE succeeded: credits
+    /// `credit`, then writes the transfer and its two entries. Shared by ``transfer`` and hold capture
+    /// so that both keep one statement text each.
+    func creditAndRecord(_ credit: Refid, amount: Int64, from debit: Refid, debitAfter: Int64, unit: Unit,
+                         description: String, metadata: Metadata, metadataText: String, idempotencyKey: String?,
+                         fingerprint: String, in tx: any Transaction) throws -> (transfer: Transfer, id: Int64) {
+        let highest = Int64.max - amount
+        guard let creditAfter = try tx.queryInt64("""
+            UPDATE wallet_accounts SET balance = balance + \(amount)
+            WHERE id = (SELECT id FROM wallet_accounts WHERE refid = \(credit)) AND balance <= \(highest)
+            RETURNING balance
+            """)
+        else { throw WalletError(.invalidAmount, message: "Invalid amount: the credited balance would overflow") }
+
+        let refid = Refid.generate(prefix: "TX-")
+        let now = Timestamp(clock.now())
+        let transferID = try tx.insertReturningID("""
+            INSERT INTO wallet_transfers (refid, idempotency_key, fingerprint, debit_account, credit_account, amount,
+                                          description, metadata, created_at)
+            VALUES (\(refid), \(idempotencyKey), \(fingerprint), (SELECT id FROM wallet_accounts WHERE refid = \(debit)),
+                    (SELECT id FROM wallet_accounts WHERE refid = \(credit)), \(amount), \(description), \(metadataText), \(now))
+            """)
+        try tx.execute("""
+            INSERT INTO wallet_entries (account_id, transfer_id, amount, balance_after, created_at)
+            VALUES ((SELECT id FROM wallet_accounts WHERE refid = \(debit)), \(transferID), \(-amount), \(debitAfter), \(now)),
+                   ((SELECT id FROM wallet_accounts WHERE refid = \(credit)), \(transferID), \(amount), \(creditAfter), \(now))
+            """)
+        let transfer = Transfer(refid: refid, debitAccount: debit, creditAccount: credit, amount: amount, unit: unit,
+                                description: description, metadata: metadata, idempotencyKey: idempotencyKey,
+                                debitBalanceAfter: debitAfter, creditBalanceAfter: creditAfter, createdAt: now.date, isNew: true)
+        return (transfer, transferID)
+    }
 
     private func ensureAccount(owner: String, unit: Unit, isSystem: Bool, in tx: any Transaction) throws -> Account {
         if let row = try tx.queryFirst("""
@@ -267,7 +300,7 @@ public struct Ledger: Sendable {
 
     static func decodeAccount(_ row: Row) throws -> Account {
         Account(refid: try row.refid("refid"), owner: try row.string("owner"), unit: Unit(unchecked: try row.string("unit")),
-                balance: try row.int64("balance"), isSystem: try row.bool("is_system"))
+                balance: try row.int64("balance"), isSystem: try row.bool("is_system"), held: try row.int64("held"))
     }
 
     static func decodeTransfer(_ row: Row, isNew: Bool) throws -> Transfer {

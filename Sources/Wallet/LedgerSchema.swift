@@ -45,5 +45,60 @@ extension Ledger {
                 """,
             ]
         },
+        Migration(version: 2, name: "holds") { dialect in
+            [
+                // The CHECK is a last line of defence: the conditional UPDATEs already keep
+                // 0 ≤ held ≤ balance, and system accounts never hold.
+                """
+                ALTER TABLE wallet_accounts ADD COLUMN held BIGINT NOT NULL DEFAULT 0
+                    CHECK (held = 0 OR (held > 0 AND held <= balance AND is_system = 0))
+                """,
+                """
+                CREATE TABLE wallet_holds (
+                    id \(raw: dialect.autoIncrementPrimaryKey),
+                    refid TEXT NOT NULL UNIQUE,
+                    account_id BIGINT NOT NULL REFERENCES wallet_accounts (id),
+                    amount BIGINT NOT NULL CHECK (amount > 0),
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'captured', 'voided', 'expired')),
+                    description TEXT NOT NULL,
+                    metadata TEXT NOT NULL,
+                    idempotency_key TEXT,
+                    fingerprint TEXT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    resolved_at BIGINT,
+                    resolved_by TEXT,
+                    resolution_reason TEXT,
+                    captured_amount BIGINT,
+                    capture_transfer_id BIGINT REFERENCES wallet_transfers (id),
+                    CHECK ((status = 'pending') = (resolved_at IS NULL AND resolved_by IS NULL)),
+                    CHECK ((status = 'captured') = (captured_amount IS NOT NULL)),
+                    CHECK (capture_transfer_id IS NULL OR status = 'captured'),
+                    CHECK (captured_amount IS NULL OR (captured_amount > 0 AND captured_amount <= amount))
+                )
+                """,
+                "CREATE UNIQUE INDEX wallet_holds_idempotency_key ON wallet_holds (idempotency_key) WHERE idempotency_key IS NOT NULL",
+                // Only pending holds, soonest expiry first: the sweep reads its batch from the front,
+                // and the index stays as small as the number of open holds. (Queries must spell
+                // `status = 'pending'` literally, not as a parameter, for SQLite to use it.)
+                "CREATE INDEX wallet_holds_pending_expiry ON wallet_holds (expires_at, id) WHERE status = 'pending'",
+                // For reconcile (held = sum of the account's pending holds) without scanning every hold.
+                "CREATE INDEX wallet_holds_account ON wallet_holds (account_id, status)",
+                """
+                CREATE TABLE wallet_hold_audit (
+                    hold_id BIGINT NOT NULL REFERENCES wallet_holds (id),
+                    version BIGINT NOT NULL,
+                    event TEXT NOT NULL CHECK (event IN ('reserve', 'capture', 'void', 'expire')),
+                    from_status TEXT,
+                    to_status TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    reason TEXT,
+                    at BIGINT NOT NULL,
+                    PRIMARY KEY (hold_id, version)
+                )\(raw: dialect.withoutRowID)
+                """,
+            ]
+        },
     ])
 }

@@ -1,3 +1,5 @@
+import SuiteCore
+
 /// A failure of a ledger operation. `description` is safe to show a user; `debugDescription`
 /// adds detail for logs.
 public struct WalletError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
@@ -6,8 +8,9 @@ public struct WalletError: Error, Sendable, CustomStringConvertible, CustomDebug
         public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
-        /// The debit would take a non-system account below zero. ``WalletError/balance`` and
-        /// ``WalletError/amount`` say by how much.
+        /// The debit or reservation exceeds what a non-system account has available (its balance
+        /// minus its held funds). ``WalletError/balance`` (the available amount), ``WalletError/held``
+        /// and ``WalletError/amount`` say by how much.
         public static let insufficientFunds = Code("insufficient_funds")
         /// The idempotency key was used before with different parameters.
         public static let idempotencyConflict = Code("idempotency_conflict")
@@ -17,30 +20,61 @@ public struct WalletError: Error, Sendable, CustomStringConvertible, CustomDebug
         public static let unitMismatch = Code("unit_mismatch")
         /// No account with that refid.
         public static let accountNotFound = Code("account_not_found")
-        /// A field failed validation (owner, unit, description, key, limit, cursor).
+        /// A field failed validation (owner, unit, description, key, limit, cursor, actor, duration).
         public static let validation = Code("validation")
+        /// No hold with that refid.
+        public static let holdNotFound = Code("hold_not_found")
+        /// The hold was already captured, voided or expired; ``WalletError/holdStatus`` says which.
+        public static let holdNotPending = Code("hold_not_pending")
+        /// The hold is past its expiry and can no longer be captured (it is released instead).
+        public static let holdExpired = Code("hold_expired")
+        /// A ``HoldPolicy`` (or other setting) is out of range.
+        public static let invalidConfiguration = Code("invalid_configuration")
     }
 
     public var code: Code
     public var message: String
-    /// For insufficient funds: the balance at the time of the attempt.
+    /// For insufficient funds: the *available* balance at the time of the attempt (balance minus held).
     public var balance: Int64?
     /// For insufficient funds: the amount that was asked for.
     public var amount: Int64?
+    /// For insufficient funds: the part of the balance reserved by pending holds.
+    public var held: Int64?
+    /// For `.holdNotPending` and `.holdExpired`: the hold's status after the attempt.
+    public var holdStatus: HoldStatus?
 
-    public init(_ code: Code, message: String, balance: Int64? = nil, amount: Int64? = nil) {
+    public init(_ code: Code, message: String, balance: Int64? = nil, amount: Int64? = nil, held: Int64? = nil,
+                holdStatus: HoldStatus? = nil) {
         self.code = code
         self.message = message
         self.balance = balance
         self.amount = amount
+        self.held = held
+        self.holdStatus = holdStatus
     }
 
     public var description: String { message }
     public var debugDescription: String { "WalletError(\(code)): \(message)" }
 
-    static func insufficientFunds(balance: Int64, amount: Int64) -> WalletError {
-        WalletError(.insufficientFunds, message: "Insufficient Funds: balance \(balance), cost \(amount)",
-                    balance: balance, amount: amount)
+    /// `available` is what could be spent (balance − held); the message names the held part only when there is one.
+    static func insufficientFunds(available: Int64, held: Int64, amount: Int64) -> WalletError {
+        let message = held == 0
+            ? "Insufficient Funds: balance \(available), cost \(amount)"
+            : "Insufficient Funds: available \(available) (\(held) held), cost \(amount)"
+        return WalletError(.insufficientFunds, message: message, balance: available, amount: amount, held: held)
+    }
+
+    static func holdNotFound(_ refid: Refid) -> WalletError {
+        WalletError(.holdNotFound, message: "Hold Not Found: no hold with refid \(refid.rawValue.prefix(64))")
+    }
+
+    static func holdNotPending(_ status: HoldStatus) -> WalletError {
+        WalletError(.holdNotPending, message: "Hold Not Pending: the hold is already \(status)", holdStatus: status)
+    }
+
+    static func holdExpired() -> WalletError {
+        WalletError(.holdExpired, message: "Hold Expired: the hold passed its expiry and its funds were released",
+                    holdStatus: .expired)
     }
 
     static func invalid(_ field: String, _ reason: String) -> WalletError {

@@ -33,6 +33,22 @@ public struct Account: Hashable, Sendable {
     public var balance: Int64
     /// System accounts (issuance, revenue) may go negative; every other account never does.
     public var isSystem: Bool
+    /// The part of the balance reserved by pending holds (see ``Ledger/reserve(_:from:description:metadata:expiresIn:actor:idempotencyKey:)``).
+    /// Always zero for system accounts; never more than the balance otherwise.
+    public var held: Int64 = 0
+
+    /// What can be spent or reserved now: `balance - held`.
+    ///
+    /// ```swift
+    /// let wallet = try await ledger.account(refid)
+    /// print("\(wallet.available) of \(wallet.balance) available, \(wallet.held) held")
+    /// ```
+    public var available: Int64 {
+        // The schema keeps 0 ≤ held ≤ balance (held is 0 on system accounts), so this cannot overflow;
+        // the clamp only guards against a row edited by hand.
+        let (value, overflow) = balance.subtractingReportingOverflow(held)
+        return overflow ? Int64.min : value
+    }
 }
 
 /// The system accounts that balance the books: credits are issued from one and spent into the other.
@@ -88,11 +104,215 @@ public struct ReconcileReport: Sendable {
         public var sumOfEntries: Int64
     }
 
+    /// An account whose cached ``Account/held`` differs from the sum of its pending holds.
+    public struct HeldMismatch: Hashable, Sendable {
+        public var account: Refid
+        /// The account's cached ``Account/held``.
+        public var cachedHeld: Int64
+        /// What its pending holds add up to.
+        public var sumOfPendingHolds: Int64
+    }
+
     public var accountsChecked: Int
     public var mismatches: [Mismatch]
     /// The sum of every balance per unit; double entry keeps each at zero.
     public var totalsByUnit: [String: Int64]
+    /// Accounts whose held amount disagrees with their pending holds.
+    public var heldMismatches: [HeldMismatch] = []
 
-    /// Every cached balance equals its entries and every unit sums to zero.
-    public var isClean: Bool { mismatches.isEmpty && totalsByUnit.values.allSatisfy { $0 == 0 } }
+    /// Every cached balance equals its entries, every held amount equals its pending holds, and
+    /// every unit sums to zero.
+    public var isClean: Bool {
+        mismatches.isEmpty && heldMismatches.isEmpty && totalsByUnit.values.allSatisfy { $0 == 0 }
+    }
+}
+
+// MARK: Holds
+
+/// How long a hold lasts when its creator does not say, and the longest it may last.
+///
+/// ```swift
+/// let policy = try HoldPolicy(defaultDuration: .seconds(300), maximumDuration: .seconds(86_400))
+/// let ledger = Ledger(database: database, holdPolicy: policy)
+/// ```
+public struct HoldPolicy: Hashable, Sendable {
+    /// The lifetime of a hold reserved without `expiresIn`. Default: 15 minutes.
+    public let defaultDuration: Duration
+    /// The longest lifetime a hold may ask for. Default: 30 days.
+    public let maximumDuration: Duration
+
+    /// The longest ``maximumDuration`` accepted: one year, so expiry instants stay far from overflow.
+    public static let longestAllowedDuration: Duration = .seconds(366 * 86_400)
+
+    /// A policy; throws `.invalidConfiguration` unless 1 ms ≤ default ≤ maximum ≤ 366 days.
+    public init(defaultDuration: Duration = .seconds(15 * 60), maximumDuration: Duration = .seconds(30 * 86_400)) throws {
+        guard defaultDuration >= .milliseconds(1), defaultDuration <= maximumDuration,
+              maximumDuration <= Self.longestAllowedDuration
+        else {
+            throw WalletError(.invalidConfiguration,
+                              message: "Invalid configuration: hold durations must satisfy 1 ms ≤ default ≤ maximum ≤ 366 days")
+        }
+        self.defaultDuration = defaultDuration
+        self.maximumDuration = maximumDuration
+    }
+
+    private init(checked defaultDuration: Duration, _ maximumDuration: Duration) {
+        self.defaultDuration = defaultDuration
+        self.maximumDuration = maximumDuration
+    }
+
+    /// 15 minutes by default, at most 30 days.
+    public static let defaults = HoldPolicy(checked: .seconds(15 * 60), .seconds(30 * 86_400))
+}
+
+/// Where a hold is in its life. Only a pending hold can move, and each move is final.
+///
+/// | from \ action | capture | void | expire |
+/// |---|---|---|---|
+/// | pending  | → captured | → voided | → expired |
+/// | captured | denied | denied | denied |
+/// | voided   | denied | denied | denied |
+/// | expired  | denied | denied | denied |
+///
+/// A pending hold whose ``Hold/expiresAt`` has passed is expired in effect: capturing it is refused
+/// (and marks it expired), and the next sweep (``Ledger/voidExpiredHolds(limit:)``) marks it.
+public enum HoldStatus: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    /// The amount is reserved: counted in the account's ``Account/held``, not spendable.
+    case pending
+    /// The hold was captured: (part of) the amount moved to the destination, the rest released.
+    case captured
+    /// The hold was released by a caller.
+    case voided
+    /// The hold outlived its expiry and was released.
+    case expired
+
+    /// Whether the hold has left `pending` (which it does exactly once).
+    public var isResolved: Bool { self != .pending }
+
+    /// The stored name: `pending`, `captured`, `voided` or `expired`.
+    public var description: String { rawValue }
+}
+
+/// A move of a hold out of `pending`. The explicit transition table behind ``HoldStatus``.
+///
+/// ```swift
+/// HoldTransition.capture.isAllowed(from: .voided)   // false
+/// ```
+public enum HoldTransition: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Move (part of) the held amount to another account and release the rest.
+    case capture
+    /// Release the whole held amount.
+    case void
+    /// Release the whole held amount because the hold outlived its expiry.
+    case expire
+
+    /// The status a hold ends in after this move.
+    public var target: HoldStatus {
+        switch self {
+        case .capture: .captured
+        case .void: .voided
+        case .expire: .expired
+        }
+    }
+
+    /// The statuses this move may start from; any other start throws `.holdNotPending`.
+    public var allowedSources: Set<HoldStatus> {
+        switch self {
+        case .capture, .void, .expire: [.pending]
+        }
+    }
+
+    /// Whether this move may start from `status`.
+    public func isAllowed(from status: HoldStatus) -> Bool { allowedSources.contains(status) }
+
+    /// The name recorded in the audit trail: `capture`, `void` or `expire`.
+    public var description: String { rawValue }
+}
+
+/// Funds reserved on an account until they are captured, voided, or expire.
+///
+/// ```swift
+/// let hold = try await ledger.reserve(2_500, from: wallet.refid, description: "Order 42")
+/// print(hold.refid, hold.status, hold.expiresAt)   // HD-…, pending, in 15 minutes
+/// ```
+public struct Hold: Hashable, Sendable {
+    /// The public id (`HD-…`).
+    public var refid: Refid
+    /// The account whose funds are held.
+    public var account: Refid
+    /// The unit of the held account.
+    public var unit: Unit
+    /// The reserved amount (minor units, > 0).
+    public var amount: Int64
+    /// Where the hold is in its life; see ``HoldStatus`` for the transition table.
+    public var status: HoldStatus
+    /// What the funds are held for; also the capture transfer's description unless the capture gives one.
+    public var description: String
+    /// The caller's JSON metadata; copied, with `hold`, onto the capture transfer.
+    public var metadata: Metadata
+    /// The key the hold was reserved with, if any.
+    public var idempotencyKey: String?
+    /// When the hold stops being capturable.
+    public var expiresAt: Date
+    /// When it was reserved, on the ledger's clock.
+    public var createdAt: Date
+    /// Who reserved it (the `actor` given to ``Ledger/reserve(_:from:description:metadata:expiresIn:actor:idempotencyKey:)``).
+    public var createdBy: String
+    /// When the hold left `pending`; nil while pending.
+    public var resolvedAt: Date?
+    /// Who resolved it: the capturing or voiding actor, or ``Hold/expiryActor``.
+    public var resolvedBy: String?
+    /// The reason given when it was voided, or why it expired.
+    public var resolutionReason: String?
+    /// For a captured hold: the amount moved (the rest of ``amount`` was released).
+    public var capturedAmount: Int64?
+    /// For a captured hold: the ledger transfer that moved the funds.
+    public var captureTransfer: Refid?
+    /// False when an idempotent retry of a reservation returned this earlier hold without writing anything.
+    public var isNew: Bool
+
+    /// The actor recorded when a hold expires, whether the sweep or a late capture found it.
+    public static let expiryActor = "expiry-sweep"
+
+    /// Whether the hold is still pending but past its expiry at `date` (capture refuses it).
+    ///
+    /// ```swift
+    /// if hold.isPastExpiry(at: clock.now()) { /* reserve again */ }
+    /// ```
+    public func isPastExpiry(at date: Date) -> Bool { status == .pending && date >= expiresAt }
+}
+
+/// The outcome of capturing a hold: the hold, now `captured`, and the transfer that moved its funds.
+///
+/// ```swift
+/// let capture = try await ledger.capture(hold.refid, amount: 2_000, to: revenue.refid)
+/// print(capture.transfer.refid, capture.released)   // TX-…, 500
+/// ```
+public struct HoldCapture: Hashable, Sendable {
+    /// The hold, now `captured`, with ``Hold/capturedAmount`` and ``Hold/captureTransfer`` set.
+    public var hold: Hold
+    /// The ledger transfer from the held account to the destination (double entry, in history).
+    public var transfer: Transfer
+    /// The part of the hold that was released without moving (zero for a full capture).
+    public var released: Int64
+}
+
+/// One entry of a hold's audit trail: who moved it, when, from what, to what, and why.
+///
+/// ```swift
+/// let trail = try await ledger.auditTrail(ofHold: hold.refid)   // [reserve, capture]
+/// ```
+public struct HoldAuditEntry: Hashable, Sendable {
+    /// `reserve`, `capture`, `void` or `expire`.
+    public var event: String
+    /// The status before the move; nil for the reservation.
+    public var fromStatus: HoldStatus?
+    /// The status after the move.
+    public var toStatus: HoldStatus
+    /// Who made the move (``Hold/expiryActor`` for an expiry).
+    public var actor: String
+    /// The reason given (a void's reason, or why the hold expired or was captured in part).
+    public var reason: String?
+    /// When, on the ledger's clock.
+    public var at: Date
 }
