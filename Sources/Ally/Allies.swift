@@ -208,6 +208,12 @@ public struct Allies: Sendable {
             return try await database.write { tx in
                 try self.provision(refid, cost: cost, action: action, idempotencyKey: idempotencyKey, in: tx)
             }
+        } catch let error as AllyError where error.code == .insufficientCredits {
+            // On PostgreSQL a concurrent retry with the same key may have spent the credits after
+            // this one looked for the key: run again once, which returns that provision if it exists.
+            return try await database.write { tx in
+                try self.provision(refid, cost: cost, action: action, idempotencyKey: idempotencyKey, in: tx)
+            }
         }
     }
 

@@ -102,6 +102,13 @@ public struct Ledger: Sendable {
                 try self.transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
                                   idempotencyKey: idempotencyKey, in: tx)
             }
+        } catch let error as WalletError where error.code == .insufficientFunds && idempotencyKey != nil {
+            // On PostgreSQL a concurrent call with the same key may have spent the funds after this
+            // one looked for the key: run again once, which returns that transfer if it exists.
+            return try await database.write { tx in
+                try self.transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
+                                  idempotencyKey: idempotencyKey, in: tx)
+            }
         }
     }
 
