@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "ForgeTests",
             dependencies: [
-                "SuiteTestSupport", "Forge", "Client",
+                "SuiteTestSupport", "Forge", "Client", "Suite",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -26,6 +26,8 @@ public struct Licences: Sendable {
     /// Where ``LicenceActivated`` and the other events are published after commit.
     public let events: DomainEventBus
     public let logger: Logger
+    /// Verification reads, reused while the database reports no commit since (see `verify(_:)`).
+    let verificationCache = VerificationCache()
 
     /// The longest licence, in days (100 years).
     public static let maximumDays = 36_500
@@ -174,21 +176,40 @@ public struct Licences: Sendable {
         return try await verify(parsed)
     }
 
+    /// Verifies a parsed key.
+    ///
+    /// On an engine with a ``SuiteStorage/Database/changeCounter()`` (SQLite files), what was read
+    /// for a key is kept and reused while no write has committed anywhere since — so repeated
+    /// verifications cost a counter read, and any change (a revocation, a suspended client, from
+    /// this process or another) is seen by the next call. Expiry is always decided from the clock.
     public func verify(_ key: LicenceKey) async throws -> LicenceVerification {
         let digest = key.digest
-        return try await database.pointRead { tx in try self.verify(digest: digest, in: tx) }
+        let counter = try database.changeCounter()
+        if let counter, let found = verificationCache.lookup(digest, counter: counter) {
+            return evaluate(found)
+        }
+        let found = try await database.pointRead { tx in try self.lookUp(digest: digest, in: tx) }
+        if let counter { verificationCache.store(found, for: digest, counter: counter) }
+        return evaluate(found)
     }
 
     /// Verification inside an open transaction.
     public func verify(_ key: LicenceKey, in tx: any Transaction) throws -> LicenceVerification {
-        try verify(digest: key.digest, in: tx)
+        evaluate(try lookUp(digest: key.digest, in: tx))
     }
 
-    private func verify(digest: String, in tx: any Transaction) throws -> LicenceVerification {
+    /// The licence with this key digest and its client's status: everything a verification reads.
+    private func lookUp(digest: String, in tx: any Transaction) throws -> VerificationCache.Entry {
         guard let row = try tx.queryFirst("SELECT \(raw: Self.columns) FROM forge_licences WHERE key_digest = \(digest)") else {
-            return LicenceVerification(code: .notFound, licence: nil)
+            return VerificationCache.Entry(licence: nil, clientStatus: nil)
         }
         let licence = try Self.decode(row)
+        let clientStatus = try licence.client.flatMap { try clients.client($0, in: tx)?.status }
+        return VerificationCache.Entry(licence: licence, clientStatus: clientStatus)
+    }
+
+    private func evaluate(_ found: VerificationCache.Entry) -> LicenceVerification {
+        guard let licence = found.licence else { return LicenceVerification(code: .notFound, licence: nil) }
         let code: LicenceVerification.Code
         switch licence.effectiveStatus(at: clock.now()) {
         case .pending: code = .pending
@@ -196,12 +217,8 @@ public struct Licences: Sendable {
         case .revoked: code = .revoked
         case .active:
             // An active licence always has a client; one that vanished is no better than a suspended one.
-            if let client = licence.client {
-                let status = try clients.client(client, in: tx)?.status
-                code = status == nil || status == "suspended" || status == "inactive" ? .clientSuspended : .valid
-            } else {
-                code = .valid
-            }
+            let status = found.clientStatus
+            code = licence.client != nil && (status == nil || status == "suspended" || status == "inactive") ? .clientSuspended : .valid
         }
         return LicenceVerification(code: code, licence: licence)
     }

@@ -23,6 +23,9 @@ public final class SQLiteDatabase: SuiteStorage.Database {
     /// The file path, or `:memory:`.
     public let path: String
     private let writer: any DatabaseWriter
+    /// A read-only connection that never writes, so its `PRAGMA data_version` changes on every
+    /// commit by any other connection (``changeCounter()``). Nil in memory.
+    private let watcher: DatabaseQueue?
 
     /// Opens (creating if needed) the database at `path`, or an in-memory one for `:memory:`.
     /// - Parameter busyTimeout: how long a write waits for another process's write lock.
@@ -37,8 +40,13 @@ public final class SQLiteDatabase: SuiteStorage.Database {
         do {
             if path == ":memory:" {
                 writer = try DatabaseQueue(configuration: configuration)
+                watcher = nil
             } else {
                 writer = try DatabasePool(path: path, configuration: configuration)
+                var readOnly = Configuration()
+                readOnly.readonly = true
+                readOnly.busyMode = .timeout(busyTimeout)
+                watcher = try DatabaseQueue(path: path, configuration: readOnly)
             }
         } catch {
             throw StorageError(code: .unavailable, message: "cannot open the SQLite database at \(path)",
@@ -71,8 +79,18 @@ public final class SQLiteDatabase: SuiteStorage.Database {
         try mappingErrorsSync { try writer.read { db in try body(SQLiteTransaction(db)) } }
     }
 
+    public func changeCounter() throws -> Int64? {
+        guard let watcher else { return nil }
+        return try mappingErrorsSync {
+            try watcher.inDatabase { db in try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) }
+        }
+    }
+
     public func close() async throws {
-        try mappingErrorsSync { try writer.close() }
+        try mappingErrorsSync {
+            try watcher?.close()
+            try writer.close()
+        }
     }
 
     private func mappingErrors<T>(_ work: () async throws -> T) async throws -> T {

@@ -90,11 +90,21 @@ public protocol Database: Sendable {
     /// an ordinary read (it waits on the network). It still sees one snapshot. Never use it for a scan.
     func pointRead<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T
 
+    /// A number that differs from its previous value whenever a write has committed since — in
+    /// this process or any other — or nil when the engine cannot tell cheaply. A cache of data
+    /// read after a call is current for as long as the call keeps returning the same number.
+    /// SQLite answers (`PRAGMA data_version` on a connection that never writes); PostgreSQL and
+    /// in-memory SQLite return nil.
+    func changeCounter() throws -> Int64?
+
     /// Releases connections. The database must not be used afterwards.
     func close() async throws
 }
 
 extension Database {
+    /// By default the engine cannot tell.
+    public func changeCounter() throws -> Int64? { nil }
+
     /// By default a point read is an ordinary read.
     public func pointRead<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
         try await read(body)

@@ -3,6 +3,7 @@ import Forge
 import Foundation
 import Logging
 import ServiceLifecycle
+import Suite
 import SuiteCore
 import SuiteStorage
 import SuiteTestSupport
@@ -94,6 +95,34 @@ func expectForgeError<T>(_ code: ForgeError.Code, _ body: () async throws -> T,
             forge.clock.advance(by: 86_400 * 365 * 50)
             #expect(try await forge.licences.verify(life.key).code == .valid)
         }
+    }
+
+    /// Verification may reuse what it read while nothing committed; a change made through another
+    /// connection (another process, in production) must still be seen by the very next call.
+    @Test(arguments: Engine.allCases)
+    func verificationSeesChangesMadeThroughAnotherConnectionAtOnce(engine: Engine) async throws {
+        let (location, cleanUp) = try await engine.freshLocation()
+        defer { Task { await cleanUp() } }
+        let first = try SuiteDatabase.open(location), second = try SuiteDatabase.open(location)
+        try await Clients.install(on: first)
+        try await Licences.install(on: first)
+        let clientsA = Clients(database: first, configuration: try ClientConfiguration(defaultStatus: .active))
+        let licencesA = Licences(database: first, products: catalog, clients: clientsA)
+        let clientsB = Clients(database: second, configuration: try ClientConfiguration(defaultStatus: .active))
+        let licencesB = Licences(database: second, products: catalog, clients: clientsB)
+        let acme = try await clientsA.make().name("Acme").email("a@acme.example").create()
+        let minted = try await licencesA.make().product("PRO").mintActivated(for: acme.refid)
+        for _ in 0..<3 { #expect(try await licencesA.verify(minted.key).code == .valid) }
+        try await clientsB.suspend(acme.refid)
+        #expect(try await licencesA.verify(minted.key).code == .clientSuspended)
+        try await clientsB.reinstate(acme.refid)
+        #expect(try await licencesA.verify(minted.key).code == .valid)
+        try await licencesB.revoke(minted.licence.refid)
+        #expect(try await licencesA.verify(minted.key).code == .revoked)
+        let later = try await licencesB.make().product("PRO").mintActivated(for: acme.refid)
+        #expect(try await licencesA.verify(later.key).code == .valid)
+        try await first.close()
+        try await second.close()
     }
 
     @Test(arguments: Engine.allCases)
