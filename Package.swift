@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Wallet", targets: ["Wallet"]),
         .library(name: "Ally", targets: ["Ally"]),
         .library(name: "Forge", targets: ["Forge"]),
+        .library(name: "Wave", targets: ["Wave"]),
         .library(name: "Suite", targets: ["Suite"]),
         .executable(name: "dock", targets: ["dock"]),
     ],
@@ -100,11 +101,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Billing: products, invoices, payment (client wallet first, else a checkout gateway), subscriptions.
+        .target(
+            name: "Wave",
+            dependencies: [
+                "SuiteCore", "SuiteStorage", "Wallet",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Wiring: opens a database from a URL and installs modules.
         .target(
             name: "Suite",
             dependencies: [
-                "SuiteCore", "SuiteStorage", "SuiteSQLite", "SuitePostgres", "Client", "Wallet", "Ally", "Forge",
+                "SuiteCore", "SuiteStorage", "SuiteSQLite", "SuitePostgres", "Client", "Wallet", "Ally", "Forge", "Wave",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -112,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "dock",
             dependencies: [
-                "Suite", "Client", "Ally", "Wallet", "Forge",
+                "Suite", "Client", "Ally", "Wallet", "Forge", "Wave",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -174,6 +186,14 @@ let package = Package(
                 "SuiteTestSupport", "Forge", "Client", "Suite",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WaveTests",
+            dependencies: [
+                "SuiteTestSupport", "Wave", "Wallet", "Client",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
