@@ -100,41 +100,40 @@ public struct ResellerPortfolio: Sendable {
     @discardableResult
     public func transition(_ action: ClientTransition, _ refid: Refid, actor: String = "system",
                            reason: String? = nil) async throws -> Client {
-        try await clients.database.write { tx in
-            _ = try self.owned(refid, in: tx)
-            return try self.clients.transition(action, refid, actor: actor, reason: reason, in: tx)
-        }
+        try await changingOwned(refid) { tx in try self.clients.transition(action, refid, actor: actor, reason: reason, in: tx) }
     }
 
     /// Merges metadata into one of this reseller's clients.
     @discardableResult
     public func updateMetadata(_ refid: Refid, merging metadata: Metadata, secrets: Metadata = [:],
                                actor: String = "system") async throws -> Client {
-        try await clients.database.write { tx in
-            _ = try self.owned(refid, in: tx)
-            return try self.clients.updateMetadata(refid, merging: metadata, secrets: secrets, actor: actor, in: tx)
+        try await changingOwned(refid) { tx in
+            try self.clients.updateMetadata(refid, merging: metadata, secrets: secrets, actor: actor, in: tx)
         }
     }
 
     /// Binds a user to one of this reseller's clients.
     @discardableResult
     public func bindUser(_ userID: String, to refid: Refid, actor: String = "system") async throws -> Client {
-        try await clients.database.write { tx in
-            _ = try self.owned(refid, in: tx)
-            return try self.clients.bindUser(userID, to: refid, actor: actor, in: tx)
-        }
+        try await changingOwned(refid) { tx in try self.clients.bindUser(userID, to: refid, actor: actor, in: tx) }
     }
 
     /// Removes the user binding of one of this reseller's clients.
     @discardableResult
     public func unbindUser(from refid: Refid, actor: String = "system") async throws -> Client {
-        try await clients.database.write { tx in
-            _ = try self.owned(refid, in: tx)
-            return try self.clients.unbindUser(from: refid, actor: actor, in: tx)
-        }
+        try await changingOwned(refid) { tx in try self.clients.unbindUser(from: refid, actor: actor, in: tx) }
     }
 
     // MARK: Internals
+
+    /// Runs `change` in a write transaction after checking, in that transaction, that this
+    /// reseller owns the client.
+    private func changingOwned(_ refid: Refid, _ change: @escaping @Sendable (any Transaction) throws -> Client) async throws -> Client {
+        try await clients.database.write { tx in
+            _ = try self.owned(refid, in: tx)
+            return try change(tx)
+        }
+    }
 
     /// The client, if this reseller owns it. A client's reseller never changes after creation, so
     /// checking it in the transaction that then changes the client is enough.
