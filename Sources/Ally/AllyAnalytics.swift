@@ -1,6 +1,6 @@
 import Foundation
 public import SuiteCore
-public import SuiteStorage
+import SuiteStorage
 import Wallet
 
 extension Allies {

@@ -1,5 +1,5 @@
 public import SuiteCore
-public import SuiteStorage
+import SuiteStorage
 
 extension Clients {
     /// The clients of one reseller, and nothing else: a view to hand to code acting for that

@@ -1,6 +1,6 @@
 import Foundation
 public import SuiteCore
-public import SuiteStorage
+import SuiteStorage
 
 extension Licences {
     /// Licence analytics: `licences.analytics().forReseller(ally).monthly().mintingTrends(from:to:)`.

@@ -150,7 +150,7 @@ final class SQLiteTransaction: Transaction {
     }
 
     func insertReturningID(_ sql: SuiteStorage.SQL) throws -> Int64 {
-        try execute(sql)
+        _ = try execute(sql)
         return db.lastInsertedRowID
     }
 

@@ -9,9 +9,9 @@ import SuiteStorage
 struct ForgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forge",
-        abstract: "Licence keys: mint, activate, verify, revoke, renew, show, list, history, analytics.",
+        abstract: "Licence keys: mint, activate, verify, revoke, renew, show, list, history, analytics; signed tokens for offline checks.",
         subcommands: [Mint.self, Activate.self, Verify.self, Revoke.self, Renew.self, Show.self, List.self, History.self,
-                      Sweep.self, Analytics.self])
+                      Sweep.self, Analytics.self, Keygen.self, Sign.self, VerifyOffline.self])
 
     struct Mint: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -76,7 +76,7 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
                     for task in 0..<8 {
                         group.addTask {
                             for round in 0..<10 {
-                                try? await allies.provision(ally.refid, cost: 10, action: "seat", idempotencyKey: "t\(task)-\(round)")
+                                _ = try? await allies.provision(ally.refid, cost: 10, action: "seat", idempotencyKey: "t\(task)-\(round)")
                             }
                         }
                     }
@@ -159,7 +159,7 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
     func upgradingFromVersionOneBackfillsTheCreditRollupFromTheLedger(engine: Engine) async throws {
         try await engine.withDatabase { database in
             let versionOne = ModuleSchema(module: "ally", migrations: [Allies.schema.migrations[0]])
-            try await SchemaInstaller.install([Ledger.schema, versionOne], on: database)
+            _ = try await SchemaInstaller.install([Ledger.schema, versionOne], on: database)
             let clock = ManualWallClock(now: day1)
             let allies = Allies(database: database, clock: clock)
             let ally = try await allies.make().user("u-1").company("Northwind").create()

@@ -44,6 +44,39 @@ import Testing
         }
     }
 
+    @Test func aSignedTokenVerifiesOfflineWithThePublicKeyAlone() async throws {
+        try await withDock(.sqlite) { dock in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let keyFile = directory.appendingPathComponent("signing.json").path
+            let generated = try dock.json(["forge", "keygen", "--id", "2026-11", "--out", keyFile], database: false) as? [String: Any]
+            let publicKey = "2026-11:" + (try #require(generated?["public_key"] as? String))
+            let mode = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            #expect(try dock.run(["forge", "keygen", "--id", "again", "--out", keyFile], database: false).status != 0)  // never overwrites a key
+
+            let client = try #require((try dock.json("client", "create", "--name", "Acme", "--email", "a@acme.example")
+                as? [String: Any])?["refid"] as? String)
+            #expect(try dock.run("client", "activate", client).status == 0)
+            let refid = try #require((try dock.json("forge", "mint", "--product", "PRO", "--days", "30") as? [String: Any])?["refid"] as? String)
+            let pending = try dock.run("forge", "sign", refid, "--key-file", keyFile)
+            #expect(pending.status != 0 && pending.stderr.contains("only an active licence"))
+            #expect(try dock.run("forge", "activate", refid, "--client", client).status == 0)
+            let signed = try dock.run("forge", "sign", refid, "--key-file", keyFile, "--valid-for-days", "7")
+            let token = signed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(signed.status == 0 && token.hasPrefix("CSL1."))
+            let verified = try dock.json(["forge", "verify-offline", token, "--public-key", publicKey], database: false) as? [String: Any]
+            #expect(verified?["code"] as? String == "valid" && verified?["licence"] as? String == refid && verified?["client"] as? String == client)
+            let tampered = try dock.run(["forge", "verify-offline", String(token.dropLast()) + (token.hasSuffix("A") ? "B" : "A"),
+                                         "--public-key", publicKey], database: false)
+            #expect(tampered.status != 0 && !tampered.stdout.hasPrefix("valid"))
+            let otherKey = try dock.run(["forge", "verify-offline", token, "--public-key", "other:" + (generated?["public_key"] as? String ?? "")],
+                                        database: false)
+            #expect(otherKey.status != 0 && otherKey.stdout.hasPrefix("unknownKey"))
+        }
+    }
+
     /// Two `dock` processes race to activate the same 2,000 licences: exactly 2,000 activations.
     @Test(arguments: Engine.allCases)
     func twoProcessesActivatingTheSameLicencesActivateEachExactlyOnce(engine: Engine) async throws {

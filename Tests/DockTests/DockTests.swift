@@ -25,10 +25,11 @@ struct Dock: Sendable {
         try run(arguments, environment: environment)
     }
 
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    /// Runs `dock` with `arguments`, plus `--database` unless the command needs no database.
+    func run(_ arguments: [String], environment: [String: String] = [:], database: Bool = true) throws -> Result {
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = arguments + ["--database", location]
+        process.arguments = arguments + (database ? ["--database", location] : [])
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CLIENT_") && $0.key != "DOCK_DATABASE_URL" }
         env.merge(environment) { $1 }
         process.environment = env
@@ -44,8 +45,10 @@ struct Dock: Sendable {
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
 
-    func json(_ arguments: String...) throws -> Any {
-        let result = try run(arguments + ["--json"])
+    func json(_ arguments: String...) throws -> Any { try json(arguments) }
+
+    func json(_ arguments: [String], database: Bool = true) throws -> Any {
+        let result = try run(arguments + ["--json"], database: database)
         #expect(result.status == 0, "\(arguments): \(result.stderr)")
         return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
     }
