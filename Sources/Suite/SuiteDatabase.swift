@@ -8,16 +8,19 @@ import SuiteSQLite
 import Wallet
 import Ally
 import Forge
+import Wave
 
 /// Opening a database from a location, and installing modules: the suite's wiring.
 public enum SuiteDatabase {
     /// The modules this build can install, by name.
     public static let schemas: [String: ModuleSchema] = [
         "client": Clients.schema, "wallet": Ledger.schema, "ally": Allies.schema, "forge": Licences.schema,
+        "wave": WaveModule.schema,
     ]
 
-    /// Modules that must be installed before another (Ally keeps its credits in the Wallet ledger).
-    public static let dependencies: [String: [String]] = ["ally": ["wallet"]]
+    /// Modules that must be installed before another (Ally keeps its credits, and Wave its client
+    /// wallets, in the Wallet ledger).
+    public static let dependencies: [String: [String]] = ["ally": ["wallet"], "wave": ["wallet"]]
 
     /// Opens a database: a `postgres://` (or `postgresql://`) URL, or a SQLite file path
     /// (`:memory:` for a private in-memory database).

@@ -1,0 +1,253 @@
+import Foundation
+public import SuiteCore
+
+/// Where an invoice is in its life.
+///
+/// | from \ move | pay | void | mark uncollectible |
+/// |---|---|---|---|
+/// | open          | → paid | → void | → uncollectible |
+/// | uncollectible | → paid | → void | denied |
+/// | paid          | denied | denied | denied |
+/// | void          | denied | denied | denied |
+///
+/// Paid and void are final. Uncollectible is a write-off, not a cancellation: the client still
+/// owes the money, so a late payment may still settle it (as in most billing systems), and an
+/// invoice written off by mistake may still be voided.
+public enum InvoiceStatus: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    /// Issued and awaiting payment.
+    case open
+    /// Paid once, by the wallet or a recorded manual payment.
+    case paid
+    /// Cancelled: nothing is owed.
+    case void
+    /// Written off as unlikely to be paid; still payable.
+    case uncollectible
+
+    /// Whether no move leaves this status.
+    public var isFinal: Bool { self == .paid || self == .void }
+
+    public var description: String { rawValue }
+}
+
+/// A move of an invoice between statuses: the explicit transition table behind ``InvoiceStatus``.
+///
+/// ```swift
+/// InvoiceTransition.pay.isAllowed(from: .uncollectible)   // true
+/// InvoiceTransition.void.isAllowed(from: .paid)           // false
+/// ```
+public enum InvoiceTransition: String, Sendable, CaseIterable, CustomStringConvertible {
+    case pay
+    case void
+    case markUncollectible = "mark_uncollectible"
+
+    /// The status the invoice ends in after this move.
+    public var target: InvoiceStatus {
+        switch self {
+        case .pay: .paid
+        case .void: .void
+        case .markUncollectible: .uncollectible
+        }
+    }
+
+    /// The statuses this move may start from; any other start throws `.statusTransitionDenied`.
+    public var allowedSources: Set<InvoiceStatus> {
+        switch self {
+        case .pay, .void: [.open, .uncollectible]
+        case .markUncollectible: [.open]
+        }
+    }
+
+    public func isAllowed(from status: InvoiceStatus) -> Bool { allowedSources.contains(status) }
+
+    /// The name recorded in the audit trail.
+    public var description: String { rawValue }
+}
+
+/// One line of an invoice: `quantity × unitAmount = amount`.
+public struct InvoiceLine: Hashable, Sendable {
+    public var description: String
+    /// The product slug the line sells, if any.
+    public var product: String?
+    public var unitAmount: Int64
+    public var quantity: Int64
+    /// `unitAmount × quantity`, overflow-checked.
+    public var amount: Int64
+}
+
+/// An invoice: a numbered request for payment from a client, in one currency.
+public struct Invoice: Hashable, Sendable {
+    /// The public id (`IN-…`).
+    public var refid: Refid
+    /// The human number, `INV-2026-0001`: unique and gap-free per year.
+    public var number: String
+    public var client: Refid
+    /// An ISO 4217 code such as `USD`.
+    public var currency: String
+    /// The sum of the lines, in minor units.
+    public var total: Int64
+    public var description: String?
+    public var status: InvoiceStatus
+    public var lines: [InvoiceLine]
+    public var dueAt: Date
+    public var paidAt: Date?
+    /// How it was paid: `wallet`, or the driver of a manual payment (`wire`, `cash`…).
+    public var paymentMethod: String?
+    /// The ledger transfer (wallet) or the external transaction id (manual).
+    public var paymentReference: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// A page of invoices with the cursor of the next page.
+public struct InvoicePage: Sendable {
+    public var invoices: [Invoice]
+    public var nextCursor: Refid?
+}
+
+/// One entry of an invoice's audit trail.
+public struct InvoiceAuditEntry: Hashable, Sendable {
+    /// `created`, `pay`, `void` or `mark_uncollectible`.
+    public var event: String
+    public var fromStatus: InvoiceStatus?
+    public var toStatus: InvoiceStatus?
+    public var actor: String
+    public var reason: String?
+    /// For a payment: its method and reference.
+    public var detail: String?
+    public var at: Date
+}
+
+/// Money received for an invoice — recorded once per invoice.
+public struct Payment: Hashable, Sendable {
+    /// The public id (`PY-…`).
+    public var refid: Refid
+    public var invoice: Refid
+    /// `wallet`, or the driver of a manual payment.
+    public var method: String
+    /// The external transaction id of a manual payment, or the ledger transfer of a wallet payment.
+    public var reference: String?
+    /// The ledger transfer that moved the money (wallet payments only).
+    public var transfer: Refid?
+    public var amount: Int64
+    public var currency: String
+    public var createdAt: Date
+    /// False when the invoice was already paid and this is that earlier payment (nothing was written).
+    public var isNew: Bool
+}
+
+/// A hosted checkout page a client is sent to when the wallet cannot pay.
+public struct CheckoutSession: Hashable, Sendable {
+    /// The gateway's id (`CS-…` for ``LocalCheckoutGateway``).
+    public var id: String
+    public var invoice: Refid
+    public var amount: Int64
+    public var currency: String
+    /// Where to send the client.
+    public var url: URL
+    public var status: CheckoutSessionStatus
+    public var createdAt: Date
+
+    public init(id: String, invoice: Refid, amount: Int64, currency: String, url: URL, status: CheckoutSessionStatus,
+                createdAt: Date) {
+        self.id = id
+        self.invoice = invoice
+        self.amount = amount
+        self.currency = currency
+        self.url = url
+        self.status = status
+        self.createdAt = createdAt
+    }
+}
+
+/// Where a checkout session is. Only an open session can complete or expire.
+public enum CheckoutSessionStatus: String, Sendable, Codable, CaseIterable {
+    case open, completed, expired
+}
+
+/// Why a payment attempt moved no money.
+public struct PaymentFailure: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// The wallet is short and no gateway is configured.
+        public static let insufficientFunds = Code("insufficient_funds")
+        /// The gateway could not open a checkout session.
+        public static let gatewayFailed = Code("gateway_failed")
+    }
+
+    public var code: Code
+    /// Safe to show a user.
+    public var message: String
+    /// For insufficient funds: what the wallet could spend.
+    public var available: Int64?
+    /// The invoice total.
+    public var amount: Int64
+
+    public init(code: Code, message: String, available: Int64? = nil, amount: Int64) {
+        self.code = code
+        self.message = message
+        self.available = available
+        self.amount = amount
+    }
+
+    public var description: String { message }
+}
+
+/// What a payment attempt did. Only ``paid(_:)`` means money moved.
+///
+/// ```swift
+/// switch try await invoices.attemptPayment(invoice.refid) {
+/// case .paid(let payment): print("paid by \(payment.method)")
+/// case .requiresAction(let session): redirect(to: session.url)
+/// case .failed(let failure): print(failure.message)
+/// }
+/// ```
+public enum PaymentOutcome: Hashable, Sendable {
+    /// The invoice is paid: the ledger debit and the status change committed together.
+    case paid(Payment)
+    /// The client must complete a checkout session; the invoice stays open until the gateway confirms.
+    case requiresAction(CheckoutSession)
+    /// No money moved and nothing was written.
+    case failed(PaymentFailure)
+
+    /// Whether money moved.
+    public var isPaid: Bool {
+        if case .paid = self { return true }
+        return false
+    }
+}
+
+// MARK: Events
+
+/// An invoice was issued.
+public struct InvoiceCreated: DomainEvent, Hashable {
+    public var name: String { "wave.invoice_created" }
+    public var invoice: Refid
+    public var number: String
+    public var client: Refid
+    public var total: Int64
+    public var currency: String
+}
+
+/// An invoice was paid (published once, after the commit that moved the money or recorded it).
+public struct InvoicePaid: DomainEvent, Hashable {
+    public var name: String { "wave.invoice_paid" }
+    public var invoice: Refid
+    public var client: Refid
+    public var payment: Refid
+    public var method: String
+    public var amount: Int64
+    public var currency: String
+}
+
+/// An invoice was voided or written off.
+public struct InvoiceStatusChanged: DomainEvent, Hashable {
+    public var name: String { "wave.invoice_status_changed" }
+    public var invoice: Refid
+    public var from: InvoiceStatus
+    public var to: InvoiceStatus
+    public var actor: String
+    public var reason: String?
+}

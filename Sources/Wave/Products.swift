@@ -1,0 +1,212 @@
+import Foundation
+public import Logging
+public import SuiteCore
+public import SuiteStorage
+import Wallet
+
+/// A one-time product: what an invoice line may sell, and what Forge mints licences for.
+public struct Product: Hashable, Sendable {
+    /// The public id (`PR-…`).
+    public var refid: Refid
+    /// The stable code (`[a-z0-9-]`, 1–64 characters): Forge's product code.
+    public var slug: String
+    public var name: String
+    /// The price in minor units of ``currency`` (> 0).
+    public var price: Int64
+    /// An ISO 4217 code such as `USD`.
+    public var currency: String
+    /// The licence term the product sells, in days; nil for lifetime.
+    public var licenceDays: Int?
+    /// Whether the product is for sale (deactivation is final).
+    public var isActive: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// A page of products with the cursor of the next page.
+public struct ProductPage: Sendable {
+    public var products: [Product]
+    public var nextCursor: Refid?
+}
+
+/// Wave's product catalogue. Implements `ProductCatalog`, so Forge can check every mint against it
+/// (the product code is the slug).
+///
+/// ```swift
+/// let products = Products(database: database)
+/// let pro = try await products.create(name: "Pro (1 year)", slug: "pro-1y", price: 4_900, currency: "USD", licenceDays: 365)
+/// let licences = Licences(database: database, products: products, clients: clients)
+/// ```
+public struct Products: Sendable {
+    public let database: any Database
+    public let clock: any WallClock
+    public let logger: Logger
+
+    /// The longest licence term a product may sell (100 years, as Forge allows).
+    public static let maximumLicenceDays = 36_500
+
+    public init(database: any Database, clock: any WallClock = SystemWallClock(),
+                logger: Logger = Logger(label: "clientsuite.wave")) {
+        self.database = database
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Creates an active product. Throws `.validation`, `.invalidAmount`, `.invalidCurrency` or
+    /// `.duplicateSlug`, and then writes nothing.
+    @discardableResult
+    public func create(name: String, slug: String, price: Int64, currency: String, licenceDays: Int? = nil,
+                       actor: String = "system") async throws -> Product {
+        try await database.write { tx in
+            try self.create(name: name, slug: slug, price: price, currency: currency, licenceDays: licenceDays,
+                            actor: actor, in: tx)
+        }
+    }
+
+    /// The same inside an open transaction.
+    @discardableResult
+    public func create(name: String, slug: String, price: Int64, currency: String, licenceDays: Int? = nil,
+                       actor: String = "system", in tx: any Transaction) throws -> Product {
+        let name = try WaveValidation.text(name, field: "name", maximum: 255)
+        let actor = try WaveValidation.text(actor, field: "actor", maximum: 255)
+        let slug = try Self.slug(slug)
+        guard price > 0 else { throw WaveError(.invalidAmount, message: "Invalid amount: the price must be greater than zero") }
+        let currency = try WaveValidation.currency(currency)
+        if let licenceDays, !(1...Self.maximumLicenceDays).contains(licenceDays) {
+            throw WaveError.invalid("licence days", "use 1…\(Self.maximumLicenceDays), or none for lifetime")
+        }
+        let refid = Refid.generate(prefix: "PR-")
+        let now = Timestamp(clock.now())
+        let id: Int64
+        do {
+            id = try tx.insertReturningID("""
+                INSERT INTO wave_products (refid, slug, name, price, currency, licence_days, active, version, created_at, updated_at)
+                VALUES (\(refid), \(slug), \(name), \(price), \(currency), \(licenceDays), 1, 1, \(now), \(now))
+                """)
+        } catch let error as StorageError where error.isUniqueViolation(mentioning: "slug") {
+            throw WaveError(.duplicateSlug, message: "Duplicate Slug: another product already uses \(slug)")
+        }
+        try audit(id: id, version: 1, event: "created", actor: actor, at: now, in: tx)
+        return Product(refid: refid, slug: slug, name: name, price: price, currency: currency, licenceDays: licenceDays,
+                       isActive: true, createdAt: now.date, updatedAt: now.date)
+    }
+
+    /// The product with `refid`, or nil.
+    public func find(_ refid: Refid) async throws -> Product? {
+        try await database.read { tx in try self.find(refid, in: tx) }
+    }
+
+    public func find(_ refid: Refid, in tx: any Transaction) throws -> Product? {
+        try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_products WHERE refid = \(refid)").map(Self.decode)
+    }
+
+    /// The product with `slug`, or nil.
+    public func find(slug: String) async throws -> Product? {
+        try await database.read { tx in try self.find(slug: slug, in: tx) }
+    }
+
+    public func find(slug: String, in tx: any Transaction) throws -> Product? {
+        try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_products WHERE slug = \(slug)").map(Self.decode)
+    }
+
+    /// One page of products, oldest first (1…500 per page).
+    public func list(limit: Int = 50, after cursor: Refid? = nil) async throws -> ProductPage {
+        guard (1...500).contains(limit) else { throw WaveError.invalid("limit", "use 1…500") }
+        return try await database.read { tx in
+            var condition = SQL(raw: "")
+            if let cursor {
+                guard let anchor = try tx.queryInt64("SELECT id FROM wave_products WHERE refid = \(cursor)") else {
+                    throw WaveError.invalid("cursor", "it does not name a page")
+                }
+                condition = " WHERE id > \(anchor)"
+            }
+            let rows = try tx.query("SELECT \(raw: Self.columns) FROM wave_products\(condition) ORDER BY id LIMIT \(limit + 1)")
+            let products = try rows.prefix(limit).map(Self.decode)
+            return ProductPage(products: products, nextCursor: rows.count > limit ? products.last?.refid : nil)
+        }
+    }
+
+    /// Takes a product off sale, for good (audited). Existing invoices and licences keep it;
+    /// new invoice lines and new licences refuse it. Throws `.statusTransitionDenied` if it is already inactive.
+    @discardableResult
+    public func deactivate(_ refid: Refid, actor: String = "system") async throws -> Product {
+        let actor = try WaveValidation.text(actor, field: "actor", maximum: 255)
+        return try await database.write { tx in
+            guard let row = try tx.queryFirst("""
+                SELECT \(raw: Self.columns) FROM wave_products WHERE refid = \(refid)\(raw: tx.dialect.forUpdate)
+                """)
+            else { throw WaveError.productNotFound("refid") }
+            var product = try Self.decode(row)
+            guard product.isActive else {
+                throw WaveError(.statusTransitionDenied, message: "Status Transition Denied: the product is already inactive")
+            }
+            let id = try row.int64("id")
+            let now = Timestamp(self.clock.now())
+            let version = try tx.advanceVersion(of: "wave_products", id: id, from: try row.int64("version"),
+                                                setting: "active = 0, ", updatedAt: now)
+            try self.audit(id: id, version: version, event: "deactivated", actor: actor, at: now, in: tx)
+            product.isActive = false
+            product.updatedAt = now.date
+            return product
+        }
+    }
+
+    // MARK: Internals
+
+    static let columns = "id, version, refid, slug, name, price, currency, licence_days, active, created_at, updated_at"
+
+    static func decode(_ row: Row) throws -> Product {
+        Product(refid: try row.refid("refid"), slug: try row.string("slug"), name: try row.string("name"),
+                price: try row.int64("price"), currency: try row.string("currency"),
+                licenceDays: try row.optionalInt64("licence_days").map { Int($0) }, isActive: try row.bool("active"),
+                createdAt: try row.timestamp("created_at").date, updatedAt: try row.timestamp("updated_at").date)
+    }
+
+    /// A slug: 1–64 of `a-z`, `0-9` and `-`, starting and ending with a letter or digit.
+    static func slug(_ raw: String) throws -> String {
+        let slug = raw.trimmingCharacters(in: .whitespaces)
+        let allowed = slug.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+        guard (1...64).contains(slug.count), allowed, slug.first != "-", slug.last != "-" else {
+            throw WaveError.invalid("slug", "1–64 characters of a-z, 0-9 and -, not starting or ending with -")
+        }
+        return slug
+    }
+
+    private func audit(id: Int64, version: Int64, event: String, actor: String, at: Timestamp, in tx: any Transaction) throws {
+        try tx.execute("""
+            INSERT INTO wave_product_audit (product_id, version, event, actor, at)
+            VALUES (\(id), \(version), \(event), \(actor), \(at))
+            """)
+    }
+}
+
+extension Products: ProductCatalog {
+    /// Implements `ProductCatalog`: the product whose slug is `code`, as Forge sees it.
+    public func product(_ code: String, in transaction: any TransactionContext) throws -> ProductSummary? {
+        guard let tx = transaction as? any Transaction else { return nil }
+        return try find(slug: code, in: tx).map {
+            ProductSummary(code: $0.slug, name: $0.name, isActive: $0.isActive, licenceDays: $0.licenceDays)
+        }
+    }
+}
+
+/// Validation shared by the module's entry points.
+enum WaveValidation {
+    static func text(_ raw: String?, field: String, maximum: Int) throws -> String {
+        let text = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw WaveError.invalid(field, "required") }
+        guard text.count <= maximum,
+              !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+        else { throw WaveError.invalid(field, "at most \(maximum) characters, no control characters") }
+        return text
+    }
+
+    /// An ISO 4217 code (three letters, upper-cased); the ledger's `credits` unit is not money.
+    static func currency(_ raw: String) throws -> String {
+        let code = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        guard code.count == 3, (try? Unit(code)) != nil else {
+            throw WaveError(.invalidCurrency, message: "Invalid Currency: use an ISO 4217 code such as USD")
+        }
+        return code
+    }
+}

@@ -1,0 +1,71 @@
+import SuiteCore
+
+/// A failure of a Wave operation. `description` is safe to show a user (no SQL, no personal
+/// data); `debugDescription` adds the code for logs. Bad input always throws before anything is
+/// written.
+///
+/// ```swift
+/// do { try await invoices.void(refid) } catch let error as WaveError where error.code == .statusTransitionDenied { … }
+/// ```
+public struct WaveError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// What kind of failure. A struct rather than an enum so that new codes are not breaking.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// A field failed validation (name, slug, description, lines, days, limit, cursor…).
+        public static let validation = Code("validation")
+        /// An amount is zero, negative, or a total would overflow `Int64`.
+        public static let invalidAmount = Code("invalid_amount")
+        /// The currency is not an ISO 4217 code such as `USD`.
+        public static let invalidCurrency = Code("invalid_currency")
+        /// A product's currency differs from the invoice's.
+        public static let currencyMismatch = Code("currency_mismatch")
+        /// The client does not exist, or is inactive.
+        public static let invalidClient = Code("invalid_client")
+        /// The product does not exist, or is no longer for sale.
+        public static let invalidProduct = Code("invalid_product")
+        /// Another product already has this slug.
+        public static let duplicateSlug = Code("duplicate_slug")
+        /// No product or invoice with that refid, slug or number.
+        public static let notFound = Code("not_found")
+        /// The invoice's status does not allow the move (see ``InvoiceTransition``).
+        public static let statusTransitionDenied = Code("status_transition_denied")
+        /// An idempotency key was reused with different parameters.
+        public static let idempotencyConflict = Code("idempotency_conflict")
+        /// The client's wallet holds less than the invoice total; ``WaveError/balance`` and
+        /// ``WaveError/amount`` say by how much. Only the in-transaction wallet payment throws it:
+        /// ``Invoices/attemptPayment(_:idempotencyKey:actor:)`` turns it into an outcome.
+        public static let insufficientFunds = Code("insufficient_funds")
+    }
+
+    public var code: Code
+    public var message: String
+    /// For insufficient funds: what the wallet could spend.
+    public var balance: Int64?
+    /// For insufficient funds: the amount asked for.
+    public var amount: Int64?
+
+    public init(_ code: Code, message: String, balance: Int64? = nil, amount: Int64? = nil) {
+        self.code = code
+        self.message = message
+        self.balance = balance
+        self.amount = amount
+    }
+
+    public var description: String { message }
+    public var debugDescription: String { "WaveError(\(code)): \(message)" }
+
+    static func invalid(_ field: String, _ reason: String) -> WaveError {
+        WaveError(.validation, message: "Invalid \(field): \(reason)")
+    }
+
+    static func invoiceNotFound(_ what: String) -> WaveError {
+        WaveError(.notFound, message: "Invoice Not Found: no invoice with this \(what)")
+    }
+
+    static func productNotFound(_ what: String) -> WaveError {
+        WaveError(.notFound, message: "Product Not Found: no product with this \(what)")
+    }
+}

@@ -1,0 +1,123 @@
+public import SuiteStorage
+
+extension WaveModule {
+    /// The Wave module's tables (the ledger's are installed with them by ``WaveModule/install(on:)``).
+    public static let schema = ModuleSchema(module: "wave", migrations: [
+        Migration(version: 1, name: "products, invoices, payments, checkout sessions") { dialect in
+            [
+                """
+                CREATE TABLE wave_products (
+                    id \(raw: dialect.autoIncrementPrimaryKey),
+                    refid TEXT NOT NULL UNIQUE,
+                    slug TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    price BIGINT NOT NULL CHECK (price > 0),
+                    currency TEXT NOT NULL,
+                    licence_days INTEGER,
+                    active INTEGER NOT NULL,
+                    version BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE wave_product_audit (
+                    product_id BIGINT NOT NULL REFERENCES wave_products (id),
+                    version BIGINT NOT NULL,
+                    event TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    at BIGINT NOT NULL,
+                    PRIMARY KEY (product_id, version)
+                )\(raw: dialect.withoutRowID)
+                """,
+                // One row per year: the last invoice sequence handed out. Incremented inside the
+                // invoice's own transaction, so a rollback returns the number and there is no gap.
+                """
+                CREATE TABLE wave_invoice_counters (
+                    year INTEGER NOT NULL PRIMARY KEY,
+                    last_sequence BIGINT NOT NULL CHECK (last_sequence >= 0)
+                )
+                """,
+                """
+                CREATE TABLE wave_invoices (
+                    id \(raw: dialect.autoIncrementPrimaryKey),
+                    refid TEXT NOT NULL UNIQUE,
+                    number TEXT NOT NULL UNIQUE,
+                    year INTEGER NOT NULL,
+                    sequence BIGINT NOT NULL,
+                    client_refid TEXT NOT NULL,
+                    currency TEXT NOT NULL,
+                    total BIGINT NOT NULL CHECK (total > 0),
+                    description TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('open', 'paid', 'void', 'uncollectible')),
+                    due_at BIGINT NOT NULL,
+                    paid_at BIGINT,
+                    payment_method TEXT,
+                    payment_reference TEXT,
+                    version BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    UNIQUE (year, sequence)
+                )
+                """,
+                "CREATE INDEX wave_invoices_client ON wave_invoices (client_refid, id)",
+                """
+                CREATE TABLE wave_invoice_lines (
+                    invoice_id BIGINT NOT NULL REFERENCES wave_invoices (id),
+                    position INTEGER NOT NULL,
+                    description TEXT NOT NULL,
+                    product TEXT,
+                    unit_amount BIGINT NOT NULL CHECK (unit_amount > 0),
+                    quantity BIGINT NOT NULL CHECK (quantity > 0),
+                    amount BIGINT NOT NULL CHECK (amount > 0),
+                    PRIMARY KEY (invoice_id, position)
+                )\(raw: dialect.withoutRowID)
+                """,
+                """
+                CREATE TABLE wave_invoice_audit (
+                    invoice_id BIGINT NOT NULL REFERENCES wave_invoices (id),
+                    version BIGINT NOT NULL,
+                    event TEXT NOT NULL,
+                    from_status TEXT,
+                    to_status TEXT,
+                    actor TEXT NOT NULL,
+                    reason TEXT,
+                    detail TEXT,
+                    at BIGINT NOT NULL,
+                    PRIMARY KEY (invoice_id, version)
+                )\(raw: dialect.withoutRowID)
+                """,
+                // An invoice is paid once: at most one payment row per invoice.
+                """
+                CREATE TABLE wave_payments (
+                    id \(raw: dialect.autoIncrementPrimaryKey),
+                    refid TEXT NOT NULL UNIQUE,
+                    invoice_id BIGINT NOT NULL UNIQUE REFERENCES wave_invoices (id),
+                    method TEXT NOT NULL,
+                    reference TEXT,
+                    transfer_refid TEXT,
+                    amount BIGINT NOT NULL CHECK (amount > 0),
+                    currency TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE wave_checkout_sessions (
+                    id \(raw: dialect.autoIncrementPrimaryKey),
+                    refid TEXT NOT NULL UNIQUE,
+                    invoice_refid TEXT NOT NULL,
+                    amount BIGINT NOT NULL CHECK (amount > 0),
+                    currency TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('open', 'completed', 'expired')),
+                    url TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                // At most one open session per invoice, so a retried attempt reuses it.
+                "CREATE UNIQUE INDEX wave_checkout_sessions_open ON wave_checkout_sessions (invoice_refid) WHERE status = 'open'",
+            ]
+        },
+    ])
+}

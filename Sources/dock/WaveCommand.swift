@@ -1,0 +1,449 @@
+import ArgumentParser
+import Client
+import Foundation
+import Suite
+import SuiteCore
+import SuiteStorage
+import Wallet
+import Wave
+
+struct WaveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wave",
+        abstract: "Billing: products, invoices, client wallets and payment.",
+        subcommands: [ProductCommand.self, InvoiceCommand.self, WalletCommand.self, Pay.self])
+
+    // MARK: Products
+
+    struct ProductCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "product", abstract: "One-time products: create, list, show, deactivate.",
+            subcommands: [Create.self, List.self, Show.self, Deactivate.self])
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create a product (its slug is Forge's product code).")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "Display name.") var name: String
+            @Option(help: "Stable code: a-z, 0-9 and -.") var slug: String
+            @Option(help: "Price in minor units (4900 = 49.00).") var price: Int64
+            @Option(help: "ISO 4217 currency code.") var currency: String
+            @Option(help: "Licence term in days (none: lifetime).") var licenceDays: Int?
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    let product = try await wave.products.create(name: name, slug: slug, price: price, currency: currency,
+                                                                 licenceDays: licenceDays, actor: "cli")
+                    try printProduct(product, json: output.json)
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List products, one page at a time.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "Page size, 1…500.") var limit = 50
+            @Option(help: "Cursor printed by the previous page.") var after: String?
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    let page = try await wave.products.list(limit: limit, after: after.map(Refid.init(rawValue:)))
+                    if output.json {
+                        try printJSON(["products": JSONValue.array(page.products.map { .object(productJSON($0)) }),
+                                       "next_cursor": page.nextCursor.map { .string($0.rawValue) } ?? .null])
+                    } else {
+                        printTable(["REFID", "SLUG", "NAME", "PRICE", "CURRENCY", "ACTIVE"], page.products.map {
+                            [$0.refid.rawValue, $0.slug, $0.name, String($0.price), $0.currency, $0.isActive ? "yes" : "no"]
+                        })
+                        if let next = page.nextCursor { print("more: --after \(next)") }
+                    }
+                }
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show a product by refid (PR-…) or slug.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "Refid or slug.") var product: String
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    try printProduct(try await wave.product(product), json: output.json)
+                }
+            }
+        }
+
+        struct Deactivate: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Take a product off sale, for good.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "Refid or slug.") var product: String
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    let found = try await wave.product(product)
+                    try printProduct(try await wave.products.deactivate(found.refid, actor: "cli"), json: output.json)
+                }
+            }
+        }
+    }
+
+    // MARK: Invoices
+
+    struct InvoiceCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "invoice", abstract: "Invoices: create, show, list, void, uncollectible, mark-paid.",
+            subcommands: [Create.self, Show.self, List.self, VoidInvoice.self, Uncollectible.self, MarkPaid.self, History.self])
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Issue an invoice to a client.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "The client (refid).") var client: String
+            @Option(help: "ISO 4217 currency code.") var currency: String
+            @Option(help: "A line as \"Text:AMOUNT[:QUANTITY]\", amount in minor units (repeatable).") var line: [String] = []
+            @Option(help: "What the invoice is for.") var description: String?
+            @Option(help: "Days until due (default 0: due now).") var dueDays = 0
+
+            func validate() throws {
+                if line.isEmpty { throw ValidationError("give at least one --line \"Text:AMOUNT[:QUANTITY]\"") }
+                for text in line { _ = try parseLine(text) }
+            }
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    var builder = wave.invoices.make().for(Refid(rawValue: client)).currency(currency).due(inDays: dueDays)
+                    if let description { builder = builder.description(description) }
+                    for text in line {
+                        let parsed = try parseLine(text)
+                        builder = builder.line(parsed.text, amount: parsed.amount, quantity: parsed.quantity)
+                    }
+                    try printInvoice(try await builder.create(actor: "cli"), json: output.json)
+                }
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show an invoice by refid (IN-…) or number (INV-…).")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "Refid or number.") var invoice: String
+
+            func run() async throws {
+                try await withWave(database) { wave in try printInvoice(try await wave.invoice(invoice), json: output.json) }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List invoices (of one client with --client), oldest first.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "Only this client's invoices (refid).") var client: String?
+            @Option(help: "Page size, 1…500.") var limit = 50
+            @Option(help: "Cursor printed by the previous page.") var after: String?
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    let cursor = after.map(Refid.init(rawValue:))
+                    let page = if let client {
+                        try await wave.invoices.getByClient(Refid(rawValue: client), limit: limit, after: cursor)
+                    } else {
+                        try await wave.invoices.list(limit: limit, after: cursor)
+                    }
+                    if output.json {
+                        try printJSON(["invoices": JSONValue.array(page.invoices.map { .object(invoiceJSON($0)) }),
+                                       "next_cursor": page.nextCursor.map { .string($0.rawValue) } ?? .null])
+                    } else {
+                        printTable(["NUMBER", "REFID", "CLIENT", "TOTAL", "CURRENCY", "STATUS", "DUE"], page.invoices.map {
+                            [$0.number, $0.refid.rawValue, $0.client.rawValue, String($0.total), $0.currency, $0.status.rawValue,
+                             isoString($0.dueAt)]
+                        })
+                        if let next = page.nextCursor { print("more: --after \(next)") }
+                    }
+                }
+            }
+        }
+
+        struct StatusOptions: ParsableArguments {
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "Refid or number.") var invoice: String
+            @Option(help: "Why, for the audit trail.") var reason: String?
+
+            func apply(_ change: @escaping @Sendable (Invoices, Refid, String?) async throws -> Invoice) async throws {
+                try await withWave(database) { wave in
+                    let found = try await wave.invoice(invoice)
+                    try printInvoice(try await change(wave.invoices, found.refid, reason), json: output.json)
+                }
+            }
+        }
+
+        struct VoidInvoice: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "void", abstract: "Void an open or uncollectible invoice.")
+            @OptionGroup var options: StatusOptions
+            func run() async throws { try await options.apply { try await $0.void($1, actor: "cli", reason: $2) } }
+        }
+
+        struct Uncollectible: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Write off an open invoice (it stays payable).")
+            @OptionGroup var options: StatusOptions
+            func run() async throws { try await options.apply { try await $0.markUncollectible($1, actor: "cli", reason: $2) } }
+        }
+
+        struct MarkPaid: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "mark-paid", abstract: "Record a payment made outside the suite (no ledger movement).")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "Refid or number.") var invoice: String
+            @Option(help: "How it was paid: wire, cash, cheque…") var driver: String
+            @Option(help: "The external transaction id.") var transactionId: String
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    let found = try await wave.invoice(invoice)
+                    let payment = try await wave.invoices.markAsPaid(found.refid, driver: driver, transactionId: transactionId, actor: "cli")
+                    if output.json {
+                        try printJSON(["outcome": JSONValue.string("paid"), "invoice": .string(found.refid.rawValue),
+                                       "number": .string(found.number), "payment": .object(paymentJSON(payment))])
+                    } else {
+                        print("\(found.number): paid by \(payment.method) \(payment.reference ?? "")"
+                              + (payment.isNew ? "" : " (recorded before)"))
+                    }
+                }
+            }
+        }
+
+        struct History: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "An invoice's audit trail, oldest first.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "Refid or number.") var invoice: String
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    let found = try await wave.invoice(invoice)
+                    let trail = try await wave.invoices.auditTrail(of: found.refid)
+                    if output.json {
+                        try printJSON(JSONValue.array(trail.map {
+                            ["event": .string($0.event), "from": $0.fromStatus.map { .string($0.rawValue) } ?? .null,
+                             "to": $0.toStatus.map { .string($0.rawValue) } ?? .null, "actor": .string($0.actor),
+                             "reason": $0.reason.map(JSONValue.string) ?? .null, "detail": $0.detail.map(JSONValue.string) ?? .null,
+                             "at": .string(isoString($0.at))]
+                        }))
+                    } else {
+                        printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "DETAIL"], trail.map {
+                            [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-", $0.actor,
+                             $0.detail ?? $0.reason ?? ""]
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Wallets
+
+    struct WalletCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "wallet", abstract: "Client wallets: topup, balance.", subcommands: [TopUp.self, Balance.self])
+
+        struct TopUp: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "topup", abstract: "Add funds to a client's wallet.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The client (refid).") var client: String
+            @Argument(help: "Amount in minor units.") var amount: Int64
+            @Option(help: "ISO 4217 currency code.") var currency: String
+            @Option(help: "Makes a retried top-up apply once.") var idempotencyKey: String?
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    let transfer = try await wave.invoices.topUp(Refid(rawValue: client), amount: amount, currency: currency,
+                                                                 idempotencyKey: idempotencyKey, actor: "cli")
+                    if output.json {
+                        try printJSON(["client": JSONValue.string(client), "currency": .string(transfer.unit.code),
+                                       "transfer": .string(transfer.refid.rawValue), "balance": .int(transfer.creditBalanceAfter),
+                                       "new": .bool(transfer.isNew)])
+                    } else {
+                        print("\(client): +\(amount) \(transfer.unit), balance \(transfer.creditBalanceAfter)")
+                    }
+                }
+            }
+        }
+
+        struct Balance: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "A client's wallet balance in one currency.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The client (refid).") var client: String
+            @Option(help: "ISO 4217 currency code.") var currency: String
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    let wallet = try await wave.invoices.wallet(of: Refid(rawValue: client), currency: currency)
+                    if output.json {
+                        try printJSON(["client": JSONValue.string(client), "currency": .string(wallet.unit.code),
+                                       "balance": .int(wallet.balance), "available": .int(wallet.available)])
+                    } else {
+                        print("\(wallet.balance) \(wallet.unit)")
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Payment
+
+    struct Pay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Attempt payment: the client's wallet first, else a local checkout session.",
+            discussion: "Exit status: 0 paid; 2 requires action (open the printed URL); 1 failed or error.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Refid or number.") var invoice: String
+        @Flag(help: "Do not open a checkout session when the wallet is short: report a failure.") var walletOnly = false
+        @Option(help: "Passed to the gateway with a checkout request.") var idempotencyKey: String?
+
+        func run() async throws {
+            try await withWave(database, gateway: !walletOnly) { wave in
+                let found = try await wave.invoice(invoice)
+                let outcome = try await wave.invoices.attemptPayment(found.refid, idempotencyKey: idempotencyKey, actor: "cli")
+                var json: [String: JSONValue] = ["invoice": .string(found.refid.rawValue), "number": .string(found.number)]
+                switch outcome {
+                case .paid(let payment):
+                    json["outcome"] = "paid"
+                    json["payment"] = .object(paymentJSON(payment))
+                    if output.json { try printJSON(json) } else {
+                        print("\(found.number): paid by \(payment.method)" + (payment.isNew ? "" : " (paid before)"))
+                    }
+                case .requiresAction(let session):
+                    json["outcome"] = "requires_action"
+                    json["checkout_session"] = .string(session.id)
+                    json["url"] = .string(session.url.absoluteString)
+                    if output.json { try printJSON(json) } else {
+                        print("\(found.number): requires action: the client must pay at \(session.url.absoluteString)")
+                    }
+                    throw ExitCode(2)
+                case .failed(let failure):
+                    json["outcome"] = "failed"
+                    json["reason"] = .string(failure.code.rawValue)
+                    json["message"] = .string(failure.message)
+                    if output.json { try printJSON(json) } else { print("\(found.number): failed: \(failure.message)") }
+                    throw ExitCode.failure
+                }
+            }
+        }
+    }
+}
+
+/// Wave's values over one open database, as the CLI uses them.
+struct WaveContext {
+    let products: Products
+    let invoices: Invoices
+
+    /// A product by refid (`PR-…`) or slug.
+    func product(_ text: String) async throws -> Product {
+        let found = text.hasPrefix("PR-") ? try await products.find(Refid(rawValue: text)) : try await products.find(slug: text)
+        guard let found else { throw WaveError(.notFound, message: "Product Not Found: no product \(text.prefix(64))") }
+        return found
+    }
+
+    /// An invoice by refid (`IN-…`) or number (`INV-…`).
+    func invoice(_ text: String) async throws -> Invoice {
+        let found = text.hasPrefix("INV-") ? try await invoices.find(number: text) : try await invoices.find(Refid(rawValue: text))
+        guard let found else { throw WaveError(.notFound, message: "Invoice Not Found: no invoice \(text.prefix(64))") }
+        return found
+    }
+}
+
+/// Runs `body` with the database and Wave module, closing the database afterwards. Clients are
+/// checked through the Client module when it is installed (otherwise none exist).
+func withWave(_ options: DatabaseOptions, gateway: Bool = true, _ body: (WaveContext) async throws -> Void) async throws {
+    try await runReporting {
+        let database = try options.open()
+        do {
+            try await database.read { tx in try SchemaInstaller.requireInstalled(WaveModule.schema, in: tx) }
+            let clients: any ClientDirectory = await SuiteDatabase.isInstalled("client", in: database)
+                ? Clients(database: database) : NoClients()
+            let invoices = Invoices(database: database, clients: clients,
+                                    gateway: gateway ? LocalCheckoutGateway(database: database) : nil)
+            try await body(WaveContext(products: Products(database: database), invoices: invoices))
+            try await database.close()
+        } catch {
+            try? await database.close()
+            throw error
+        }
+    }
+}
+
+/// `"Text:AMOUNT[:QUANTITY]"`: the text may itself contain colons; amount and quantity are the last fields.
+func parseLine(_ text: String) throws -> (text: String, amount: Int64, quantity: Int64) {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    if parts.count >= 3, let amount = Int64(parts[parts.count - 2]), let quantity = Int64(parts[parts.count - 1]) {
+        return (parts.dropLast(2).joined(separator: ":"), amount, quantity)
+    }
+    if parts.count >= 2, let amount = Int64(parts[parts.count - 1]) {
+        return (parts.dropLast().joined(separator: ":"), amount, 1)
+    }
+    throw ValidationError("--line expects \"Text:AMOUNT[:QUANTITY]\", got \"\(text.prefix(40))\"")
+}
+
+func productJSON(_ product: Product) -> [String: JSONValue] {
+    [
+        "refid": .string(product.refid.rawValue), "slug": .string(product.slug), "name": .string(product.name),
+        "price": .int(product.price), "currency": .string(product.currency),
+        "licence_days": product.licenceDays.map { .int(Int64($0)) } ?? .null, "active": .bool(product.isActive),
+        "created_at": .string(isoString(product.createdAt)),
+    ]
+}
+
+func printProduct(_ product: Product, json: Bool) throws {
+    if json { return try printJSON(productJSON(product)) }
+    printTable(["FIELD", "VALUE"], [
+        ["refid", product.refid.rawValue], ["slug", product.slug], ["name", product.name], ["price", String(product.price)],
+        ["currency", product.currency], ["licence", product.licenceDays.map { "\($0) days" } ?? "lifetime"],
+        ["active", product.isActive ? "yes" : "no"],
+    ])
+}
+
+func invoiceJSON(_ invoice: Invoice) -> [String: JSONValue] {
+    [
+        "refid": .string(invoice.refid.rawValue), "number": .string(invoice.number), "client": .string(invoice.client.rawValue),
+        "currency": .string(invoice.currency), "total": .int(invoice.total),
+        "description": invoice.description.map(JSONValue.string) ?? .null, "status": .string(invoice.status.rawValue),
+        "lines": .array(invoice.lines.map {
+            ["description": .string($0.description), "product": $0.product.map(JSONValue.string) ?? .null,
+             "unit_amount": .int($0.unitAmount), "quantity": .int($0.quantity), "amount": .int($0.amount)]
+        }),
+        "due_at": .string(isoString(invoice.dueAt)), "paid_at": invoice.paidAt.map { .string(isoString($0)) } ?? .null,
+        "payment_method": invoice.paymentMethod.map(JSONValue.string) ?? .null,
+        "payment_reference": invoice.paymentReference.map(JSONValue.string) ?? .null,
+        "created_at": .string(isoString(invoice.createdAt)),
+    ]
+}
+
+func printInvoice(_ invoice: Invoice, json: Bool) throws {
+    if json { return try printJSON(invoiceJSON(invoice)) }
+    printTable(["FIELD", "VALUE"], [
+        ["number", invoice.number], ["refid", invoice.refid.rawValue], ["client", invoice.client.rawValue],
+        ["total", "\(invoice.total) \(invoice.currency)"], ["status", invoice.status.rawValue],
+        ["description", invoice.description ?? "-"], ["due", isoString(invoice.dueAt)],
+        ["paid", invoice.paidAt.map(isoString) ?? "-"],
+        ["payment", invoice.paymentMethod.map { "\($0) \(invoice.paymentReference ?? "")" } ?? "-"],
+    ])
+    printTable(["LINE", "QTY", "UNIT", "AMOUNT"], invoice.lines.map {
+        [$0.description, String($0.quantity), String($0.unitAmount), String($0.amount)]
+    })
+}
+
+func paymentJSON(_ payment: Payment) -> [String: JSONValue] {
+    [
+        "refid": .string(payment.refid.rawValue), "method": .string(payment.method),
+        "reference": payment.reference.map(JSONValue.string) ?? .null,
+        "transfer": payment.transfer.map { .string($0.rawValue) } ?? .null, "amount": .int(payment.amount),
+        "currency": .string(payment.currency), "new": .bool(payment.isNew),
+    ]
+}
