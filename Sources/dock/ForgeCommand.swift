@@ -3,6 +3,7 @@ import Client
 import Forge
 import Foundation
 import Suite
+import Wave
 import SuiteCore
 import SuiteStorage
 
@@ -256,7 +257,10 @@ func withLicences(_ options: DatabaseOptions, _ body: (Licences) async throws ->
             try await database.read { tx in try SchemaInstaller.requireInstalled(Licences.schema, in: tx) }
             let clients: any ClientDirectory = await SuiteDatabase.isInstalled("client", in: database)
                 ? Clients(database: database) : NoClients()
-            try await body(Licences(database: database, clients: clients))
+            // With Wave installed its product catalogue is the authority; without it, any well-formed code.
+            let products: any ProductCatalog = await SuiteDatabase.isInstalled("wave", in: database)
+                ? Products(database: database) : OpenProductCatalog()
+            try await body(Licences(database: database, products: products, clients: clients))
             try await database.close()
         } catch {
             try? await database.close()

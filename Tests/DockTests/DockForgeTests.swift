@@ -14,7 +14,11 @@ import Testing
             let client = try #require((try dock.json("client", "create", "--name", "Acme", "--email", "a@acme.example")
                 as? [String: Any])?["refid"] as? String)
             #expect(try dock.run("client", "activate", client).status == 0)
-            let minted = try dock.json("forge", "mint", "--product", "PRO", "--days", "30", "--metadata", "seats=5") as? [String: Any]
+            let unknownProduct = try dock.run("forge", "mint", "--product", "pro-1y")
+            #expect(unknownProduct.status != 0 && unknownProduct.stderr.hasPrefix("error: Invalid Product"))  // Wave's catalogue decides
+            #expect(try dock.run("wave", "product", "create", "--name", "Pro", "--slug", "pro-1y", "--price", "4900", "--currency", "USD",
+                                 "--licence-days", "365").status == 0)
+            let minted = try dock.json("forge", "mint", "--product", "pro-1y", "--days", "30", "--metadata", "seats=5") as? [String: Any]
             let refid = try #require(minted?["refid"] as? String), key = try #require(minted?["key"] as? String)
             #expect(refid.hasPrefix("LC-") && minted?["status"] as? String == "pending" && minted?["id"] == nil)
             let pending = try dock.run("forge", "verify", key)
@@ -59,7 +63,8 @@ import Testing
             let client = try #require((try dock.json("client", "create", "--name", "Acme", "--email", "a@acme.example")
                 as? [String: Any])?["refid"] as? String)
             #expect(try dock.run("client", "activate", client).status == 0)
-            let refid = try #require((try dock.json("forge", "mint", "--product", "PRO", "--days", "30") as? [String: Any])?["refid"] as? String)
+            #expect(try dock.run("wave", "product", "create", "--name", "Pro", "--slug", "pro-1y", "--price", "4900", "--currency", "USD").status == 0)
+            let refid = try #require((try dock.json("forge", "mint", "--product", "pro-1y", "--days", "30") as? [String: Any])?["refid"] as? String)
             let pending = try dock.run("forge", "sign", refid, "--key-file", keyFile)
             #expect(pending.status != 0 && pending.stderr.contains("only an active licence"))
             #expect(try dock.run("forge", "activate", refid, "--client", client).status == 0)
