@@ -160,7 +160,7 @@ struct ProvisionSQLRuns {
                     var done = 0
                     while clock.now < deadline {
                         values["key"] = .text("ally:provision:drv-\(run)-\(client)-\(done)")
-                        values["transfer_refid"] = .text("TX-DRV-\(run)-\(client)-\(done)")
+                        values["transfer_refid"] = .text(Refid.generate(prefix: "TX-").rawValue)  // random, as the ledger's
                         values["now"] = .int(Timestamp(Date()).milliseconds)
                         let provision = values
                         try await driver.write { tx in try ProvisionSQL.run(shape, in: tx, values: provision) }

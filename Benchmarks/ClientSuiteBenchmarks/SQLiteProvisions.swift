@@ -125,7 +125,8 @@ struct SQLiteProvisionSQL {
                 try await pool.write { db in
                     var values = values
                     values["key"] = "ally:provision:sql-\(index)".databaseValue
-                    values["transfer_refid"] = "TX-SQL-\(index)".databaseValue
+                    // Random like the ledger's: a random key lands on a random page of the refid index.
+                    values["transfer_refid"] = Refid.generate(prefix: "TX-").rawValue.databaseValue
                     values["now"] = Timestamp(Date()).milliseconds.databaseValue
                     try ProvisionSQL.run(shape, on: db, values: values)
                 }
