@@ -22,7 +22,7 @@ extension Benchmarks {
         _ = try await floor.run(.lean, warmup)
         var best = (baseline: 0.0, provision: 0.0, exactSQL: 0.0, leanSQL: 0.0)
         for round in 1...rounds {
-            print("  round \(round)")
+            print("  round \(round) (load \(loadAverage() ?? "unknown"))")
             best.baseline = max(best.baseline, try await timedRun("debit baseline") { try await baseline.run(count) })
             best.provision = max(best.provision, try await timedRun("provision") { try await suite.run(count) })
             best.exactSQL = max(best.exactSQL, try await timedRun("provision SQL, raw") { try await floor.run(.exact, count) })
@@ -105,7 +105,7 @@ extension Benchmarks {
         var best = (baseline: 0.0, suite: 0.0)
         var bestDiagnostics = [String: Double]()
         for round in 1...rounds {
-            print("  round \(round)")
+            print("  round \(round) (load \(loadAverage() ?? "unknown"))")
             let tpcb = try await timedPgbench("pgbench TPC-B") {
                 try PgbenchResult(output: try await server.runPgbench(
                     ["-n", "-c", String(clients), "-j", String(threads), "-T", String(seconds)], database: pgbenchDatabase,
@@ -149,7 +149,8 @@ extension Benchmarks {
         let rate = try await run()
         let perTransaction = (cpuSeconds(children: false) - cpu) / Double(max(rate.transactions, 1))
         print("    \(label.padding(toLength: 22, withPad: " ", startingAt: 0)) \(tpsText(rate.tps)) "
-            + "(\(grouped(rate.transactions)) transactions, client CPU \(fixed(perTransaction * 1e6, 0)) µs each)")
+            + "(\(grouped(rate.transactions)) transactions, client CPU \(fixed(perTransaction * 1e6, 0)) µs each; "
+            + "load after \(loadAverage()?.split(separator: " ").first ?? "?"))")
         return rate.tps
     }
 
@@ -163,7 +164,8 @@ extension Benchmarks {
         let latency = result.latencyMilliseconds.map { ", latency \(fixed($0, 2)) ms" } ?? ""
         let failed = result.failed > 0 ? ", \(grouped(result.failed)) FAILED" : ""
         print("    \(label.padding(toLength: 22, withPad: " ", startingAt: 0)) \(tpsText(result.tps))"
-            + " (\(grouped(result.transactions)) transactions\(latency)\(failed), client CPU \(fixed(perTransaction * 1e6, 0)) µs each)")
+            + " (\(grouped(result.transactions)) transactions\(latency)\(failed), client CPU \(fixed(perTransaction * 1e6, 0)) µs each; "
+            + "load after \(loadAverage()?.split(separator: " ").first ?? "?"))")
         return result.tps
     }
 

@@ -54,7 +54,7 @@ struct Benchmarks {
     }
 
     /// The 1, 5 and 15 minute load averages from /proc/loadavg (Linux), or nil.
-    private func loadAverage() -> String? {
+    func loadAverage() -> String? {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
         return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
