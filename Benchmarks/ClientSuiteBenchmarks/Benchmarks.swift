@@ -1,11 +1,12 @@
 import Foundation
 
 /// The whole run: write throughput against the raw engine, analytics latency as the data grows,
-/// and the CLI's seeding memory. Collects a `Report` and prints it at the end.
+/// the CLI's seeding memory, and `provision` against the raw engine on SQLite and PostgreSQL.
+/// Collects a `Report` and prints it at the end.
 struct Benchmarks {
     let options: Options
     let workspace: Workspace
-    private var report = Report()
+    var report = Report()
 
     /// Runs every benchmark and prints the report.
     static func run(options: Options, workspace: Workspace) async throws {
@@ -20,9 +21,13 @@ struct Benchmarks {
 
     private mutating func measureAll() async throws {
         printMachine()
-        try await measureWrites()
-        try await measureSignupTrends()
-        try await measureSeedMemory()
+        if options.groups.contains(.writes) { try await measureWrites() }
+        if options.groups.contains(.analytics) { try await measureSignupTrends() }
+        if options.groups.contains(.seedMemory) { try await measureSeedMemory() }
+        if options.groups.contains(.provision) {
+            try await measureSQLiteProvisions()
+            try await measurePostgresProvisions()
+        }
         print("\n" + report.render())
         print("\nload average at the end: \(loadAverage() ?? "unknown") (other work on the machine skews every figure)")
     }
@@ -49,7 +54,7 @@ struct Benchmarks {
     }
 
     /// The 1, 5 and 15 minute load averages from /proc/loadavg (Linux), or nil.
-    private func loadAverage() -> String? {
+    func loadAverage() -> String? {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
         return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
@@ -100,7 +105,7 @@ struct Benchmarks {
     }
 
     /// Flushes the previous run's dirty pages (so their write-back does not land in this run), runs, prints the rate.
-    private func timedRun(_ label: String, _ run: () async throws -> Double) async rethrows -> Double {
+    func timedRun(_ label: String, _ run: () async throws -> Double) async rethrows -> Double {
         sync()
         let rate = try await run()
         print("    \(label.padding(toLength: 18, withPad: " ", startingAt: 0)) \(rateText(rate))")
@@ -108,7 +113,7 @@ struct Benchmarks {
     }
 
     /// A throughput row with its ratio to the baseline; `target` nil for a diagnostic row.
-    private func writeRow(_ name: String, _ rate: Double, against baseline: Double, target: Double? = 0.70) -> ResultRow {
+    func writeRow(_ name: String, _ rate: Double, against baseline: Double, target: Double? = 0.70) -> ResultRow {
         let ratio = rate / baseline
         var row = ResultRow(name: name, result: rateText(rate), baseline: rateText(baseline), ratio: "\(fixed(ratio * 100, 1))%")
         if let target {
@@ -118,7 +123,7 @@ struct Benchmarks {
         return row
     }
 
-    private func rateText(_ rate: Double) -> String { "\(grouped(Int(rate.rounded()))) ops/s (\(fixed(1e6 / rate, 1)) µs)" }
+    func rateText(_ rate: Double) -> String { "\(grouped(Int(rate.rounded()))) ops/s (\(fixed(1e6 / rate, 1)) µs)" }
 
     // MARK: 4. Analytics as the data grows
 

@@ -2,7 +2,12 @@ import Foundation
 
 /// Command-line options. Kept to plain flags so the benchmark needs no argument parser.
 struct Options: Sendable {
-    /// Transactions per write measurement (baseline, create, activate).
+    /// The groups of figures a run can measure (all by default; `--only` picks some).
+    enum Group: String, CaseIterable, Sendable {
+        case writes, analytics, seedMemory = "seed-memory", provision
+    }
+
+    /// Transactions per write measurement (baseline, create, activate, debit, provision on SQLite).
     var writeIterations = 20_000
     /// Untimed transactions before each write measurement.
     var warmupIterations = 2_000
@@ -13,17 +18,34 @@ struct Options: Sendable {
     /// Clients the `dock client seed` child process creates.
     var seedMemoryCount = 1_000_000
     var skipSeedMemory = false
+    var groups = Set(Group.allCases)
+    /// The PostgreSQL server for the provision figures (`--postgres-url`, else `CLIENTSUITE_BENCH_POSTGRES_URL`).
+    var postgresURL = ProcessInfo.processInfo.environment["CLIENTSUITE_BENCH_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    /// Length of each timed PostgreSQL run (pgbench and ClientSuite alike).
+    var postgresSeconds = 30
 
     static let usage = """
-        usage: ClientSuiteBenchmarks [--quick] [--skip-seed-memory]
-          --quick              2,000 write transactions, 10k/100k analytics sizes, a 100k seed (a smoke run, not figures to quote)
-          --skip-seed-memory   do not run `dock client seed` in a child process
+        usage: ClientSuiteBenchmarks [--quick] [--skip-seed-memory] [--only GROUP,…] [--postgres-url URL] [--postgres-seconds N]
+          --quick                2,000 write transactions, 10k/100k analytics sizes, a 100k seed, 5 s PostgreSQL runs
+                                 (a smoke run, not figures to quote)
+          --skip-seed-memory     do not run `dock client seed` in a child process
+          --only GROUP,…         measure only these groups: writes, analytics, seed-memory, provision
+          --postgres-url URL     the PostgreSQL server for the provision figures (default: $CLIENTSUITE_BENCH_POSTGRES_URL;
+                                 without either, those rows are SKIPPED). scripts/benchmark.sh starts a throwaway one.
+          --postgres-seconds N   length of each timed PostgreSQL run (default 30)
         """
 
     init(arguments: [String]) throws {
-        for argument in arguments {
+        var remaining = arguments[...]
+        func value(for flag: String) throws -> String {
+            guard let value = remaining.popFirst() else { throw BenchmarkError(message: "\(flag) needs a value\n\(Options.usage)") }
+            return value
+        }
+        var quick = false, seconds: Int?
+        while let argument = remaining.popFirst() {
             switch argument {
             case "--quick":
+                quick = true
                 writeIterations = 2_000
                 warmupIterations = 200
                 analyticsSizes = (10_000, 100_000)
@@ -31,6 +53,20 @@ struct Options: Sendable {
                 seedMemoryCount = 100_000
             case "--skip-seed-memory":
                 skipSeedMemory = true
+            case "--only":
+                groups = Set(try value(for: argument).split(separator: ",").map { name in
+                    guard let group = Group(rawValue: String(name)) else {
+                        throw BenchmarkError(message: "unknown group \(name)\n\(Options.usage)")
+                    }
+                    return group
+                })
+            case "--postgres-url":
+                postgresURL = try value(for: argument)
+            case "--postgres-seconds":
+                guard let number = Int(try value(for: argument)), number > 0 else {
+                    throw BenchmarkError(message: "--postgres-seconds needs a positive whole number")
+                }
+                seconds = number
             case "--help", "-h":
                 print(Options.usage)
                 exit(0)
@@ -38,6 +74,7 @@ struct Options: Sendable {
                 throw BenchmarkError(message: "unknown argument \(argument)\n\(Options.usage)")
             }
         }
+        postgresSeconds = seconds ?? (quick ? 5 : 30)
     }
 }
 

@@ -1,0 +1,189 @@
+import Foundation
+
+/// The PostgreSQL server the provision figures run on, named by a `postgres://` URL, and the
+/// client tools (`pgbench`, `psql`) that drive it. Each figure gets its own database, created here
+/// and dropped by ``dropDatabases()``.
+struct PostgresServer {
+    /// The URL as given (its `pool`, `search_path` and `sslmode` options are ClientSuite's).
+    let url: URLComponents
+    let pgbench: URL
+    let psql: URL
+    /// The database the administrative commands connect to (the URL's, or `postgres`).
+    private let adminDatabase: String
+    private let prefix = "clientsuite_bench_" + UUID().uuidString.prefix(8).lowercased()
+    private(set) var created: [String] = []
+
+    /// Fails with a one-line reason when the URL is not usable or the client tools are missing.
+    init(url text: String) throws {
+        guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql",
+              let host = url.host, !host.isEmpty
+        else { throw BenchmarkError(message: "not a postgres:// URL") }
+        guard let pgbench = Self.tool("pgbench"), let psql = Self.tool("psql") else {
+            throw BenchmarkError(message: "pgbench and psql not found (PATH, /usr/lib/postgresql/*/bin)")
+        }
+        self.url = url
+        self.pgbench = pgbench
+        self.psql = psql
+        let path = url.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        adminDatabase = path.isEmpty ? "postgres" : path
+    }
+
+    /// A ClientSuite URL for `database` with a pool of `pool` connections.
+    func suiteURL(database: String, pool: Int) -> String {
+        var components = url
+        components.path = "/" + database
+        var items = (components.queryItems ?? []).filter { $0.name != "pool" && $0.name != "search_path" }
+        items.append(URLQueryItem(name: "pool", value: String(pool)))
+        components.queryItems = items
+        return components.string ?? ""
+    }
+
+    /// The pool size the URL asks for (ClientSuite's default 8 when absent).
+    var requestedPool: Int {
+        url.queryItems?.first { $0.name == "pool" }.flatMap { $0.value.flatMap(Int.init) } ?? 8
+    }
+
+    /// The server's `SHOW name`, through psql.
+    func setting(_ name: String) async throws -> String {
+        try await psqlCommand("SHOW \(name)", database: adminDatabase, tuplesOnly: true)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Creates a fresh database named after `purpose` and returns its name.
+    mutating func createDatabase(_ purpose: String) async throws -> String {
+        let name = "\(prefix)_\(purpose)"
+        _ = try await psqlCommand("CREATE DATABASE \(name)", database: adminDatabase)
+        created.append(name)
+        return name
+    }
+
+    /// Drops every database this run created (forcing out connections left open).
+    func dropDatabases() async {
+        for name in created {
+            _ = try? await psqlCommand("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", database: adminDatabase)
+        }
+    }
+
+    /// Runs `pgbench` with `arguments` against `database`; returns its stdout. Throws with its
+    /// stderr when it exits with a failure.
+    func runPgbench(_ arguments: [String], database: String, timeLimit: Duration = .seconds(900)) async throws -> String {
+        try await run(pgbench, arguments + [database], timeLimit: timeLimit)
+    }
+
+    // MARK: Internals
+
+    private func psqlCommand(_ command: String, database: String, tuplesOnly: Bool = false) async throws -> String {
+        try await run(psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1"] + (tuplesOnly ? ["-A", "-t"] : [])
+            + ["-c", command, "-d", database], timeLimit: .seconds(120))
+    }
+
+    /// libpq reads the connection from the environment, so the URL's ClientSuite-only options
+    /// (`pool`, `search_path`) never reach it.
+    private var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGHOST"] = url.host
+        environment["PGPORT"] = String(url.port ?? 5432)
+        environment["PGUSER"] = url.user.flatMap { $0.removingPercentEncoding } ?? "postgres"
+        if let password = url.password.flatMap({ $0.removingPercentEncoding }) { environment["PGPASSWORD"] = password }
+        environment["PGSSLMODE"] = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        environment["PGAPPNAME"] = "ClientSuiteBenchmarks"
+        return environment
+    }
+
+    /// Runs a tool to completion without blocking a cooperative thread; output goes through files
+    /// so a chatty child can never fill a pipe and stall.
+    private func run(_ tool: URL, _ arguments: [String], timeLimit: Duration = .seconds(900)) async throws -> String {
+        let directory = FileManager.default.temporaryDirectory
+        let out = directory.appendingPathComponent("clientsuite-bench-\(UUID().uuidString).out")
+        let err = directory.appendingPathComponent("clientsuite-bench-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: err)
+        }
+        let process = Process()
+        process.executableURL = tool
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        // A stuck child must not hang the whole run: stop it after `timeLimit`.
+        let started = ContinuousClock.now
+        var watchdog = Task<Void, Never> {}
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try Self.withSignalsUnblocked { try process.run() }
+                let pid = process.processIdentifier
+                watchdog = Task {
+                    try? await Task.sleep(until: started + timeLimit)
+                    if !Task.isCancelled { kill(pid, SIGTERM) }
+                }
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        watchdog.cancel()
+        let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            let errors = ((try? String(contentsOf: err, encoding: .utf8)) ?? "").split(separator: "\n").suffix(5)
+            throw BenchmarkError(message: "`\(tool.lastPathComponent) \(arguments.prefix(6).joined(separator: " "))…` "
+                + "failed (status \(status)): \(errors.joined(separator: " / "))")
+        }
+        return output
+    }
+
+    /// Runs `body` (a spawn) with no signal blocked on this thread. A child inherits the spawning
+    /// thread's signal mask, and the runtime's threads block nearly every signal: pgbench would never
+    /// see the SIGALRM that ends a `-T` run (nor a SIGTERM).
+    private static func withSignalsUnblocked<T>(_ body: () throws -> T) rethrows -> T {
+        var none = sigset_t(), previous = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        return try body()
+    }
+
+    /// A PostgreSQL client tool on the PATH, else in the newest /usr/lib/postgresql/*/bin.
+    private static func tool(_ name: String) -> URL? {
+        let fileManager = FileManager.default
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        var candidates = path.split(separator: ":").map { URL(fileURLWithPath: String($0)).appendingPathComponent(name) }
+        let versions = ((try? fileManager.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
+            .sorted { $0.compare($1, options: .numeric) == .orderedDescending }
+        candidates += versions.map { URL(fileURLWithPath: "/usr/lib/postgresql/\($0)/bin/\(name)") }
+        return candidates.first { fileManager.isExecutableFile(atPath: $0.path) }
+    }
+}
+
+/// What a `pgbench` run printed.
+struct PgbenchResult {
+    /// Transactions per second without the connection set-up ("without initial connection time"
+    /// since PostgreSQL 14, "excluding connections establishing" before).
+    var tps: Double
+    var transactions: Int
+    var failed: Int
+    var latencyMilliseconds: Double?
+
+    init(output: String) throws {
+        let lines = output.split(separator: "\n").map(String.init)
+        func number(after prefix: String, in line: String) -> Double? {
+            guard line.hasPrefix(prefix) else { return nil }
+            let rest = line.dropFirst(prefix.count).drop { $0 == " " }
+            return Double(rest.prefix { $0.isNumber || $0 == "." })
+        }
+        let tpsLines = lines.filter { $0.hasPrefix("tps = ") }
+        let chosen = tpsLines.first { $0.contains("without initial connection time") || $0.contains("excluding connections") }
+            ?? tpsLines.last
+        guard let chosen, let tps = number(after: "tps = ", in: chosen) else {
+            throw BenchmarkError(message: "no tps line in pgbench's output")
+        }
+        self.tps = tps
+        transactions = lines.lazy.compactMap { number(after: "number of transactions actually processed:", in: $0) }
+            .first.map { Int($0) } ?? 0
+        failed = lines.lazy.compactMap { number(after: "number of failed transactions:", in: $0) }.first.map { Int($0) } ?? 0
+        latencyMilliseconds = lines.lazy.compactMap { number(after: "latency average =", in: $0) }.first
+    }
+}
