@@ -28,6 +28,7 @@ struct Benchmarks {
             try await measureSQLiteProvisions()
             try await measurePostgresProvisions()
         }
+        if options.groups.contains(.forge) { try await measureForge() }
         print("\n" + report.render())
         print("\nload average at the end: \(loadAverage() ?? "unknown") (other work on the machine skews every figure)")
     }

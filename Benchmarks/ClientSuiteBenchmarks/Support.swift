@@ -4,7 +4,7 @@ import Foundation
 struct Options: Sendable {
     /// The groups of figures a run can measure (all by default; `--only` picks some).
     enum Group: String, CaseIterable, Sendable {
-        case writes, analytics, seedMemory = "seed-memory", provision
+        case writes, analytics, seedMemory = "seed-memory", provision, forge
     }
 
     /// Transactions per write measurement (baseline, create, activate, debit, provision on SQLite).
@@ -29,7 +29,7 @@ struct Options: Sendable {
           --quick                2,000 write transactions, 10k/100k analytics sizes, a 100k seed, 5 s PostgreSQL runs
                                  (a smoke run, not figures to quote)
           --skip-seed-memory     do not run `dock client seed` in a child process
-          --only GROUP,…         measure only these groups: writes, analytics, seed-memory, provision
+          --only GROUP,…         measure only these groups: writes, analytics, seed-memory, provision, forge
           --postgres-url URL     the PostgreSQL server for the provision figures (default: $CLIENTSUITE_BENCH_POSTGRES_URL;
                                  without either, those rows are SKIPPED). scripts/benchmark.sh starts a throwaway one.
           --postgres-seconds N   length of each timed PostgreSQL run (default 30)
