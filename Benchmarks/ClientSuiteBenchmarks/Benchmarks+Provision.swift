@@ -109,7 +109,7 @@ extension Benchmarks {
             let tpcb = try await timedPgbench("pgbench TPC-B") {
                 try PgbenchResult(output: try await server.runPgbench(
                     ["-n", "-c", String(clients), "-j", String(threads), "-T", String(seconds)], database: pgbenchDatabase,
-                    timeLimit: .seconds(seconds + 120)))
+                    label: "TPC-B", timeLimit: .seconds(seconds + 120)))
             }
             best.baseline = max(best.baseline, tpcb)
             best.suite = max(best.suite, try await timedTasks("provision") { try await suite.run(seconds: Double(seconds)) })

@@ -127,7 +127,7 @@ struct ProvisionSQLRuns {
         try ProvisionSQL.pgbenchScript(shape, literals: literals).write(to: script, atomically: true, encoding: .utf8)
         let output = try await server.runPgbench(
             ["-n", "-M", "simple", "-c", String(clients), "-j", String(threads), "-T", String(seconds), "-f", script.path],
-            database: database, timeLimit: .seconds(seconds + 120))
+            database: database, label: "provision \(shape.rawValue) \(revenue.rawValue)", timeLimit: .seconds(seconds + 120))
         return try PgbenchResult(output: output)
     }
 

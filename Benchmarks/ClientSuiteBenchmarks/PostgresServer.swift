@@ -65,9 +65,11 @@ struct PostgresServer {
     }
 
     /// Runs `pgbench` with `arguments` against `database`; returns its stdout. Throws with its
-    /// stderr when it exits with a failure.
-    func runPgbench(_ arguments: [String], database: String, timeLimit: Duration = .seconds(900)) async throws -> String {
-        try await run(pgbench, arguments + [database], timeLimit: timeLimit)
+    /// stderr when it exits with a failure. `label` becomes the sessions' `application_name`, so
+    /// `pg_stat_activity` tells the runs apart.
+    func runPgbench(_ arguments: [String], database: String, label: String = "pgbench",
+                    timeLimit: Duration = .seconds(900)) async throws -> String {
+        try await run(pgbench, arguments + [database], applicationName: "ClientSuiteBenchmarks \(label)", timeLimit: timeLimit)
     }
 
     // MARK: Internals
@@ -79,20 +81,21 @@ struct PostgresServer {
 
     /// libpq reads the connection from the environment, so the URL's ClientSuite-only options
     /// (`pool`, `search_path`) never reach it.
-    private var environment: [String: String] {
+    private func environment(applicationName: String) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["PGHOST"] = url.host
         environment["PGPORT"] = String(url.port ?? 5432)
         environment["PGUSER"] = url.user.flatMap { $0.removingPercentEncoding } ?? "postgres"
         if let password = url.password.flatMap({ $0.removingPercentEncoding }) { environment["PGPASSWORD"] = password }
         environment["PGSSLMODE"] = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-        environment["PGAPPNAME"] = "ClientSuiteBenchmarks"
+        environment["PGAPPNAME"] = applicationName
         return environment
     }
 
     /// Runs a tool to completion without blocking a cooperative thread; output goes through files
     /// so a chatty child can never fill a pipe and stall.
-    private func run(_ tool: URL, _ arguments: [String], timeLimit: Duration = .seconds(900)) async throws -> String {
+    private func run(_ tool: URL, _ arguments: [String], applicationName: String = "ClientSuiteBenchmarks",
+                     timeLimit: Duration = .seconds(900)) async throws -> String {
         let directory = FileManager.default.temporaryDirectory
         let out = directory.appendingPathComponent("clientsuite-bench-\(UUID().uuidString).out")
         let err = directory.appendingPathComponent("clientsuite-bench-\(UUID().uuidString).err")
@@ -105,7 +108,7 @@ struct PostgresServer {
         let process = Process()
         process.executableURL = tool
         process.arguments = arguments
-        process.environment = environment
+        process.environment = environment(applicationName: applicationName)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         // A stuck child must not hang the whole run: stop it after `timeLimit`.
