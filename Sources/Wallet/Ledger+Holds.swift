@@ -485,7 +485,7 @@ extension Ledger {
     /// A digest of a reservation's parameters, to tell a genuine retry from a reused key.
     static func holdFingerprint(account: Refid, amount: Int64, description: String, metadata: String, lifetime: Int64) -> String {
         let text = ["hold", account.rawValue, String(amount), description, metadata, String(lifetime)].joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return hexDigest(of: text)
     }
 
     static func inconsistentHeld() -> StorageError {
