@@ -1,7 +1,7 @@
 import Foundation
 
 extension Benchmarks {
-    // MARK: 8–10. Forge: mint plus activate, online verify, offline verify
+    // MARK: 10–12. Forge: mint plus activate, online verify, offline verify
 
     /// Mint plus activate against the bare GRDB insert (three interleaved rounds, best of each);
     /// online verification of known keys in process, warmed, on 1 task and on one task per core;
@@ -20,8 +20,8 @@ extension Benchmarks {
             best.mint = max(best.mint, try await timedRun("mintActivated") { try await forge.mintAndActivate(count) })
             best.twoStep = max(best.twoStep, try await timedRun("mint, then activate") { try await forge.mintThenActivate(count / 2) })
         }
-        report.add(writeRow("8. mintActivated(for:) (mint + activate)", best.mint, against: best.baseline, target: 0.50))
-        report.add(writeRow("8d. mint() then activate() (diagnostic)", best.twoStep, against: best.baseline, target: nil))
+        report.add(writeRow("10. mintActivated(for:) (mint + activate)", best.mint, against: best.baseline, target: 0.50))
+        report.add(writeRow("10d. mint() then activate() (diagnostic)", best.twoStep, against: best.baseline, target: nil))
 
         let calls = options.writeIterations * 20
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -31,13 +31,13 @@ extension Benchmarks {
         print("    1 task: \(rateText(single.perSecond)); \(cores) tasks: \(rateText(parallel.perSecond))")
         guard single.allValid && parallel.allValid else { throw BenchmarkError(message: "a known key did not verify as valid") }
         let online = max(single.perSecond, parallel.perSecond)
-        report.add(ResultRow(name: "9. online verify (SQLite, in process, warmed)", result: "\(grouped(Int(online))) /s",
+        report.add(ResultRow(name: "11. online verify (SQLite, in process, warmed)", result: "\(grouped(Int(online))) /s",
                              target: "≥ 200,000 /s", verdict: verdict(online >= 200_000)))
 
         let offline = measureOfflineVerify(iterations: max(options.writeIterations, 2_000))
         print("  offline verify: bare Ed25519 \(grouped(Int(offline.bareEd25519PerSecond)))/s, token \(grouped(Int(offline.offlineVerifyPerSecond)))/s")
         let ratio = offline.offlineVerifyPerSecond / offline.bareEd25519PerSecond
-        report.add(ResultRow(name: "10. offline token verify", result: "\(grouped(Int(offline.offlineVerifyPerSecond))) /s",
+        report.add(ResultRow(name: "12. offline token verify", result: "\(grouped(Int(offline.offlineVerifyPerSecond))) /s",
                              baseline: "\(grouped(Int(offline.bareEd25519PerSecond))) /s (bare Ed25519)",
                              ratio: "\(fixed(ratio * 100, 1))%", target: "≥ 80%", verdict: verdict(ratio >= 0.80)))
         try baseline.close()
