@@ -9,7 +9,7 @@ extension Benchmarks {
         let (count, warmup, rounds) = (options.writeIterations, options.warmupIterations, 3)
         print("\nprovision on SQLite: \(grouped(count)) per run, sequential awaits, \(grouped(warmup)) untimed first, "
             + "best of \(rounds) interleaved rounds")
-        var baseline = try BaselineDebits(path: workspace.file("debits.sqlite"))
+        let baseline = try BaselineDebits(path: workspace.file("debits.sqlite"))
         var suite = try await SQLiteProvisions(path: workspace.file("provisions.sqlite"))
         var floor = try await SQLiteProvisionSQL(path: workspace.file("provision-sql.sqlite"))
         let (baseMode, suiteMode) = (try await baseline.settings(), try await suite.settings())

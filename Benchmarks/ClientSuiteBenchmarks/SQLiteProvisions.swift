@@ -11,7 +11,6 @@ import Wallet
 /// plus one ledger `INSERT` — on the smallest schema that can hold a balance and its entries.
 struct BaselineDebits {
     private let pool: DatabasePool
-    private var debited = 0
 
     init(path: String) throws {
         pool = try DatabasePool(path: path)
@@ -33,7 +32,7 @@ struct BaselineDebits {
     }
 
     /// Runs `count` sequential debit transactions of 1 and returns their rate in operations per second.
-    mutating func run(_ count: Int) async throws -> Double {
+    func run(_ count: Int) async throws -> Double {
         let pool = pool
         let seconds = try await measure {
             for _ in 0..<count {
@@ -46,7 +45,6 @@ struct BaselineDebits {
                 }
             }
         }
-        debited += count
         return Double(count) / seconds
     }
 
