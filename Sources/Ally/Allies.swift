@@ -228,7 +228,8 @@ public struct Allies: Sendable {
             throw AllyError(.suspended, message: "Reseller Suspended: a suspended reseller cannot provision")
         }
         do {
-            let revenue = try ledger.system(.revenue, unit: .credits, in: tx)
+            // A stripe of the revenue account per reseller: concurrent resellers never queue on one row.
+            let revenue = try ledger.system(.revenue, unit: .credits, stripe: Ledger.stripe(for: reseller.wallet.rawValue), in: tx)
             let transfer = try ledger.transfer(from: reseller.wallet, to: revenue.refid, amount: cost, description: action,
                                                metadata: ["reseller": .string(refid.rawValue)],
                                                idempotencyKey: "ally:provision:\(idempotencyKey)", in: tx)

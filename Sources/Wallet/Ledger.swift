@@ -70,6 +70,45 @@ public struct Ledger: Sendable {
         try ensureAccount(owner: account.owner, unit: unit, isSystem: true, in: tx)
     }
 
+    /// How many stripes a system account may be split into (see ``system(_:unit:stripe:in:)``).
+    public static let systemStripes = 16
+
+    /// Stripe `stripe` (0 ..< ``systemStripes``) of a system account, created on first use.
+    ///
+    /// Every transfer into one system account updates its cached balance, so concurrent spenders
+    /// would queue on that one row until each commit is flushed (measured on PostgreSQL: 74% of
+    /// the time waiting on it at 8 tasks). Crediting one of several stripes — chosen from the
+    /// spender, so one spender always uses the same stripe — removes the queue. Stripe 0 is the
+    /// plain account; ``systemBalance(_:unit:)`` adds the stripes up.
+    public func system(_ account: SystemAccount, unit: Unit, stripe: Int, in tx: any Transaction) throws -> Account {
+        guard (0..<Self.systemStripes).contains(stripe) else {
+            throw WalletError.invalid("stripe", "use 0…\(Self.systemStripes - 1)")
+        }
+        let owner = stripe == 0 ? account.owner : "\(account.owner)#\(stripe)"
+        return try ensureAccount(owner: owner, unit: unit, isSystem: true, in: tx)
+    }
+
+    /// The balance of a system account over all its stripes.
+    public func systemBalance(_ account: SystemAccount, unit: Unit) async throws -> Int64 {
+        let plain = account.owner, striped = account.owner + "#%"
+        return try await database.read { tx in
+            try tx.queryInt64("""
+                SELECT CAST(COALESCE(sum(balance), 0) AS BIGINT) FROM wallet_accounts
+                WHERE unit = \(unit.code) AND (owner = \(plain) OR owner LIKE \(striped))
+                """) ?? 0
+        }
+    }
+
+    /// A stable stripe for a spender (FNV-1a of its text, so every process picks the same one).
+    public static func stripe(for spender: String) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in spender.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return Int(hash % UInt64(systemStripes))
+    }
+
     /// The account with `refid`.
     public func account(_ refid: Refid) async throws -> Account {
         try await database.read { tx in try self.account(refid, in: tx) }

@@ -134,6 +134,34 @@ func expectAllyError<T>(_ code: AllyError.Code, _ body: () async throws -> T,
         }
     }
 
+    @Test(arguments: Engine.allCases)
+    func provisionsCreditStripedRevenueThatStillAddsUpAndReconciles(engine: Engine) async throws {
+        try await engine.withAllies { allies in
+            var spent: Int64 = 0
+            var stripes = Set<Int>()
+            for index in 0..<6 {
+                let ally = try await allies.make().user("u-\(index)").company("Reseller \(index)").create()
+                try await allies.addCredits(ally.refid, 1_000)
+                try await allies.provision(ally.refid, cost: Int64(100 + index), action: "Pro", idempotencyKey: "k\(index)")
+                spent += Int64(100 + index)
+                stripes.insert(Ledger.stripe(for: ally.wallet.rawValue))
+            }
+            #expect(try await allies.ledger.systemBalance(.revenue, unit: .credits) == spent)
+            #expect(try await allies.ledger.systemBalance(.issuance, unit: .credits) == -6_000)
+            let report = try await allies.ledger.reconcile()
+            #expect(report.isClean && report.totalsByUnit["credits"] == 0)
+            // One revenue account per stripe used, plus issuance and the six wallets.
+            #expect(report.accountsChecked == 1 + 6 + stripes.count)
+        }
+    }
+
+    @Test func stripesAreStableAndInRange() {
+        let picks = (0..<1_000).map { Ledger.stripe(for: "RS-\($0)") }
+        #expect(picks.allSatisfy { (0..<Ledger.systemStripes).contains($0) })
+        #expect(Set(picks).count == Ledger.systemStripes)
+        #expect(Ledger.stripe(for: "WA-ABC") == Ledger.stripe(for: "WA-ABC"))
+    }
+
     @Test func tierCostsRoundHalfUpInIntegerArithmetic() throws {
         let discounts = TierDiscounts.defaults
         #expect(try discounts.cost(of: 500, for: .standard) == 500)
