@@ -119,5 +119,28 @@ extension WaveModule {
                 "CREATE UNIQUE INDEX wave_checkout_sessions_open ON wave_checkout_sessions (invoice_refid) WHERE status = 'open'",
             ]
         },
+        Migration(version: 2, name: "signed checkout webhooks: received events, gateway settings") { _ in
+            [
+                // One row per webhook event id: a redelivered event finds its row and changes nothing.
+                """
+                CREATE TABLE wave_webhook_events (
+                    event_id TEXT NOT NULL PRIMARY KEY,
+                    type TEXT NOT NULL,
+                    session_refid TEXT,
+                    invoice_refid TEXT,
+                    outcome TEXT NOT NULL,
+                    received_at BIGINT NOT NULL
+                )
+                """,
+                // Named values the local gateway keeps, e.g. its webhook signing secret.
+                """
+                CREATE TABLE wave_settings (
+                    name TEXT NOT NULL PRIMARY KEY,
+                    value TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+            ]
+        },
     ])
 }
