@@ -128,6 +128,19 @@ extension Invoices {
         }
     }
 
+    /// Pays the invoice for a completed checkout session inside an open transaction (used by
+    /// ``CheckoutWebhooks``): method `checkout`, reference the session id, no ledger entry (the
+    /// money moved at the gateway). Returns the existing payment (`isNew == false`) when the
+    /// invoice is already paid, however it was paid.
+    public func payFromCheckout(_ refid: Refid, session: String, actor: String = "gateway", in tx: any Transaction) throws -> Payment {
+        let (row, invoice) = try locked(refid, in: tx)
+        if invoice.status == .paid, let existing = try payment(ofInvoiceID: row.id, invoice: refid, in: tx) {
+            return existing
+        }
+        try Self.require(.pay, from: invoice.status)
+        return try settle(row: row, invoice: invoice, method: "checkout", reference: session, transfer: nil, actor: actor, in: tx)
+    }
+
     /// Records a payment made outside the suite (a wire, a cheque, another processor): the invoice
     /// becomes paid, audited, with a payment row naming `driver` and `transactionId`.
     ///
@@ -169,7 +182,7 @@ extension Invoices {
     // MARK: Internals
 
     /// Open/uncollectible → paid on a locked row: status by version compare-and-set, audit, payment row, event.
-    private func settle(row: (id: Int64, version: Int64), invoice: Invoice, method: String, reference: String,
+    func settle(row: (id: Int64, version: Int64), invoice: Invoice, method: String, reference: String,
                         transfer: Refid?, actor: String, in tx: any Transaction) throws -> Payment {
         let now = Timestamp(clock.now())
         let version = try tx.advanceVersion(of: "wave_invoices", id: row.id, from: row.version, setting: """
@@ -182,12 +195,15 @@ extension Invoices {
             INSERT INTO wave_payments (refid, invoice_id, method, reference, transfer_refid, amount, currency, actor, created_at)
             VALUES (\(refid), \(row.id), \(method), \(reference), \(transfer), \(invoice.total), \(invoice.currency), \(actor), \(now))
             """)
+        let payment = Payment(refid: refid, invoice: invoice.refid, method: method, reference: reference, transfer: transfer,
+                              amount: invoice.total, currency: invoice.currency, createdAt: now.date, isNew: true)
+        // The confirmation hook runs in this transaction: what it writes commits with the payment or not at all.
+        try fulfilment?.invoicePaid(invoice, payment: payment, in: tx)
         let events = events
         let paid = InvoicePaid(invoice: invoice.refid, client: invoice.client, payment: refid, method: method,
                                amount: invoice.total, currency: invoice.currency)
         tx.afterCommit { events.publish(paid) }
-        return Payment(refid: refid, invoice: invoice.refid, method: method, reference: reference, transfer: transfer,
-                       amount: invoice.total, currency: invoice.currency, createdAt: now.date, isNew: true)
+        return payment
     }
 
     private func payment(ofInvoiceID id: Int64, invoice: Refid, in tx: any Transaction) throws -> Payment? {

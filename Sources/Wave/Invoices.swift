@@ -24,6 +24,10 @@ public struct Invoices: Sendable {
     public let gateway: (any PaymentGateway)?
     /// Where ``InvoiceCreated``, ``InvoicePaid`` and ``InvoiceStatusChanged`` are published after commit.
     public let events: DomainEventBus
+    /// Runs inside the transaction that marks an invoice paid — by wallet, checkout webhook or
+    /// by hand — exactly once per invoice; nil for none. A workflow uses it to deliver what was
+    /// bought (the suite's standalone purchase activates the client and mints its licence).
+    public let fulfilment: (any InvoiceFulfilment)?
     public let clock: any WallClock
     public let logger: Logger
 
@@ -37,13 +41,14 @@ public struct Invoices: Sendable {
     public static let maximumSequence: Int64 = 99_999_999
 
     public init(database: any Database, clients: any ClientDirectory, gateway: (any PaymentGateway)? = nil,
-                events: DomainEventBus = DomainEventBus(), clock: any WallClock = SystemWallClock(),
-                logger: Logger = Logger(label: "clientsuite.wave")) {
+                events: DomainEventBus = DomainEventBus(), fulfilment: (any InvoiceFulfilment)? = nil,
+                clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "clientsuite.wave")) {
         self.database = database
         self.ledger = Ledger(database: database, clock: clock)
         self.clients = clients
         self.gateway = gateway
         self.events = events
+        self.fulfilment = fulfilment
         self.clock = clock
         self.logger = logger
     }
@@ -395,4 +400,15 @@ public struct InvoiceBuilder: Sendable {
         change(&copy)
         return copy
     }
+}
+
+/// What happens when an invoice is paid, inside the transaction that pays it.
+///
+/// Called once per invoice — the invoice row is locked and moved to paid by a compare-and-set
+/// before the hook runs, so concurrent payments, redelivered webhooks and retries never call it
+/// twice for one invoice. Throwing rolls the payment back (for a webhook, the gateway retries);
+/// the error reaches the caller unchanged.
+public protocol InvoiceFulfilment: Sendable {
+    /// `invoice` as it was before payment (status open or uncollectible); `payment` is the new payment.
+    func invoicePaid(_ invoice: Invoice, payment: Payment, in tx: any Transaction) throws
 }

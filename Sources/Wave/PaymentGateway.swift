@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 public import SuiteCore
 public import SuiteStorage
@@ -26,9 +27,13 @@ public struct CheckoutRequest: Hashable, Sendable {
 /// Where a payment goes when the client's wallet cannot cover an invoice: a hosted checkout page.
 ///
 /// Opening a session moves no money and must never be reported as a payment: the invoice stays
-/// open until the gateway *confirms* the payment (a signed webhook, in the next slice). A
-/// Stripe-like adapter implements it by creating a Checkout Session with the amount and currency
-/// and returning its id and URL, sending `idempotencyKey` as the request's idempotency key.
+/// open until the gateway *confirms* the payment with a signed webhook, which ``CheckoutWebhooks``
+/// verifies and applies. A Stripe-like adapter implements `openCheckout` by creating a Checkout
+/// Session with the amount and currency, returning its id and URL and sending `idempotencyKey` as
+/// the request's idempotency key; it records the session in `wave_checkout_sessions` (so the
+/// webhook can be matched to its invoice) and its HTTP handler turns the provider's
+/// `checkout.session.completed` event into a ``CheckoutWebhookEvent`` — or verifies the provider's
+/// own signature and calls ``Invoices/payFromCheckout(_:session:actor:in:)`` in a transaction.
 ///
 /// ```swift
 /// struct StripeCheckout: PaymentGateway {
@@ -51,22 +56,35 @@ public protocol PaymentGateway: Sendable {
 ///
 /// A session's URL is ``baseURL`` followed by its id (`http://localhost/checkout/CS-…`). There is
 /// at most one open session per invoice (a unique index): opening again returns it, which makes a
-/// retried payment attempt idempotent without a key. Completing a session (and the signed webhook
-/// that confirms the payment) comes with the next slice.
+/// retried payment attempt idempotent without a key.
+///
+/// ``complete(_:)`` stands for the customer paying on the hosted page: the session becomes
+/// completed and the gateway returns the webhook that confirms it — a ``CheckoutWebhookEvent``
+/// signed with HMAC-SHA256 (``WebhookSigner``) — for ``CheckoutWebhooks`` to receive. Completing
+/// a completed session again returns the same event (same id, fresh signature): a redelivery.
 ///
 /// ```swift
 /// let gateway = LocalCheckoutGateway(database: database)
 /// let invoices = Invoices(database: database, clients: clients, gateway: gateway)
+/// let webhooks = CheckoutWebhooks(invoices: invoices, signer: try await gateway.signer())
+/// if case .requiresAction(let session) = try await invoices.attemptPayment(invoice.refid) {
+///     let delivery = try await gateway.complete(session.id)      // the customer paid
+///     try await webhooks.receive(delivery)                         // → .paid(payment), once
+/// }
 /// ```
 public struct LocalCheckoutGateway: PaymentGateway {
     public let database: any Database
     public let baseURL: URL
+    /// The secret that signs this gateway's webhooks; nil keeps one in the database (`wave_settings`,
+    /// created on first use), so every process on the database signs and verifies with the same one.
+    public let configuredSecret: Data?
     public let clock: any WallClock
 
     public init(database: any Database, baseURL: URL = URL(string: "http://localhost/checkout/")!,
-                clock: any WallClock = SystemWallClock()) {
+                webhookSecret: Data? = nil, clock: any WallClock = SystemWallClock()) {
         self.database = database
         self.baseURL = baseURL
+        self.configuredSecret = webhookSecret
         self.clock = clock
     }
 
@@ -130,5 +148,81 @@ public struct LocalCheckoutGateway: PaymentGateway {
         return CheckoutSession(id: try row.string("refid"), invoice: try row.refid("invoice_refid"), amount: try row.int64("amount"),
                                currency: try row.string("currency"), url: url, status: status,
                                createdAt: try row.timestamp("created_at").date)
+    }
+}
+
+// MARK: Completion and webhooks
+
+extension LocalCheckoutGateway {
+    static let secretSetting = "checkout.webhook_secret"
+
+    /// The webhook signing secret: the configured one, else the database's (created on first use).
+    public func webhookSecret() async throws -> Data {
+        if let configuredSecret { return configuredSecret }
+        let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
+        let now = Timestamp(clock.now())
+        let stored = try await database.write { tx -> String in
+            // ON CONFLICT DO NOTHING: two processes creating it at once keep the first.
+            try tx.execute("""
+                INSERT INTO wave_settings (name, value, created_at) VALUES (\(Self.secretSetting), \(fresh), \(now))
+                ON CONFLICT (name) DO NOTHING
+                """)
+            guard let value = try tx.queryFirst("SELECT value FROM wave_settings WHERE name = \(Self.secretSetting)") else {
+                throw StorageError(code: .decoding, message: "the webhook secret could not be stored")
+            }
+            return try value.string("value")
+        }
+        guard let secret = Data(base64Encoded: stored) else {
+            throw StorageError(code: .decoding, message: "the stored webhook secret is not base64")
+        }
+        return secret
+    }
+
+    /// A signer with this gateway's secret, for ``CheckoutWebhooks``.
+    public func signer(tolerance: Int64 = 300) async throws -> WebhookSigner {
+        try WebhookSigner(secret: try await webhookSecret(), tolerance: tolerance)
+    }
+
+    /// The customer paid: the open session `id` becomes completed, and the signed webhook that
+    /// confirms it is returned for delivery. A completed session returns its event again (same
+    /// event id, signed now). Throws `.notFound` for an unknown session and
+    /// `.statusTransitionDenied` for an expired one; nothing is written then.
+    public func complete(_ id: String) async throws -> WebhookDelivery {
+        let signer = try await signer()
+        let now = Timestamp(clock.now())
+        let session = try await database.write { tx -> CheckoutSession in
+            guard let row = try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_checkout_sessions WHERE refid = \(id)") else {
+                throw WaveError(.notFound, message: "Checkout Session Not Found: no session with this id")
+            }
+            var session = try Self.decode(row)
+            switch session.status {
+            case .expired:
+                throw WaveError(.statusTransitionDenied, message: "Checkout session expired: it cannot be paid (start a new payment attempt)")
+            case .completed:
+                return session
+            case .open:
+                let changed = try tx.execute("""
+                    UPDATE wave_checkout_sessions SET status = 'completed', updated_at = \(now) WHERE refid = \(id) AND status = 'open'
+                    """)
+                guard changed == 1 else { throw StorageError(code: .conflict, message: "the checkout session changed concurrently") }
+                session.status = .completed
+                return session
+            }
+        }
+        return try delivery(for: session, signer: signer)
+    }
+
+    /// The signed `checkout.session.completed` webhook for a completed `session`.
+    func delivery(for session: CheckoutSession, signer: WebhookSigner) throws -> WebhookDelivery {
+        let event = CheckoutWebhookEvent(
+            id: "EV-\(session.id.hasPrefix("CS-") ? String(session.id.dropFirst(3)) : session.id)",
+            type: CheckoutWebhookEvent.sessionCompleted,
+            created: Int64(clock.now().timeIntervalSince1970.rounded(.down)),
+            data: .init(session: session.id, invoice: session.invoice.rawValue, amount: session.amount, currency: session.currency))
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = try encoder.encode(event)
+        return WebhookDelivery(body: body, signature: signer.sign(body, at: Int64(clock.now().timeIntervalSince1970.rounded(.down))))
     }
 }

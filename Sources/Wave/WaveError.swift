@@ -38,6 +38,12 @@ public struct WaveError: Error, Sendable, CustomStringConvertible, CustomDebugSt
         /// ``WaveError/amount`` say by how much. Only the in-transaction wallet payment throws it:
         /// ``Invoices/attemptPayment(_:idempotencyKey:actor:)`` turns it into an outcome.
         public static let insufficientFunds = Code("insufficient_funds")
+        /// A webhook's signature is missing or does not match its body (see ``WebhookSigner``).
+        public static let invalidSignature = Code("invalid_signature")
+        /// A webhook was signed further from now than the tolerance window allows.
+        public static let staleWebhook = Code("stale_webhook")
+        /// A verified webhook whose body is not a usable checkout event.
+        public static let invalidWebhook = Code("invalid_webhook")
     }
 
     public var code: Code

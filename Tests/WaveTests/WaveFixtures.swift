@@ -26,7 +26,7 @@ struct WaveFixture: Sendable {
     func rowCounts() async throws -> [String: Int64] {
         let tables = ["wave_products", "wave_product_audit", "wave_invoices", "wave_invoice_lines", "wave_invoice_counters",
                       "wave_invoice_audit", "wave_payments", "wave_checkout_sessions", "wallet_accounts", "wallet_transfers",
-                      "wallet_entries"]
+                      "wallet_entries", "wave_webhook_events", "wave_settings"]
         return try await database.read { tx in
             var counts: [String: Int64] = [:]
             for table in tables { counts[table] = try tx.queryInt64(SQL(raw: "SELECT count(*) FROM \(table)")) ?? -1 }
