@@ -11,7 +11,7 @@ struct WaveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wave",
         abstract: "Billing: products, invoices, client wallets and payment.",
-        subcommands: [ProductCommand.self, InvoiceCommand.self, WalletCommand.self, Pay.self])
+        subcommands: [ProductCommand.self, InvoiceCommand.self, WalletCommand.self, Pay.self, CheckoutCommand.self])
 
     // MARK: Products
 
@@ -343,6 +343,12 @@ struct WaveCommand: AsyncParsableCommand {
 struct WaveContext {
     let products: Products
     let invoices: Invoices
+    let gateway: LocalCheckoutGateway
+
+    /// The receiver of the local gateway's webhooks (the database's signing secret).
+    func webhooks(tolerance: Int64 = 300) async throws -> CheckoutWebhooks {
+        CheckoutWebhooks(invoices: invoices, signer: try await gateway.signer(tolerance: tolerance))
+    }
 
     /// A product by refid (`PR-…`) or slug.
     func product(_ text: String) async throws -> Product {
@@ -368,9 +374,9 @@ func withWave(_ options: DatabaseOptions, gateway: Bool = true, _ body: (WaveCon
             try await database.read { tx in try SchemaInstaller.requireInstalled(WaveModule.schema, in: tx) }
             let clients: any ClientDirectory = await SuiteDatabase.isInstalled("client", in: database)
                 ? Clients(database: database) : NoClients()
-            let invoices = Invoices(database: database, clients: clients,
-                                    gateway: gateway ? LocalCheckoutGateway(database: database) : nil)
-            try await body(WaveContext(products: Products(database: database), invoices: invoices))
+            let local = LocalCheckoutGateway(database: database)
+            let invoices = Invoices(database: database, clients: clients, gateway: gateway ? local : nil)
+            try await body(WaveContext(products: Products(database: database), invoices: invoices, gateway: local))
             try await database.close()
         } catch {
             try? await database.close()

@@ -89,4 +89,41 @@ import Testing
             #expect((list?["invoices"] as? [Any])?.isEmpty == true)
         }
     }
+
+    @Test(arguments: Engine.allCases)
+    func aCheckoutCompletedFromTheCommandLinePaysOnceThroughItsSignedWebhook(engine: Engine) async throws {
+        try await withDock(engine) { dock in
+            let acme = try #require((try dock.json("client", "create", "--name", "Acme", "--email", "a@acme.example")
+                as? [String: Any])?["refid"] as? String)
+            let invoice = try #require((try dock.json("wave", "invoice", "create", "--client", acme, "--currency", "USD",
+                                                      "--line", "Pro:4900") as? [String: Any])?["refid"] as? String)
+            let pay = try dock.run("wave", "pay", invoice, "--json")
+            #expect(pay.status == 2)
+            let session = try #require((try JSONSerialization.jsonObject(with: Data(pay.stdout.utf8)) as? [String: Any])?["checkout_session"] as? String)
+            let listed = try dock.json("wave", "checkout", "list", "--invoice", invoice) as? [[String: Any]]
+            #expect(listed?.map { $0["session"] as? String } == [session] && listed?.first?["status"] as? String == "open")
+
+            // The signed webhook, printed rather than delivered; a forged copy is rejected and writes nothing.
+            let printed = try dock.run("wave", "checkout", "complete", session, "--print-only")
+            let webhook = try #require(try JSONSerialization.jsonObject(with: Data(printed.stdout.utf8)) as? [String: String])
+            let bodyFile = FileManager.default.temporaryDirectory.appendingPathComponent("webhook-\(UUID().uuidString).json")
+            defer { try? FileManager.default.removeItem(at: bodyFile) }
+            try Data(webhook["body"]!.replacingOccurrences(of: "4900", with: "4901").utf8).write(to: bodyFile)
+            let forged = try dock.run("wave", "checkout", "receive", "--body", bodyFile.path, "--signature", webhook["signature"]!)
+            #expect(forged.status == 1 && forged.stderr == "error: Invalid Signature: the webhook body does not match its signature\n")
+            #expect((try dock.json("wave", "invoice", "show", invoice) as? [String: Any])?["status"] as? String == "open")
+            try Data(webhook["body"]!.utf8).write(to: bodyFile)
+            let received = try dock.json("wave", "checkout", "receive", "--body", bodyFile.path, "--signature", webhook["signature"]!)
+                as? [String: Any]
+            #expect(received?["outcome"] as? String == "paid")
+            #expect((received?["payment"] as? [String: Any])?["method"] as? String == "checkout")
+            // Completing again redelivers the same event: a duplicate, still paid once.
+            let again = try dock.run("wave", "checkout", "complete", session)
+            #expect(again.status == 0 && again.stdout.hasPrefix("duplicate: event EV-"))
+            let shown = try dock.json("wave", "invoice", "show", invoice) as? [String: Any]
+            #expect(shown?["status"] as? String == "paid" && shown?["payment_reference"] as? String == session)
+            let unknown = try dock.run("wave", "checkout", "complete", "CS-NOPE")
+            #expect(unknown.status == 1 && unknown.stderr == "error: Checkout Session Not Found: no session with this id\n")
+        }
+    }
 }

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import SuiteCore
+import Wave
+
+extension WaveCommand {
+    /// `dock wave checkout …`: the local hosted-checkout gateway's sessions and signed webhooks.
+    struct CheckoutCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "checkout",
+            abstract: "Checkout sessions: complete (the customer pays), show, list, receive a signed webhook.",
+            subcommands: [Complete.self, Show.self, List.self, Receive.self])
+
+        struct Complete: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Stand for the customer paying: complete the session and deliver its signed webhook.",
+                discussion: """
+                    The gateway signs a checkout.session.completed event (HMAC-SHA256 over timestamp and body) and \
+                    Wave receives it: signature and timestamp verified, event de-duplicated, the invoice paid once. \
+                    Completing again redelivers the same event, which changes nothing. With --print-only the signed \
+                    webhook is printed as JSON instead (for `dock wave checkout receive` or another receiver).
+                    """)
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The checkout session (CS-…).") var session: String
+            @Flag(help: "Print the signed webhook (signature and body) instead of delivering it.") var printOnly = false
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    let delivery = try await wave.gateway.complete(session)
+                    if printOnly {
+                        return try printJSON(["signature": delivery.signature, "body": String(decoding: delivery.body, as: UTF8.self)])
+                    }
+                    let outcome = try await wave.webhooks().receive(delivery, actor: "cli")
+                    try report(outcome, json: output.json, wave: wave)
+                }
+            }
+        }
+
+        struct Receive: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Receive one signed webhook, as an HTTP endpoint would.",
+                discussion: "Exit status 0 when accepted (paid, already paid, duplicate or ignored); 1 when rejected (nothing written).")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "File holding the body exactly as received (- for standard input).") var body: String
+            @Option(help: "The Wave-Signature header: t=…,v1=….") var signature: String
+            @Option(help: "Seconds a signature may be from now.") var tolerance: Int64 = 300
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    let data: Data
+                    if body == "-" {
+                        data = FileHandle.standardInput.readDataToEndOfFile()
+                    } else {
+                        guard let read = FileManager.default.contents(atPath: body) else {
+                            throw ValidationError("cannot read \(body)")
+                        }
+                        data = read
+                    }
+                    let outcome = try await wave.webhooks(tolerance: tolerance).receive(body: data, signature: signature, actor: "cli")
+                    try report(outcome, json: output.json, wave: wave)
+                }
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show a checkout session.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The checkout session (CS-…).") var session: String
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    guard let found = try await wave.gateway.session(session) else {
+                        throw WaveError(.notFound, message: "Checkout Session Not Found: no session with this id")
+                    }
+                    if output.json { return try printJSON(sessionJSON(found)) }
+                    printTable(["FIELD", "VALUE"], [
+                        ["session", found.id], ["invoice", found.invoice.rawValue], ["amount", "\(found.amount) \(found.currency)"],
+                        ["status", found.status.rawValue], ["url", found.url.absoluteString], ["created", isoString(found.createdAt)],
+                    ])
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List an invoice's checkout sessions, oldest first.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "The invoice (refid or number).") var invoice: String
+
+            func run() async throws {
+                try await withWave(database) { wave in
+                    let found = try await wave.invoice(invoice)
+                    let sessions = try await wave.gateway.sessions(for: found.refid)
+                    if output.json { return try printJSON(sessions.map(sessionJSON)) }
+                    printTable(["SESSION", "STATUS", "AMOUNT", "CREATED"], sessions.map {
+                        [$0.id, $0.status.rawValue, "\($0.amount) \($0.currency)", isoString($0.createdAt)]
+                    })
+                }
+            }
+        }
+    }
+}
+
+func sessionJSON(_ session: CheckoutSession) -> [String: JSONValue] {
+    [
+        "session": .string(session.id), "invoice": .string(session.invoice.rawValue), "amount": .int(session.amount),
+        "currency": .string(session.currency), "status": .string(session.status.rawValue),
+        "url": .string(session.url.absoluteString), "created_at": .string(isoString(session.createdAt)),
+    ]
+}
+
+/// Prints what receiving a webhook did.
+private func report(_ outcome: WebhookOutcome, json: Bool, wave: WaveContext) throws {
+    var object: [String: JSONValue] = [:]
+    let line: String
+    switch outcome {
+    case .paid(let payment):
+        object = ["outcome": "paid", "payment": .object(paymentJSON(payment))]
+        line = "paid: invoice \(payment.invoice.rawValue) by checkout \(payment.reference ?? "") (payment \(payment.refid.rawValue))"
+    case .alreadyPaid(let payment):
+        object = ["outcome": "already_paid", "payment": .object(paymentJSON(payment))]
+        line = "already paid: invoice \(payment.invoice.rawValue) was paid by \(payment.method); event recorded, nothing else changed"
+    case .duplicate(let eventID):
+        object = ["outcome": "duplicate", "event": .string(eventID)]
+        line = "duplicate: event \(eventID) was received before; nothing changed"
+    case .ignored(let type):
+        object = ["outcome": "ignored", "type": .string(type)]
+        line = "ignored: event type \(type)"
+    }
+    if json { try printJSON(object) } else { print(line) }
+}
