@@ -207,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SuiteTestSupport", "Client"],
+            dependencies: ["SuiteTestSupport", "Suite", "Client", "Ally", "Wallet", "Forge", "Wave"],
             path: "IntegrationTests",
             swiftSettings: swiftSettings
         ),

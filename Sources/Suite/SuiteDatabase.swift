@@ -15,12 +15,14 @@ public enum SuiteDatabase {
     /// The modules this build can install, by name.
     public static let schemas: [String: ModuleSchema] = [
         "client": Clients.schema, "wallet": Ledger.schema, "ally": Allies.schema, "forge": Licences.schema,
-        "wave": WaveModule.schema,
+        "wave": WaveModule.schema, "workflow": Workflows.schema,
     ]
 
     /// Modules that must be installed before another (Ally keeps its credits, and Wave its client
     /// wallets, in the Wallet ledger).
-    public static let dependencies: [String: [String]] = ["ally": ["wallet"], "wave": ["wallet"]]
+    public static let dependencies: [String: [String]] = [
+        "ally": ["wallet"], "wave": ["wallet"], "workflow": ["client", "wallet", "ally", "forge", "wave"],
+    ]
 
     /// Opens a database: a `postgres://` (or `postgresql://`) URL, or a SQLite file path
     /// (`:memory:` for a private in-memory database).

@@ -1,0 +1,356 @@
+public import Ally
+public import Client
+import Foundation
+public import Forge
+public import SuiteCore
+public import SuiteStorage
+import Wallet
+public import Wave
+
+/// A failure of a workflow that is not one module's own error (those — `AllyError`,
+/// `ClientError`, `ForgeError`, `WaveError` — reach the caller unchanged).
+public struct WorkflowError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+        /// A field failed validation (key, client list, names).
+        public static let validation = Code("validation")
+        /// The client does not exist, or is not in the reseller's portfolio (the same answer, so
+        /// a reseller cannot probe other portfolios).
+        public static let clientNotFound = Code("client_not_found")
+        /// A purchase names a client that belongs to a reseller.
+        public static let notStandalone = Code("not_standalone")
+        /// The idempotency key was used before with other parameters.
+        public static let idempotencyConflict = Code("idempotency_conflict")
+    }
+
+    public var code: Code
+    public var message: String
+    public init(_ code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+/// What a reseller provisioning did.
+public struct ProvisionResult: Hashable, Sendable {
+    public var reseller: Refid
+    public var product: String
+    /// Credits spent in total (the tier-discounted price times the number of clients).
+    public var cost: Int64
+    /// The ledger transfer that spent them.
+    public var transfer: Refid
+    /// The reseller's credit balance right after the debit.
+    public var balanceAfter: Int64
+    /// One activated licence per client, in the order asked (keys only when `isNew`).
+    public var licences: [IssuedLicence]
+    /// False when the idempotency key had been used: the first result, nothing spent again.
+    public var isNew: Bool
+}
+
+/// Who is buying in a standalone purchase.
+public enum Customer: Hashable, Sendable {
+    /// An existing client without a reseller.
+    case existing(Refid)
+    /// A new standalone client (status pending until the first payment is confirmed).
+    case new(name: String, email: String)
+}
+
+/// What a standalone purchase did.
+public struct PurchaseResult: Hashable, Sendable {
+    public var client: Client
+    public var invoice: Invoice
+    /// Paid (the licences below were issued in the same transaction), requires action (a checkout
+    /// URL: licences follow when the gateway's signed webhook arrives), or failed.
+    public var outcome: PaymentOutcome
+    /// The licences the paid invoice delivered (keys only to the call that paid).
+    public var licences: [IssuedLicence]
+    /// False when the idempotency key had been used: the same client and invoice.
+    public var isNew: Bool
+}
+
+/// A client's activation history (licences over time) and billing history (payments over time).
+public struct ClientHistory: Hashable, Sendable {
+    public var client: Client
+    /// Licence activations per day, from Forge's analytics scoped to the client.
+    public var activations: [TrendPoint]
+    /// The client's licences (at most 100), in the query's order.
+    public var licences: [Licence]
+    /// The client's invoices, newest first, with the payment of each paid one.
+    public var invoices: [Invoice]
+    public var payments: [Payment]
+}
+
+/// The suite's two workflows, atomic and idempotent.
+///
+/// - **Reseller provisioning** (``provision(reseller:clients:product:idempotencyKey:actor:)``):
+///   in **one** transaction the reseller's credits are debited by the tier-discounted price (one
+///   credit per minor unit of the product's price) times the number of clients — affordability
+///   of the whole batch decided by the ledger's conditional debit inside that transaction — and one
+///   licence per client is minted and activated. All or nothing; one idempotency key.
+/// - **Standalone purchase** (``purchase(_:product:idempotencyKey:actor:)``): the client is found
+///   or created (standalone, pending) and invoiced in one transaction; then payment is attempted.
+///   When payment is confirmed — at once from the client's wallet, or later by the gateway's
+///   signed webhook — ``SuiteFulfilment`` activates the client and mints its licence inside the
+///   paying transaction, exactly once per paid invoice.
+public struct Workflows: Sendable {
+    public let database: any Database
+    let clients: Clients
+    let allies: Allies
+    let products: Products
+    let licences: Licences
+    let invoices: Invoices
+    let fulfilment: SuiteFulfilment
+    let clock: any WallClock
+    let failpoint: WorkflowFailpoint?
+
+    /// The most clients one bulk provisioning may cover.
+    public static let maximumBatch = 1_000
+
+    init(database: any Database, clients: Clients, allies: Allies, products: Products, licences: Licences,
+         invoices: Invoices, fulfilment: SuiteFulfilment, clock: any WallClock, failpoint: WorkflowFailpoint?) {
+        self.database = database
+        self.clients = clients
+        self.allies = allies
+        self.products = products
+        self.licences = licences
+        self.invoices = invoices
+        self.fulfilment = fulfilment
+        self.clock = clock
+        self.failpoint = failpoint
+    }
+
+    // MARK: Reseller provisioning
+
+    /// A reseller provisions `product` for one of its clients. See ``provision(reseller:clients:product:idempotencyKey:actor:)``.
+    public func provision(reseller: Refid, client: Refid, product: String, idempotencyKey: String,
+                          actor: String = "system") async throws -> ProvisionResult {
+        try await provision(reseller: reseller, clients: [client], product: product, idempotencyKey: idempotencyKey, actor: actor)
+    }
+
+    /// A reseller provisions `product` for each of `clients` (its own), all or nothing, in one
+    /// transaction under one idempotency key. Errors: `WorkflowError` (`.clientNotFound` for a
+    /// client outside the portfolio, `.idempotencyConflict`, `.validation`), `AllyError`
+    /// (`.insufficientCredits` with balance and cost, unknown or suspended reseller), `WaveError`
+    /// (`.invalidProduct`), `ForgeError` (a suspended client). Nothing is written on any error.
+    public func provision(reseller: Refid, clients targets: [Refid], product: String, idempotencyKey: String,
+                          actor: String = "system") async throws -> ProvisionResult {
+        let key = try Self.key(idempotencyKey)
+        guard (1...Self.maximumBatch).contains(targets.count) else {
+            throw WorkflowError(.validation, message: "Invalid clients: 1–\(Self.maximumBatch) clients per provisioning")
+        }
+        guard Set(targets).count == targets.count else {
+            throw WorkflowError(.validation, message: "Invalid clients: a client is listed twice")
+        }
+        let fingerprint = "provision|\(reseller.rawValue)|\(product)|\(targets.map(\.rawValue).joined(separator: ","))"
+        let run: @Sendable () async throws -> ProvisionResult = {
+            try await database.write { tx in
+                try self.provision(reseller: reseller, clients: targets, product: product, key: key, fingerprint: fingerprint,
+                                   actor: actor, in: tx)
+            }
+        }
+        do {
+            return try await run()
+        } catch let error as StorageError where error.code == .uniqueViolation {
+            // A concurrent call with the same key committed first: this run finds its record.
+            return try await run()
+        } catch let error as AllyError where error.code == .insufficientCredits {
+            // On PostgreSQL a concurrent same-key call may have spent first; its record answers.
+            if let replay = try await database.read({ tx in try self.replayProvision(key: key, fingerprint: fingerprint, in: tx) }) {
+                return replay
+            }
+            throw error
+        }
+    }
+
+    /// The provisioning inside the caller's transaction (compose it with your own writes).
+    public func provision(reseller: Refid, clients targets: [Refid], product: String, key: String, fingerprint: String,
+                          actor: String, in tx: any Transaction) throws -> ProvisionResult {
+        if let replay = try replayProvision(key: key, fingerprint: fingerprint, in: tx) { return replay }
+        guard let found = try allies.findByRefid(reseller, in: tx) else {
+            throw AllyError(.notFound, message: "Reseller Not Found: no reseller with this refid")
+        }
+        for target in targets {
+            guard let client = try clients.findByRefid(target, in: tx), client.reseller == reseller else {
+                throw WorkflowError(.clientNotFound, message: "Client Not Found: \(target.rawValue.prefix(40)) is not in the reseller's portfolio")
+            }
+        }
+        guard let item = try products.find(slug: product, in: tx), item.isActive else {
+            throw WaveError(.invalidProduct, message: "Invalid Product: \(product.prefix(64)) is not for sale")
+        }
+        let unit = try allies.discounts.cost(of: item.price, for: found.tier)
+        let (total, overflow) = unit.multipliedReportingOverflow(by: Int64(targets.count))
+        guard !overflow else { throw AllyError(.invalidAmount, message: "Invalid amount: the batch cost overflows") }
+        try failpoint?(.validated)
+        let spent = try allies.provision(reseller, cost: total,
+                                         action: "Provision \(item.slug) for \(targets.count) client\(targets.count == 1 ? "" : "s")",
+                                         idempotencyKey: "workflow:\(key)", in: tx)
+        try failpoint?(.creditsDebited)
+        let now = Timestamp(clock.now())
+        var issued: [IssuedLicence] = []
+        for target in targets {
+            let minted = try licences.make().product(item.slug)
+                .metadata(["reseller": .string(reseller.rawValue), "provision": .string(key)])
+                .mintActivated(for: target, actor: actor, in: tx)
+            try tx.execute("""
+                INSERT INTO workflow_licences (licence_refid, client_refid, source, run_key, invoice_refid, transfer_refid, created_at)
+                VALUES (\(minted.licence.refid), \(target), 'provision', \(key), NULL, \(spent.transfer), \(now))
+                """)
+            issued.append(IssuedLicence(licence: minted.licence, key: minted.key))
+            try failpoint?(.licenceMinted)
+        }
+        try tx.execute("""
+            INSERT INTO workflow_runs (idempotency_key, kind, fingerprint, reseller_refid, client_refid, product, cost,
+                                       transfer_refid, invoice_refid, balance_after, created_at)
+            VALUES (\(key), 'provision', \(fingerprint), \(reseller), \(targets.count == 1 ? targets[0].rawValue : nil), \(item.slug),
+                    \(total), \(spent.transfer), NULL, \(spent.balanceAfter), \(now))
+            """)
+        try failpoint?(.recorded)
+        return ProvisionResult(reseller: reseller, product: item.slug, cost: total, transfer: spent.transfer,
+                               balanceAfter: spent.balanceAfter, licences: issued, isNew: true)
+    }
+
+    private func replayProvision(key: String, fingerprint: String, in tx: any Transaction) throws -> ProvisionResult? {
+        guard let row = try tx.queryFirst("""
+            SELECT kind, fingerprint, reseller_refid, product, cost, transfer_refid, balance_after FROM workflow_runs WHERE idempotency_key = \(key)
+            """) else { return nil }
+        guard try row.string("kind") == "provision", try row.string("fingerprint") == fingerprint else {
+            throw Self.conflict
+        }
+        let refids = try tx.query("""
+            SELECT licence_refid FROM workflow_licences WHERE run_key = \(key) ORDER BY created_at, licence_refid
+            """).map { try $0.refid("licence_refid") }
+        var issued: [IssuedLicence] = []
+        for refid in refids {
+            if let licence = try licences.findByRefid(refid, in: tx) { issued.append(IssuedLicence(licence: licence, key: nil)) }
+        }
+        // Back in the order the clients were asked for.
+        let order = fingerprint.split(separator: "|").last.map { $0.split(separator: ",").map(String.init) } ?? []
+        issued.sort { (order.firstIndex(of: $0.licence.client?.rawValue ?? "") ?? 0) < (order.firstIndex(of: $1.licence.client?.rawValue ?? "") ?? 0) }
+        return ProvisionResult(reseller: try row.refid("reseller_refid"), product: try row.string("product"),
+                               cost: try row.int64("cost"), transfer: try row.refid("transfer_refid"),
+                               balanceAfter: try row.int64("balance_after"), licences: issued, isNew: false)
+    }
+
+    // MARK: Standalone purchase
+
+    /// A standalone client buys `product`: found or created, invoiced, and payment attempted —
+    /// the wallet first, else a checkout session. The client is activated and its licence issued
+    /// only when payment is confirmed (see ``SuiteFulfilment``). The same key returns the same
+    /// client and invoice and never invoices twice; calling again after topping up the wallet
+    /// pays the same invoice.
+    public func purchase(_ customer: Customer, product: String, idempotencyKey: String,
+                         actor: String = "system") async throws -> PurchaseResult {
+        let key = try Self.key(idempotencyKey)
+        let fingerprint: String
+        switch customer {
+        case .existing(let refid): fingerprint = "purchase|existing|\(refid.rawValue)|\(product)"
+        case .new(let name, let email): fingerprint = "purchase|new|\(name)|\(email.lowercased())|\(product)"
+        }
+        let open: @Sendable () async throws -> (Client, Invoice, Bool) = {
+            try await database.write { tx in
+                try self.openPurchase(customer, product: product, key: key, fingerprint: fingerprint, actor: actor, in: tx)
+            }
+        }
+        var (client, invoice, isNew): (Client, Invoice, Bool)
+        do {
+            (client, invoice, isNew) = try await open()
+        } catch let error as StorageError where error.code == .uniqueViolation {
+            (client, invoice, isNew) = try await open()
+        }
+        let outcome = try await invoices.attemptPayment(invoice.refid, idempotencyKey: "purchase:\(key)", actor: actor)
+        var issued = fulfilment.takeIssued(for: invoice.refid) ?? []
+        if outcome.isPaid {
+            if issued.isEmpty { issued = try await licencesIssued(for: invoice.refid) }
+            client = try await clients.find(client.refid)
+            invoice = try await invoices.find(invoice.refid) ?? invoice
+        }
+        return PurchaseResult(client: client, invoice: invoice, outcome: outcome, licences: issued, isNew: isNew)
+    }
+
+    private func openPurchase(_ customer: Customer, product: String, key: String, fingerprint: String, actor: String,
+                              in tx: any Transaction) throws -> (Client, Invoice, Bool) {
+        if let row = try tx.queryFirst("""
+            SELECT kind, fingerprint, client_refid, invoice_refid FROM workflow_runs WHERE idempotency_key = \(key)
+            """) {
+            guard try row.string("kind") == "purchase", try row.string("fingerprint") == fingerprint,
+                  let client = try clients.findByRefid(try row.refid("client_refid"), in: tx),
+                  let invoice = try invoices.find(try row.refid("invoice_refid"), in: tx)
+            else { throw Self.conflict }
+            return (client, invoice, false)
+        }
+        guard let item = try products.find(slug: product, in: tx), item.isActive else {
+            throw WaveError(.invalidProduct, message: "Invalid Product: \(product.prefix(64)) is not for sale")
+        }
+        let client: Client
+        switch customer {
+        case .existing(let refid):
+            guard let found = try clients.findByRefid(refid, in: tx) else {
+                throw WorkflowError(.clientNotFound, message: "Client Not Found: no client with this refid")
+            }
+            guard found.reseller == nil else {
+                throw WorkflowError(.notStandalone, message: "Not Standalone: this client buys through its reseller")
+            }
+            client = found
+        case .new(let name, let email):
+            client = try clients.make().name(name).email(email).create(actor: actor, in: tx)
+        }
+        try failpoint?(.clientResolved)
+        let invoice = try invoices.make().for(client.refid).currency(item.currency)
+            .line(item.name, amount: item.price, product: item.slug).description("Purchase of \(item.name)").dueNow()
+            .create(actor: actor, in: tx)
+        try failpoint?(.invoiceCreated)
+        try tx.execute("""
+            INSERT INTO workflow_runs (idempotency_key, kind, fingerprint, reseller_refid, client_refid, product, cost,
+                                       transfer_refid, invoice_refid, balance_after, created_at)
+            VALUES (\(key), 'purchase', \(fingerprint), NULL, \(client.refid), \(item.slug), \(item.price), NULL, \(invoice.refid),
+                    NULL, \(Timestamp(clock.now())))
+            """)
+        try failpoint?(.recorded)
+        return (client, invoice, true)
+    }
+
+    /// The licences a paid invoice delivered (without keys).
+    public func licencesIssued(for invoice: Refid) async throws -> [IssuedLicence] {
+        try await database.read { tx in
+            let refids = try tx.query("""
+                SELECT licence_refid FROM workflow_licences WHERE invoice_refid = \(invoice) ORDER BY created_at, licence_refid
+                """).map { try $0.refid("licence_refid") }
+            return try refids.compactMap { try licences.findByRefid($0, in: tx).map { IssuedLicence(licence: $0, key: nil) } }
+        }
+    }
+
+    // MARK: History
+
+    /// The client's activation history (licence activations per day over `days`, and its
+    /// licences) and billing history (invoices and payments), each through its module.
+    public func history(of client: Refid, days: Int = 30) async throws -> ClientHistory {
+        guard (1...3_660).contains(days) else { throw WorkflowError(.validation, message: "Invalid days: 1–3,660") }
+        let found = try await clients.find(client)
+        let today = CivilDate(clock.now())
+        let activations = try await licences.analytics().daily().forClient(client)
+            .activationTrends(from: CivilDate(dayNumber: today.dayNumber - Int64(days - 1)), to: today)
+        let owned = try await licences.query().forClient(client).limit(100).fetch().licences
+        let billed = try await invoices.getByClient(client, limit: 100).invoices
+        var payments: [Payment] = []
+        for invoice in billed where invoice.status == .paid {
+            if let payment = try await invoices.payment(of: invoice.refid) { payments.append(payment) }
+        }
+        return ClientHistory(client: found, activations: activations, licences: owned, invoices: billed, payments: payments)
+    }
+
+    // MARK: Helpers
+
+    static let conflict = WorkflowError(.idempotencyConflict,
+                                        message: "Idempotency Conflict: this key was already used with different parameters")
+
+    static func key(_ raw: String) throws -> String {
+        let key = raw.trimmingCharacters(in: .whitespaces)
+        guard (1...200).contains(key.count), !key.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw WorkflowError(.validation, message: "Invalid idempotency key: 1–200 characters, no control characters")
+        }
+        return key
+    }
+}
