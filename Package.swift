@@ -207,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SuiteTestSupport", "Suite", "Client", "Ally", "Wallet", "Forge", "Wave"],
+            dependencies: ["dock", "SuiteTestSupport", "Suite", "Client", "Ally", "Wallet", "Forge", "Wave"],
             path: "IntegrationTests",
             swiftSettings: swiftSettings
         ),

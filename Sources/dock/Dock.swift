@@ -11,7 +11,7 @@ struct Dock: AsyncParsableCommand {
             The database is --database, else $DOCK_DATABASE_URL, else ./dock.sqlite. \
             A SQLite file path or a postgres://user@host:port/db URL.
             """,
-        subcommands: [Install.self, ClientCommand.self, AllyCommand.self, ForgeCommand.self, WaveCommand.self, Demo.self])
+        subcommands: [Install.self, ClientCommand.self, AllyCommand.self, ForgeCommand.self, WaveCommand.self, WorkflowCommand.self, Demo.self])
 
     /// Like ArgumentParser's `main()`, except that a usage error is one line on stderr (the usage
     /// text is what `--help` is for); help and version still go to stdout.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Suite
 import SuiteCore
 import Wave
 
@@ -115,11 +116,14 @@ func sessionJSON(_ session: CheckoutSession) -> [String: JSONValue] {
 /// Prints what receiving a webhook did.
 private func report(_ outcome: WebhookOutcome, json: Bool, wave: WaveContext) throws {
     var object: [String: JSONValue] = [:]
+    var issued: [IssuedLicence] = []
     let line: String
     switch outcome {
     case .paid(let payment):
         object = ["outcome": "paid", "payment": .object(paymentJSON(payment))]
         line = "paid: invoice \(payment.invoice.rawValue) by checkout \(payment.reference ?? "") (payment \(payment.refid.rawValue))"
+        issued = wave.fulfilment?.takeIssued(for: payment.invoice) ?? []
+        if !issued.isEmpty { object["licences"] = .array(issued.map(issuedJSON)) }
     case .alreadyPaid(let payment):
         object = ["outcome": "already_paid", "payment": .object(paymentJSON(payment))]
         line = "already paid: invoice \(payment.invoice.rawValue) was paid by \(payment.method); event recorded, nothing else changed"
@@ -130,5 +134,8 @@ private func report(_ outcome: WebhookOutcome, json: Bool, wave: WaveContext) th
         object = ["outcome": "ignored", "type": .string(type)]
         line = "ignored: event type \(type)"
     }
-    if json { try printJSON(object) } else { print(line) }
+    if json { try printJSON(object) } else {
+        print(line)
+        printIssued(issued)
+    }
 }

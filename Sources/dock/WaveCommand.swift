@@ -316,8 +316,11 @@ struct WaveCommand: AsyncParsableCommand {
                 case .paid(let payment):
                     json["outcome"] = "paid"
                     json["payment"] = .object(paymentJSON(payment))
+                    let issued = wave.fulfilment?.takeIssued(for: found.refid) ?? []
+                    if !issued.isEmpty { json["licences"] = .array(issued.map(issuedJSON)) }
                     if output.json { try printJSON(json) } else {
                         print("\(found.number): paid by \(payment.method)" + (payment.isNew ? "" : " (paid before)"))
+                        printIssued(issued)
                     }
                 case .requiresAction(let session):
                     json["outcome"] = "requires_action"
@@ -344,6 +347,8 @@ struct WaveContext {
     let products: Products
     let invoices: Invoices
     let gateway: LocalCheckoutGateway
+    /// The suite's fulfilment when every module is installed: licences a payment issued, with their keys.
+    let fulfilment: SuiteFulfilment?
 
     /// The receiver of the local gateway's webhooks (the database's signing secret).
     func webhooks(tolerance: Int64 = 300) async throws -> CheckoutWebhooks {
@@ -372,11 +377,19 @@ func withWave(_ options: DatabaseOptions, gateway: Bool = true, _ body: (WaveCon
         let database = try options.open()
         do {
             try await database.read { tx in try SchemaInstaller.requireInstalled(WaveModule.schema, in: tx) }
-            let clients: any ClientDirectory = await SuiteDatabase.isInstalled("client", in: database)
-                ? Clients(database: database) : NoClients()
             let local = LocalCheckoutGateway(database: database)
-            let invoices = Invoices(database: database, clients: clients, gateway: gateway ? local : nil)
-            try await body(WaveContext(products: Products(database: database), invoices: invoices, gateway: local))
+            if await SuiteDatabase.isInstalled("workflow", in: database) {
+                // The whole suite is installed: a paid invoice for a product activates the client and issues its licence.
+                let suite = ClientSuite(database: database, clientConfiguration: try await ClientConfiguration.load(file: options.config))
+                let invoices = Invoices(database: database, clients: suite.clients, gateway: gateway ? local : nil,
+                                        events: suite.events, fulfilment: suite.fulfilment)
+                try await body(WaveContext(products: suite.products, invoices: invoices, gateway: local, fulfilment: suite.fulfilment))
+            } else {
+                let clients: any ClientDirectory = await SuiteDatabase.isInstalled("client", in: database)
+                    ? Clients(database: database) : NoClients()
+                let invoices = Invoices(database: database, clients: clients, gateway: gateway ? local : nil)
+                try await body(WaveContext(products: Products(database: database), invoices: invoices, gateway: local, fulfilment: nil))
+            }
             try await database.close()
         } catch {
             try? await database.close()

@@ -1,0 +1,215 @@
+import Ally
+import ArgumentParser
+import Client
+import Forge
+import Foundation
+import Suite
+import SuiteCore
+import SuiteStorage
+import Wave
+
+/// `dock workflow …`: the suite's two end-to-end workflows.
+struct WorkflowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workflow",
+        abstract: "Reseller provisioning and standalone purchase, end to end.",
+        subcommands: [Provision.self, Purchase.self, History.self, Soak.self])
+
+    struct Provision: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A reseller provisions a product for its clients: credits debited, licences activated — one transaction.",
+            discussion: "Several --client options make a bulk provisioning: all or nothing. Prints each licence key once.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The reseller (RS-…).") var reseller: String
+        @Option(name: .customLong("client"), help: "A client of the reseller (CL-…); repeat for a batch.") var clients: [String] = []
+        @Option(help: "The product slug.") var product: String
+        @Option(help: "Retrying with the same key returns the first result and spends nothing.") var idempotencyKey: String
+
+        func run() async throws {
+            guard !clients.isEmpty else { throw ValidationError("name at least one --client") }
+            try await withSuite(database) { suite in
+                let result = try await suite.workflows.provision(reseller: Refid(rawValue: reseller), clients: clients.map(Refid.init(rawValue:)),
+                                                                 product: product, idempotencyKey: idempotencyKey, actor: "cli")
+                if output.json {
+                    return try printJSON([
+                        "reseller": JSONValue.string(result.reseller.rawValue), "product": .string(result.product),
+                        "cost": .int(result.cost), "transfer": .string(result.transfer.rawValue),
+                        "balance_after": .int(result.balanceAfter), "new": .bool(result.isNew),
+                        "licences": .array(result.licences.map(issuedJSON)),
+                    ])
+                }
+                print("\(result.isNew ? "provisioned" : "already provisioned (same key)"): \(result.licences.count) × \(result.product) "
+                      + "for \(result.cost) credits; balance now \(result.balanceAfter)")
+                printIssued(result.licences)
+            }
+        }
+    }
+
+    struct Purchase: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A standalone client buys a product: invoice, then payment (wallet first, else checkout).",
+            discussion: """
+                The client is activated and the licence issued only when payment is confirmed: at once by the wallet, or \
+                when `dock wave checkout complete SESSION` delivers the gateway's signed webhook. Exit status: 0 paid; \
+                2 requires action (prints the checkout session); 1 failed or error.
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "An existing standalone client (CL-…).") var client: String?
+        @Option(help: "A new client's name (with --email).") var name: String?
+        @Option(help: "A new client's email.") var email: String?
+        @Option(help: "The product slug.") var product: String
+        @Option(help: "Retrying with the same key uses the same client and invoice.") var idempotencyKey: String
+
+        func validate() throws {
+            guard (client == nil) != (name == nil && email == nil), (name == nil) == (email == nil) else {
+                throw ValidationError("give --client, or --name with --email")
+            }
+        }
+
+        func run() async throws {
+            let customer: Customer = client.map { .existing(Refid(rawValue: $0)) } ?? .new(name: name ?? "", email: email ?? "")
+            try await withSuite(database) { suite in
+                let result = try await suite.workflows.purchase(customer, product: product, idempotencyKey: idempotencyKey, actor: "cli")
+                var json: [String: JSONValue] = [
+                    "client": .string(result.client.refid.rawValue), "client_status": .string(result.client.status.rawValue),
+                    "invoice": .string(result.invoice.refid.rawValue), "number": .string(result.invoice.number),
+                    "total": .int(result.invoice.total), "currency": .string(result.invoice.currency), "new": .bool(result.isNew),
+                    "licences": .array(result.licences.map(issuedJSON)),
+                ]
+                switch result.outcome {
+                case .paid(let payment):
+                    json["outcome"] = "paid"
+                    json["payment"] = .object(paymentJSON(payment))
+                    if output.json { return try printJSON(json) }
+                    print("\(result.invoice.number): paid by \(payment.method); client \(result.client.refid) is \(result.client.status)")
+                    printIssued(result.licences)
+                case .requiresAction(let session):
+                    json["outcome"] = "requires_action"
+                    json["checkout_session"] = .string(session.id)
+                    json["url"] = .string(session.url.absoluteString)
+                    if output.json { try printJSON(json) } else {
+                        print("\(result.invoice.number): requires action: pay at \(session.url.absoluteString)")
+                        print("client \(result.client.refid) stays \(result.client.status) until the payment is confirmed; to stand for the customer paying:")
+                        print("  dock wave checkout complete \(session.id)")
+                    }
+                    throw ExitCode(2)
+                case .failed(let failure):
+                    json["outcome"] = "failed"
+                    json["message"] = .string(failure.message)
+                    if output.json { try printJSON(json) } else { print("\(result.invoice.number): failed: \(failure.message)") }
+                    throw ExitCode.failure
+                }
+            }
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A client's activation history and billing history.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The client (CL-…).") var client: String
+        @Option(help: "Days of activation history.") var days = 30
+
+        func run() async throws {
+            try await withSuite(database) { suite in
+                let history = try await suite.workflows.history(of: Refid(rawValue: client), days: days)
+                if output.json {
+                    return try printJSON([
+                        "client": JSONValue.string(history.client.refid.rawValue), "status": .string(history.client.status.rawValue),
+                        "activations": .array(history.activations.map { ["day": .string($0.bucket), "count": .int(Int64($0.count))] }),
+                        "licences": .array(history.licences.map { .object(licenceJSON($0)) }),
+                        "invoices": .array(history.invoices.map { .object(invoiceJSON($0)) }),
+                        "payments": .array(history.payments.map { .object(paymentJSON($0)) }),
+                    ])
+                }
+                print("\(history.client.name) (\(history.client.refid)), \(history.client.status)")
+                print("\nLicences")
+                printTable(["LICENCE", "PRODUCT", "STATUS", "ACTIVATED", "EXPIRES"], history.licences.map {
+                    [$0.refid.rawValue, $0.product, $0.effectiveStatus(at: Date()).rawValue, $0.activatedAt.map(isoString) ?? "-",
+                     $0.expiresAt.map(isoString) ?? "never"]
+                })
+                print("\nPayments")
+                printTable(["PAYMENT", "INVOICE", "METHOD", "AMOUNT", "AT"], history.payments.map {
+                    [$0.refid.rawValue, $0.invoice.rawValue, $0.method, "\($0.amount) \($0.currency)", isoString($0.createdAt)]
+                })
+                let maximum = history.activations.map(\.count).max() ?? 0
+                print("\nActivations per day")
+                printTable(["DAY", "N", ""], history.activations.filter { $0.count > 0 }.map { [$0.bucket, String($0.count), bar($0.count, of: maximum)] })
+            }
+        }
+    }
+
+    /// Runs many workflows in a loop, for the crash test (kill it at any moment; nothing partial remains).
+    struct Soak: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run N provisioning and purchase workflows in a loop (for crash testing).", shouldDisplay: false)
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "How many workflows.") var count = 200
+        @Option(help: "Prefix of this run's idempotency keys and names.") var tag: String
+
+        func run() async throws {
+            try await withSuite(database) { suite in
+                if try await suite.products.find(slug: "soak-pro") == nil {
+                    do {
+                        try await suite.products.create(name: "Soak Pro", slug: "soak-pro", price: 1_000, currency: "USD", licenceDays: 30)
+                    } catch let error as WaveError where error.code == .duplicateSlug {}
+                }
+                let reseller = try await suite.allies.make().user("soak-\(tag)").company("Soak \(tag)").gold().create()
+                try await suite.allies.addCredits(reseller.refid, 1_000_000, idempotencyKey: "soak-\(tag)")
+                for index in 0..<count {
+                    if index % 2 == 0 {
+                        let client = try await suite.clients.make().name("Soak \(tag) \(index)").email("soak-\(tag)-\(index)@example.com")
+                            .reseller(reseller.refid).create()
+                        _ = try await suite.workflows.provision(reseller: reseller.refid, clients: [client.refid], product: "soak-pro",
+                                                                idempotencyKey: "soak-\(tag)-\(index)")
+                    } else {
+                        let buyer = try await suite.clients.make().name("Buyer \(tag) \(index)").email("buyer-\(tag)-\(index)@example.com").create()
+                        if index % 4 == 1 { try await suite.invoices.topUp(buyer.refid, amount: 1_000, currency: "USD") }
+                        let result = try await suite.workflows.purchase(.existing(buyer.refid), product: "soak-pro",
+                                                                        idempotencyKey: "soak-\(tag)-\(index)")
+                        if case .requiresAction(let session) = result.outcome {
+                            try await suite.webhooks().receive(try await suite.gateway.complete(session.id))
+                        }
+                    }
+                    print("workflow \(index + 1)/\(count)")
+                }
+            }
+        }
+    }
+}
+
+func issuedJSON(_ issued: IssuedLicence) -> JSONValue {
+    var object = licenceJSON(issued.licence)
+    object["key"] = issued.key.map { .string($0.rawValue) } ?? .null
+    return .object(object)
+}
+
+func printIssued(_ licences: [IssuedLicence]) {
+    guard !licences.isEmpty else { return }
+    printTable(["LICENCE", "CLIENT", "PRODUCT", "EXPIRES", "KEY (shown once)"], licences.map {
+        [$0.licence.refid.rawValue, $0.licence.client?.rawValue ?? "-", $0.licence.product,
+         $0.licence.expiresAt.map(isoString) ?? "never", $0.key?.rawValue ?? "(issued earlier)"]
+    })
+}
+
+/// Runs `body` with every module wired over the database (all must be installed), closing it afterwards.
+func withSuite(_ options: DatabaseOptions, _ body: (ClientSuite) async throws -> Void) async throws {
+    try await runReporting {
+        let database = try options.open()
+        do {
+            try await database.read { tx in
+                for schema in SuiteDatabase.schemas.values.sorted(by: { $0.module < $1.module }) {
+                    try SchemaInstaller.requireInstalled(schema, in: tx)
+                }
+            }
+            let suite = ClientSuite(database: database, clientConfiguration: try await ClientConfiguration.load(file: options.config))
+            try await body(suite)
+            try await database.close()
+        } catch {
+            try? await database.close()
+            throw error
+        }
+    }
+}
