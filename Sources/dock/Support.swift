@@ -217,3 +217,10 @@ func parseMetadata(_ pairs: [String]) throws -> Metadata {
     }
     return metadata
 }
+
+/// A logger for drivers that stays quiet below errors, so stderr carries only our one-line error.
+func quietLogger() -> Logger {
+    var logger = Logger(label: "dock")
+    logger.logLevel = .error
+    return logger
+}

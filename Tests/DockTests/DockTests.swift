@@ -163,11 +163,19 @@ func withDock<T>(_ engine: Engine, _ body: (Dock) async throws -> T) async throw
         let dock = Dock(location: location)
         let first = try dock.run("demo")
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("Signups per day"))
-        #expect(first.stdout.contains("Status Transition Denied"))
+        // Both workflows, readably: the refusal, the replay, the webhook, verification and the charts.
+        for text in ["Workflow 1: a reseller provisions", "nothing spent, same licences", "Insufficient Credits: balance 7505, cost 16915",
+                     "paid, client activated, licence issued; delivered again: duplicate, nothing changed",
+                     "verify → revoked", "Signups per day", "Revenue per day", "INV-", "paid    checkout"] {
+            #expect(first.stdout.contains(text), "missing: \(text)")
+        }
+        #expect(first.stdout.components(separatedBy: "  valid").count - 1 == 6)
         let second = try dock.run("demo")
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(try dock.clientCount() == 24)
+        #expect(second.stdout.components(separatedBy: "  valid").count - 1 == 6)
+        #expect(try dock.clientCount() == 14)
+        let status = try dock.json("client", "analytics", "status") as? [String: Int]
+        #expect(status?["active"] == 12 && status?["pending"] == 2)
     }
 
     @Test func seedingShowsProgressAndCreatesEveryClient() async throws {
