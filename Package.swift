@@ -131,6 +131,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "ResellerProvisioning",
+            dependencies: ["Suite", "Client", "Ally", "Forge", "Wave", "Wallet"],
+            path: "Examples/ResellerProvisioning",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "StandalonePurchase",
+            dependencies: ["Suite", "Client", "Forge", "Wave"],
+            path: "Examples/StandalonePurchase",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "ClientQuickstart",
             dependencies: ["Suite", "Client"],
             path: "Examples/ClientQuickstart",
