@@ -219,7 +219,10 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["dock", "SuiteTestSupport", "Suite", "Client", "Ally", "Wallet", "Forge", "Wave"],
+            dependencies: [
+                "dock", "ResellerProvisioning", "StandalonePurchase", "ClientQuickstart",
+                "SuiteTestSupport", "Suite", "Client", "Ally", "Wallet", "Forge", "Wave",
+            ],
             path: "IntegrationTests",
             swiftSettings: swiftSettings
         ),
