@@ -228,7 +228,7 @@ extension WaveCommand {
     struct Renew: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Invoice due subscriptions and attempt payment (what the renewal service does each tick).",
-            discussion: "Runs batches until none is full or --limit subscriptions were renewed. Progress goes to stderr.")
+            discussion: "Runs batches until one is not full or --limit subscriptions were renewed; progress goes to stderr. Exit status 1 when a renewal failed (it is retried next run).")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "The most subscriptions to renew, 1…1000000.") var limit = 10_000

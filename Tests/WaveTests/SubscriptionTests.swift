@@ -268,6 +268,32 @@ private func day(_ timestamp: Timestamp) -> String { CivilDate(dayNumber: timest
         }
     }
 
+    @Test(arguments: Engine.allCases)
+    func aRenewalThatCannotInvoiceIsCountedAsFailedWritesNothingAndTheOthersStillRenew(engine: Engine) async throws {
+        try await engine.withWave { wave in
+            let gone = try await wave.client("Gone"), kept = try await wave.client("Kept")
+            let plan = try await wave.subscriptions.plans.create(name: "Pro", slug: "pro", price: 100, currency: "USD", interval: .weekly)
+            let doomed = try await wave.subscriptions.start(client: gone.refid, plan: plan.refid, trialDays: 1).subscription
+            let fine = try await wave.subscriptions.start(client: kept.refid, plan: plan.refid, trialDays: 2).subscription
+            try await wave.clients.deactivate(gone.refid)
+            // Three periods late (trial end day 2, then days 9 and 16 ≤ 22): one period per run, each billed.
+            wave.clock.advance(by: .days(22))
+            let before = try await wave.subscriptionRowCounts()
+            let report = try await wave.subscriptions.renewDue()
+            #expect(report.failed == 1 && report.renewed == 1 && report.pastDue == 1)
+            #expect(try await wave.subscriptions.find(doomed.refid) == doomed)
+            let after = try await wave.subscriptionRowCounts()
+            #expect(after["wave_invoices"] == before["wave_invoices"]! + 1)
+            #expect(try await wave.subscriptions.renewDue().renewed == 1)
+            #expect(try await wave.subscriptions.renewDue().renewed == 1)
+            #expect(try await wave.subscriptions.renewDue().renewed == 0)
+            let caughtUp = try #require(try await wave.subscriptions.find(fine.refid))
+            #expect(caughtUp.currentPeriodEnd == waveStart.addingTimeInterval(.days(2 + 21)))
+            #expect(try await wave.subscriptions.getByClient(kept.refid).subscriptions.first?.status == .pastDue)
+            #expect(try await wave.invoices.getByClient(kept.refid).invoices.count == 3)
+        }
+    }
+
     // MARK: Cancelling
 
     @Test(arguments: Engine.allCases)
