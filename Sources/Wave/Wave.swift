@@ -1,13 +1,16 @@
 public import SuiteStorage
 import Wallet
 
-/// The Wave module: products, invoices and payment, on the Wallet ledger.
+/// The Wave module: products, invoices, payment and subscriptions, on the Wallet ledger.
 ///
-/// Wave is three values over one database:
+/// Wave is a few values over one database:
 /// - ``Products``: the one-time product catalogue; it implements `ProductCatalog` for Forge.
 /// - ``Invoices``: invoices with gap-free yearly numbers, their status machine and audit trail,
 ///   client wallets, and payment (``Invoices/attemptPayment(_:idempotencyKey:actor:)``).
 /// - ``PaymentGateway``: where a payment goes when the wallet is short (``LocalCheckoutGateway``).
+/// - ``Subscriptions``: ``Plans`` billed every period through invoices, renewed by
+///   ``Subscriptions/renewDue(now:limit:actor:progress:)`` (``SubscriptionRenewalService``).
+/// - ``WaveAnalytics``: revenue trends, totals and MRR (`invoices.analytics()`).
 ///
 /// ```swift
 /// try await WaveModule.install(on: database)

@@ -44,6 +44,10 @@ public struct WaveError: Error, Sendable, CustomStringConvertible, CustomDebugSt
         public static let staleWebhook = Code("stale_webhook")
         /// A verified webhook whose body is not a usable checkout event.
         public static let invalidWebhook = Code("invalid_webhook")
+        /// The subscription plan does not exist, or is no longer for sale.
+        public static let invalidPlan = Code("invalid_plan")
+        /// The client already has a live (not canceled) subscription to this plan.
+        public static let alreadySubscribed = Code("already_subscribed")
     }
 
     public var code: Code
@@ -69,6 +73,14 @@ public struct WaveError: Error, Sendable, CustomStringConvertible, CustomDebugSt
 
     static func invoiceNotFound(_ what: String) -> WaveError {
         WaveError(.notFound, message: "Invoice Not Found: no invoice with this \(what)")
+    }
+
+    static func planNotFound(_ what: String) -> WaveError {
+        WaveError(.notFound, message: "Plan Not Found: no plan with this \(what)")
+    }
+
+    static func subscriptionNotFound(_ what: String) -> WaveError {
+        WaveError(.notFound, message: "Subscription Not Found: no subscription with this \(what)")
     }
 
     static func productNotFound(_ what: String) -> WaveError {

@@ -142,5 +142,88 @@ extension WaveModule {
                 """,
             ]
         },
+        Migration(version: 3, name: "subscription plans, subscriptions and their audit; revenue indexes") { dialect in
+            [
+                """
+                CREATE TABLE wave_plans (
+                    id \(raw: dialect.autoIncrementPrimaryKey),
+                    refid TEXT NOT NULL UNIQUE,
+                    slug TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    price BIGINT NOT NULL CHECK (price > 0),
+                    currency TEXT NOT NULL,
+                    billing_interval TEXT NOT NULL CHECK (billing_interval IN ('daily', 'weekly', 'monthly', 'yearly')),
+                    active INTEGER NOT NULL,
+                    version BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE wave_plan_audit (
+                    plan_id BIGINT NOT NULL REFERENCES wave_plans (id),
+                    version BIGINT NOT NULL,
+                    event TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    at BIGINT NOT NULL,
+                    PRIMARY KEY (plan_id, version)
+                )\(raw: dialect.withoutRowID)
+                """,
+                // Periods are computed from `anchor_at` (the start of the first billed period) and
+                // `periods` (how many have been invoiced), so month ends never drift (Jan 31 → Feb 28 → Mar 31).
+                // `payment_pending` is 1 while `latest_invoice_refid` awaits its payment attempt or payment.
+                """
+                CREATE TABLE wave_subscriptions (
+                    id \(raw: dialect.autoIncrementPrimaryKey),
+                    refid TEXT NOT NULL UNIQUE,
+                    client_refid TEXT NOT NULL,
+                    plan_id BIGINT NOT NULL REFERENCES wave_plans (id),
+                    status TEXT NOT NULL CHECK (status IN ('trialing', 'active', 'past_due', 'canceled')),
+                    trial_end BIGINT,
+                    anchor_at BIGINT NOT NULL,
+                    periods BIGINT NOT NULL CHECK (periods >= 0),
+                    current_period_start BIGINT NOT NULL,
+                    current_period_end BIGINT NOT NULL,
+                    cancel_at_period_end INTEGER NOT NULL,
+                    canceled_at BIGINT,
+                    latest_invoice_refid TEXT,
+                    payment_pending INTEGER NOT NULL,
+                    version BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX wave_subscriptions_client ON wave_subscriptions (client_refid, id)",
+                // One live subscription per client and plan, enforced by the engine (concurrent starts included).
+                """
+                CREATE UNIQUE INDEX wave_subscriptions_client_refid_plan_live ON wave_subscriptions (client_refid, plan_id)
+                WHERE status <> 'canceled'
+                """,
+                // What the renewal job scans: live subscriptions by period end, and those awaiting payment.
+                "CREATE INDEX wave_subscriptions_due ON wave_subscriptions (current_period_end) WHERE status <> 'canceled'",
+                "CREATE INDEX wave_subscriptions_pending ON wave_subscriptions (id) WHERE payment_pending = 1",
+                // MRR counts subscriptions per status and plan from this index alone.
+                "CREATE INDEX wave_subscriptions_status_plan ON wave_subscriptions (status, plan_id)",
+                """
+                CREATE TABLE wave_subscription_audit (
+                    subscription_id BIGINT NOT NULL REFERENCES wave_subscriptions (id),
+                    version BIGINT NOT NULL,
+                    event TEXT NOT NULL,
+                    from_status TEXT,
+                    to_status TEXT,
+                    actor TEXT NOT NULL,
+                    reason TEXT,
+                    detail TEXT,
+                    at BIGINT NOT NULL,
+                    PRIMARY KEY (subscription_id, version)
+                )\(raw: dialect.withoutRowID)
+                """,
+                // Revenue analytics read payments by currency and time from these indexes (amount
+                // included, so the sums never visit the table), and open invoices by status and time.
+                "CREATE INDEX wave_payments_revenue ON wave_payments (currency, created_at, amount)",
+                "CREATE INDEX wave_payments_time ON wave_payments (created_at, currency, amount)",
+                "CREATE INDEX wave_invoices_status ON wave_invoices (status, created_at, currency, total)",
+            ]
+        },
     ])
 }

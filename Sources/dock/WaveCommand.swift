@@ -11,7 +11,8 @@ struct WaveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wave",
         abstract: "Billing: products, invoices, client wallets and payment.",
-        subcommands: [ProductCommand.self, InvoiceCommand.self, WalletCommand.self, Pay.self, CheckoutCommand.self])
+        subcommands: [ProductCommand.self, InvoiceCommand.self, WalletCommand.self, Pay.self, CheckoutCommand.self, PlanCommand.self,
+                      SubscriptionCommand.self, Renew.self, Analytics.self])
 
     // MARK: Products
 

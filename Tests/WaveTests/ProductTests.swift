@@ -7,7 +7,8 @@ import Testing
 
 @Suite struct ProductTests {
     @Test func theModuleIsNamedWaveAndInstallsItsSchema() {
-        #expect(WaveModule.name == "wave" && WaveModule.schema.module == "wave" && WaveModule.schema.latestVersion == 1)
+        #expect(WaveModule.name == "wave" && WaveModule.schema.module == "wave")
+        #expect(WaveModule.schema.migrations.map(\.version) == [1, 2, 3] && WaveModule.schema.latestVersion == 3)
     }
 
     @Test(arguments: Engine.allCases)

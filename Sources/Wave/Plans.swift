@@ -1,0 +1,137 @@
+import Foundation
+public import Logging
+public import SuiteCore
+public import SuiteStorage
+
+/// Subscription plans: a price billed every day, week, month or year.
+///
+/// ```swift
+/// let plans = Plans(database: database)
+/// let pro = try await plans.create(name: "Pro monthly", slug: "pro-monthly", price: 1_900, currency: "USD", interval: .monthly)
+/// ```
+public struct Plans: Sendable {
+    public let database: any Database
+    public let clock: any WallClock
+    public let logger: Logger
+
+    public init(database: any Database, clock: any WallClock = SystemWallClock(),
+                logger: Logger = Logger(label: "clientsuite.wave")) {
+        self.database = database
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Creates an active plan (audited). Throws `.validation`, `.invalidAmount`, `.invalidCurrency`
+    /// or `.duplicateSlug`, and then writes nothing.
+    @discardableResult
+    public func create(name: String, slug: String, price: Int64, currency: String, interval: BillingInterval,
+                       actor: String = "system") async throws -> Plan {
+        try await database.write { tx in
+            try self.create(name: name, slug: slug, price: price, currency: currency, interval: interval, actor: actor, in: tx)
+        }
+    }
+
+    /// The same inside an open transaction.
+    @discardableResult
+    public func create(name: String, slug: String, price: Int64, currency: String, interval: BillingInterval,
+                       actor: String = "system", in tx: any Transaction) throws -> Plan {
+        let name = try WaveValidation.text(name, field: "name", maximum: 255)
+        let actor = try WaveValidation.text(actor, field: "actor", maximum: 255)
+        let slug = try Products.slug(slug)
+        guard price > 0 else { throw WaveError(.invalidAmount, message: "Invalid amount: the price must be greater than zero") }
+        let currency = try WaveValidation.currency(currency)
+        let refid = Refid.generate(prefix: "PL-")
+        let now = Timestamp(clock.now())
+        let id: Int64
+        do {
+            id = try tx.insertReturningID("""
+                INSERT INTO wave_plans (refid, slug, name, price, currency, billing_interval, active, version, created_at, updated_at)
+                VALUES (\(refid), \(slug), \(name), \(price), \(currency), \(interval.rawValue), 1, 1, \(now), \(now))
+                """)
+        } catch let error as StorageError where error.isUniqueViolation(mentioning: "slug") {
+            throw WaveError(.duplicateSlug, message: "Duplicate Slug: another plan already uses \(slug)")
+        }
+        try audit(id: id, version: 1, event: "created", actor: actor, at: now, in: tx)
+        return Plan(refid: refid, slug: slug, name: name, price: price, currency: currency, interval: interval,
+                    isActive: true, createdAt: now.date, updatedAt: now.date)
+    }
+
+    /// The plan with `refid`, or nil.
+    public func find(_ refid: Refid) async throws -> Plan? {
+        try await database.read { tx in try self.find(refid, in: tx) }
+    }
+
+    public func find(_ refid: Refid, in tx: any Transaction) throws -> Plan? {
+        try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_plans WHERE refid = \(refid)").map(Self.decode)
+    }
+
+    /// The plan with `slug`, or nil.
+    public func find(slug: String) async throws -> Plan? {
+        try await database.read { tx in
+            try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_plans WHERE slug = \(slug)").map(Self.decode)
+        }
+    }
+
+    /// One page of plans, oldest first (1…500 per page).
+    public func list(limit: Int = 50, after cursor: Refid? = nil) async throws -> PlanPage {
+        guard (1...500).contains(limit) else { throw WaveError.invalid("limit", "use 1…500") }
+        return try await database.read { tx in
+            var condition = SQL(raw: "")
+            if let cursor {
+                guard let anchor = try tx.queryInt64("SELECT id FROM wave_plans WHERE refid = \(cursor)") else {
+                    throw WaveError.invalid("cursor", "it does not name a page")
+                }
+                condition = " WHERE id > \(anchor)"
+            }
+            let rows = try tx.query("SELECT \(raw: Self.columns) FROM wave_plans\(condition) ORDER BY id LIMIT \(limit + 1)")
+            let plans = try rows.prefix(limit).map(Self.decode)
+            return PlanPage(plans: plans, nextCursor: rows.count > limit ? plans.last?.refid : nil)
+        }
+    }
+
+    /// Takes a plan off sale, for good (audited): new subscriptions refuse it, live ones keep
+    /// renewing at its price. Throws `.statusTransitionDenied` if it is already inactive.
+    @discardableResult
+    public func deactivate(_ refid: Refid, actor: String = "system") async throws -> Plan {
+        let actor = try WaveValidation.text(actor, field: "actor", maximum: 255)
+        return try await database.write { tx in
+            guard let row = try tx.queryFirst("""
+                SELECT \(raw: Self.columns) FROM wave_plans WHERE refid = \(refid)\(raw: tx.dialect.forUpdate)
+                """)
+            else { throw WaveError.planNotFound("refid") }
+            var plan = try Self.decode(row)
+            guard plan.isActive else {
+                throw WaveError(.statusTransitionDenied, message: "Status Transition Denied: the plan is already inactive")
+            }
+            let id = try row.int64("id")
+            let now = Timestamp(self.clock.now())
+            let version = try tx.advanceVersion(of: "wave_plans", id: id, from: try row.int64("version"),
+                                                setting: "active = 0, ", updatedAt: now)
+            try self.audit(id: id, version: version, event: "deactivated", actor: actor, at: now, in: tx)
+            plan.isActive = false
+            plan.updatedAt = now.date
+            return plan
+        }
+    }
+
+    // MARK: Internals
+
+    static let columns = "id, version, refid, slug, name, price, currency, billing_interval, active, created_at, updated_at"
+
+    static func decode(_ row: Row) throws -> Plan {
+        guard let interval = BillingInterval(rawValue: try row.string("billing_interval")) else {
+            throw StorageError(code: .decoding, message: "stored plan data has an unexpected shape")
+        }
+        return Plan(refid: try row.refid("refid"), slug: try row.string("slug"), name: try row.string("name"),
+                    price: try row.int64("price"), currency: try row.string("currency"), interval: interval,
+                    isActive: try row.bool("active"), createdAt: try row.timestamp("created_at").date,
+                    updatedAt: try row.timestamp("updated_at").date)
+    }
+
+    private func audit(id: Int64, version: Int64, event: String, actor: String, at: Timestamp, in tx: any Transaction) throws {
+        try tx.execute("""
+            INSERT INTO wave_plan_audit (plan_id, version, event, actor, at)
+            VALUES (\(id), \(version), \(event), \(actor), \(at))
+            """)
+    }
+}

@@ -1,0 +1,265 @@
+import Foundation
+public import SuiteCore
+
+/// How often a plan bills.
+///
+/// Periods are UTC calendar arithmetic from the subscription's anchor (the start of its first
+/// billed period), never from the previous period's end, so a month end does not drift: anchored on
+/// Jan 31, periods end on Feb 28 (Feb 29 in a leap year), Mar 31, Apr 30… A yearly plan anchored on
+/// Feb 29 renews on Feb 28 in common years. Days and weeks are exact multiples of 24 hours. The
+/// time of day of the anchor is kept.
+///
+/// ```swift
+/// let anchor = Timestamp(milliseconds: 1_706_659_200_000)   // 2024-01-31T00:00:00Z
+/// BillingInterval.monthly.advance(anchor, by: 1)             // 2024-02-29T00:00:00Z
+/// ```
+public enum BillingInterval: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    case daily, weekly, monthly, yearly
+
+    public var description: String { rawValue }
+
+    /// `anchor` moved forward by `count` intervals, or nil if the result would leave years 1…9999.
+    public func advance(_ anchor: Timestamp, by count: Int64) -> Timestamp? {
+        switch self {
+        case .daily, .weekly:
+            let step: Int64 = self == .daily ? 86_400_000 : 604_800_000
+            let (delta, overflow) = step.multipliedReportingOverflow(by: count)
+            let (result, sumOverflow) = anchor.milliseconds.addingReportingOverflow(delta)
+            guard !overflow, !sumOverflow else { return nil }
+            return Timestamp(milliseconds: result)
+        case .monthly, .yearly:
+            let (months, overflow) = count.multipliedReportingOverflow(by: self == .monthly ? 1 : 12)
+            guard !overflow, abs(months) <= 120_000 else { return nil }
+            let day = anchor.utcDay
+            let timeOfDay = anchor.milliseconds - day * 86_400_000
+            let civil = CivilDate(dayNumber: day)
+            let index = Int64(civil.year) * 12 + Int64(civil.month - 1) + months
+            let year = Int(index >= 0 ? index / 12 : (index - 11) / 12)
+            let month = Int(index - Int64(year) * 12) + 1
+            guard (1...9999).contains(year) else { return nil }
+            let target = CivilDate(year: year, month: month, day: min(civil.day, Self.days(inMonth: month, year: year)))
+            return Timestamp(milliseconds: target.dayNumber * 86_400_000 + timeOfDay)
+        }
+    }
+
+    /// `twelfths` of a month per interval: what one price of this interval is worth in a month, ×12.
+    /// Monthly 12/12, yearly 1/12, weekly 52/12, daily 365/12 (see ``WaveAnalytics/mrr()``).
+    public var monthlyTwelfths: Int64 {
+        switch self {
+        case .daily: 365
+        case .weekly: 52
+        case .monthly: 12
+        case .yearly: 1
+        }
+    }
+
+    static func days(inMonth month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+}
+
+/// A subscription plan: a price billed every interval.
+public struct Plan: Hashable, Sendable {
+    /// The public id (`PL-…`).
+    public var refid: Refid
+    /// The stable code (`[a-z0-9-]`, 1–64 characters).
+    public var slug: String
+    public var name: String
+    /// The price of one period, in minor units of ``currency`` (> 0).
+    public var price: Int64
+    /// An ISO 4217 code such as `USD`.
+    public var currency: String
+    public var interval: BillingInterval
+    /// Whether new subscriptions may start (deactivation is final; live subscriptions keep renewing).
+    public var isActive: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// A page of plans with the cursor of the next page.
+public struct PlanPage: Sendable {
+    public var plans: [Plan]
+    public var nextCursor: Refid?
+}
+
+/// Where a subscription is in its life.
+///
+/// | from \ move | activate | mark past due | cancel |
+/// |---|---|---|---|
+/// | trialing | → active | → past_due | → canceled |
+/// | active   | denied (already) | → past_due | → canceled |
+/// | past_due | → active | denied (already) | → canceled |
+/// | canceled | denied | denied | denied |
+///
+/// Trialing lasts until the trial end; the renewal job then issues the first invoice. A renewal
+/// whose invoice is paid activates; one whose invoice is not paid marks the subscription past due
+/// (it becomes active again once that invoice is paid, at the next renewal run). Canceled is final.
+/// Access is granted while trialing or active (``Subscriptions/hasActiveSubscription(_:plan:)``).
+public enum SubscriptionStatus: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    case trialing
+    case active
+    case pastDue = "past_due"
+    case canceled
+
+    /// Whether no move leaves this status.
+    public var isFinal: Bool { self == .canceled }
+
+    /// Whether the client has the plan's benefits (trialing or active).
+    public var grantsAccess: Bool { self == .trialing || self == .active }
+
+    public var description: String { rawValue }
+}
+
+/// A move of a subscription between statuses: the explicit transition table behind ``SubscriptionStatus``.
+///
+/// ```swift
+/// SubscriptionTransition.activate.isAllowed(from: .pastDue)   // true
+/// SubscriptionTransition.cancel.isAllowed(from: .canceled)    // false
+/// ```
+public enum SubscriptionTransition: String, Sendable, CaseIterable, CustomStringConvertible {
+    case activate
+    case markPastDue = "mark_past_due"
+    case cancel
+
+    /// The status the subscription ends in after this move.
+    public var target: SubscriptionStatus {
+        switch self {
+        case .activate: .active
+        case .markPastDue: .pastDue
+        case .cancel: .canceled
+        }
+    }
+
+    /// The statuses this move may start from; any other start throws `.statusTransitionDenied`.
+    public var allowedSources: Set<SubscriptionStatus> {
+        switch self {
+        case .activate: [.trialing, .pastDue]
+        case .markPastDue: [.trialing, .active]
+        case .cancel: [.trialing, .active, .pastDue]
+        }
+    }
+
+    public func isAllowed(from status: SubscriptionStatus) -> Bool { allowedSources.contains(status) }
+
+    /// The name recorded in the audit trail.
+    public var description: String { rawValue }
+}
+
+/// A client's subscription to a plan.
+public struct Subscription: Hashable, Sendable {
+    /// The public id (`SB-…`).
+    public var refid: Refid
+    public var client: Refid
+    public var plan: Refid
+    public var planSlug: String
+    /// The price billed each period (the plan's), in minor units of ``currency``.
+    public var price: Int64
+    public var currency: String
+    public var interval: BillingInterval
+    public var status: SubscriptionStatus
+    /// When the trial ends (or ended); nil without a trial.
+    public var trialEndsAt: Date?
+    public var currentPeriodStart: Date
+    /// When the next invoice is due (the trial end while trialing).
+    public var currentPeriodEnd: Date
+    /// Whether the renewal job cancels instead of invoicing at the period end.
+    public var cancelAtPeriodEnd: Bool
+    public var canceledAt: Date?
+    /// The last invoice issued for the subscription.
+    public var latestInvoice: Refid?
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// A page of subscriptions with the cursor of the next page.
+public struct SubscriptionPage: Sendable {
+    public var subscriptions: [Subscription]
+    public var nextCursor: Refid?
+}
+
+/// What ``Subscriptions/start(client:plan:trialDays:actor:)`` did.
+public struct SubscriptionStart: Hashable, Sendable {
+    /// The subscription as it is after the first payment attempt.
+    public var subscription: Subscription
+    /// The first invoice; nil while trialing.
+    public var invoice: Invoice?
+    /// The first payment attempt; nil while trialing. `.requiresAction` carries the checkout URL.
+    public var payment: PaymentOutcome?
+}
+
+/// One entry of a subscription's audit trail.
+public struct SubscriptionAuditEntry: Hashable, Sendable {
+    /// `started`, `renewed`, `activate`, `mark_past_due`, `cancel`, `cancel_scheduled`.
+    public var event: String
+    public var fromStatus: SubscriptionStatus?
+    public var toStatus: SubscriptionStatus?
+    public var actor: String
+    public var reason: String?
+    /// For a renewal: the invoice number and the new period.
+    public var detail: String?
+    public var at: Date
+}
+
+/// What one renewal run did (``Subscriptions/renewDue(now:limit:actor:progress:)``).
+public struct RenewalReport: Hashable, Sendable, Codable {
+    /// Subscriptions examined (due, or awaiting payment).
+    public var examined = 0
+    /// Periods claimed and invoiced.
+    public var renewed = 0
+    /// Invoices this run saw paid (by the wallet now, or since the last run).
+    public var paid = 0
+    /// Subscriptions this run moved to past due.
+    public var pastDue = 0
+    /// Subscriptions this run moved (back) to active.
+    public var activated = 0
+    /// Subscriptions canceled at their period end.
+    public var canceled = 0
+    /// Subscriptions whose renewal failed (logged; retried next run), e.g. the client became inactive.
+    public var failed = 0
+
+    public init() {}
+}
+
+// MARK: Events
+
+/// A subscription started (trialing, or with its first invoice).
+public struct SubscriptionStarted: DomainEvent, Hashable {
+    public var name: String { "wave.subscription_started" }
+    public var subscription: Refid
+    public var client: Refid
+    public var plan: Refid
+    public var status: SubscriptionStatus
+}
+
+/// A subscription's period was claimed and invoiced by the renewal job.
+public struct SubscriptionRenewed: DomainEvent, Hashable {
+    public var name: String { "wave.subscription_renewed" }
+    public var subscription: Refid
+    public var client: Refid
+    public var invoice: Refid
+    public var periodStart: Date
+    public var periodEnd: Date
+}
+
+/// A subscription changed status (activated, past due, canceled).
+public struct SubscriptionStatusChanged: DomainEvent, Hashable {
+    public var name: String { "wave.subscription_status_changed" }
+    public var subscription: Refid
+    public var client: Refid
+    public var from: SubscriptionStatus
+    public var to: SubscriptionStatus
+    public var actor: String
+    public var reason: String?
+}
+
+/// A subscription was set to cancel at its period end.
+public struct SubscriptionCancelScheduled: DomainEvent, Hashable {
+    public var name: String { "wave.subscription_cancel_scheduled" }
+    public var subscription: Refid
+    public var client: Refid
+    public var at: Date
+}

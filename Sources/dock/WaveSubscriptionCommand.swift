@@ -1,0 +1,336 @@
+import ArgumentParser
+import Foundation
+import SuiteCore
+import Wave
+
+extension BillingInterval: ExpressibleByArgument {}
+
+extension WaveCommand {
+    // MARK: Plans
+
+    struct PlanCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "plan", abstract: "Subscription plans: create, list, show, deactivate.",
+            subcommands: [Create.self, List.self, Show.self, Deactivate.self])
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create a plan: a price billed every interval.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "Display name.") var name: String
+            @Option(help: "Stable code: a-z, 0-9 and -.") var slug: String
+            @Option(help: "Price of one period in minor units (1900 = 19.00).") var price: Int64
+            @Option(help: "ISO 4217 currency code.") var currency: String
+            @Option(help: "daily, weekly, monthly or yearly.") var interval: BillingInterval
+
+            func run() async throws {
+                try await withSubscriptions(database) { subscriptions in
+                    let plan = try await subscriptions.plans.create(name: name, slug: slug, price: price, currency: currency,
+                                                                    interval: interval, actor: "cli")
+                    try printPlan(plan, json: output.json)
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List plans, one page at a time.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "Page size, 1…500.") var limit = 50
+            @Option(help: "Cursor printed by the previous page.") var after: String?
+
+            func run() async throws {
+                try await withSubscriptions(database) { subscriptions in
+                    let page = try await subscriptions.plans.list(limit: limit, after: after.map(Refid.init(rawValue:)))
+                    if output.json {
+                        try printJSON(["plans": JSONValue.array(page.plans.map { .object(planJSON($0)) }),
+                                       "next_cursor": page.nextCursor.map { .string($0.rawValue) } ?? .null])
+                    } else {
+                        printTable(["REFID", "SLUG", "NAME", "PRICE", "CURRENCY", "INTERVAL", "ACTIVE"], page.plans.map {
+                            [$0.refid.rawValue, $0.slug, $0.name, String($0.price), $0.currency, $0.interval.rawValue,
+                             $0.isActive ? "yes" : "no"]
+                        })
+                        if let next = page.nextCursor { print("more: --after \(next)") }
+                    }
+                }
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show a plan by refid (PL-…) or slug.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "Refid or slug.") var plan: String
+
+            func run() async throws {
+                try await withSubscriptions(database) { subscriptions in
+                    try printPlan(try await subscriptions.plan(plan), json: output.json)
+                }
+            }
+        }
+
+        struct Deactivate: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Stop new subscriptions to a plan, for good.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "Refid or slug.") var plan: String
+
+            func run() async throws {
+                try await withSubscriptions(database) { subscriptions in
+                    let found = try await subscriptions.plan(plan)
+                    try printPlan(try await subscriptions.plans.deactivate(found.refid, actor: "cli"), json: output.json)
+                }
+            }
+        }
+    }
+
+    // MARK: Subscriptions
+
+    struct SubscriptionCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "subscription", abstract: "Subscriptions: start, show, list, cancel, history.",
+            subcommands: [Start.self, Show.self, List.self, Cancel.self, History.self])
+
+        struct Start: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Subscribe a client to a plan (trialing, or invoiced and paid now).",
+                discussion: "Exit status: 0 trialing or paid; 2 requires action (open the printed URL); 1 failed or error.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "The client (refid).") var client: String
+            @Option(help: "The plan (refid or slug).") var plan: String
+            @Option(help: "Trial length in days (0: invoice now).") var trialDays = 0
+
+            func run() async throws {
+                try await withSubscriptions(database) { subscriptions in
+                    let found = try await subscriptions.plan(plan)
+                    let started = try await subscriptions.start(client: Refid(rawValue: client), plan: found.refid,
+                                                                trialDays: trialDays, actor: "cli")
+                    var json = subscriptionJSON(started.subscription)
+                    json["invoice"] = started.invoice.map { .string($0.refid.rawValue) } ?? .null
+                    json["invoice_number"] = started.invoice.map { .string($0.number) } ?? .null
+                    var exit: ExitCode?
+                    var line = "\(started.subscription.refid): \(started.subscription.status)"
+                    switch started.payment {
+                    case nil:
+                        json["outcome"] = "trialing"
+                        line += " until \(isoString(started.subscription.currentPeriodEnd))"
+                    case .paid?:
+                        json["outcome"] = "paid"
+                        line += ", \(started.invoice?.number ?? "invoice") paid"
+                    case .requiresAction(let session)?:
+                        json["outcome"] = "requires_action"
+                        json["checkout_session"] = .string(session.id)
+                        json["url"] = .string(session.url.absoluteString)
+                        line += ": the client must pay \(started.invoice?.number ?? "the invoice") at \(session.url.absoluteString)"
+                        exit = ExitCode(2)
+                    case .failed(let failure)?:
+                        json["outcome"] = "failed"
+                        json["message"] = .string(failure.message)
+                        line += ": payment failed: \(failure.message)"
+                        exit = .failure
+                    }
+                    if output.json { try printJSON(json) } else { print(line) }
+                    if let exit { throw exit }
+                }
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show a subscription (SB-…).")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "Refid.") var subscription: String
+
+            func run() async throws {
+                try await withSubscriptions(database) { subscriptions in
+                    try printSubscription(try await subscriptions.subscription(subscription), json: output.json)
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List subscriptions (of one client with --client), oldest first.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "Only this client's subscriptions (refid).") var client: String?
+            @Option(help: "Page size, 1…500.") var limit = 50
+            @Option(help: "Cursor printed by the previous page.") var after: String?
+
+            func run() async throws {
+                try await withSubscriptions(database) { subscriptions in
+                    let cursor = after.map(Refid.init(rawValue:))
+                    let page = if let client {
+                        try await subscriptions.getByClient(Refid(rawValue: client), limit: limit, after: cursor)
+                    } else {
+                        try await subscriptions.list(limit: limit, after: cursor)
+                    }
+                    if output.json {
+                        try printJSON(["subscriptions": JSONValue.array(page.subscriptions.map { .object(subscriptionJSON($0)) }),
+                                       "next_cursor": page.nextCursor.map { .string($0.rawValue) } ?? .null])
+                    } else {
+                        printTable(["REFID", "CLIENT", "PLAN", "STATUS", "PERIOD END", "CANCEL AT END"], page.subscriptions.map {
+                            [$0.refid.rawValue, $0.client.rawValue, $0.planSlug, $0.status.rawValue, isoString($0.currentPeriodEnd),
+                             $0.cancelAtPeriodEnd ? "yes" : "no"]
+                        })
+                        if let next = page.nextCursor { print("more: --after \(next)") }
+                    }
+                }
+            }
+        }
+
+        struct Cancel: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Cancel at the period end (default), or now with --now.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "Refid.") var subscription: String
+            @Flag(help: "Cancel immediately instead of at the period end.") var now = false
+            @Option(help: "Why, for the audit trail.") var reason: String?
+
+            func run() async throws {
+                try await withSubscriptions(database) { subscriptions in
+                    let canceled = try await subscriptions.cancel(Refid(rawValue: subscription), atPeriodEnd: !now, actor: "cli",
+                                                                  reason: reason)
+                    try printSubscription(canceled, json: output.json)
+                }
+            }
+        }
+
+        struct History: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "A subscription's audit trail, oldest first.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "Refid.") var subscription: String
+
+            func run() async throws {
+                try await withSubscriptions(database) { subscriptions in
+                    let trail = try await subscriptions.auditTrail(of: Refid(rawValue: subscription))
+                    if output.json {
+                        try printJSON(JSONValue.array(trail.map {
+                            ["event": .string($0.event), "from": $0.fromStatus.map { .string($0.rawValue) } ?? .null,
+                             "to": $0.toStatus.map { .string($0.rawValue) } ?? .null, "actor": .string($0.actor),
+                             "reason": $0.reason.map(JSONValue.string) ?? .null, "detail": $0.detail.map(JSONValue.string) ?? .null,
+                             "at": .string(isoString($0.at))]
+                        }))
+                    } else {
+                        printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "DETAIL"], trail.map {
+                            [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-", $0.actor,
+                             $0.detail ?? $0.reason ?? ""]
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Renewal
+
+    struct Renew: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Invoice due subscriptions and attempt payment (what the renewal service does each tick).",
+            discussion: "Runs batches until one is not full or --limit subscriptions were renewed; progress goes to stderr. Exit status 1 when a renewal failed (it is retried next run).")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "The most subscriptions to renew, 1…1000000.") var limit = 10_000
+        @Option(help: "Subscriptions per transaction batch, 1…10000.") var batch = 500
+
+        func validate() throws {
+            guard (1...1_000_000).contains(limit) else { throw ValidationError("--limit must be 1…1000000") }
+            guard (1...10_000).contains(batch) else { throw ValidationError("--batch must be 1…10000") }
+        }
+
+        func run() async throws {
+            try await withSubscriptions(database) { subscriptions in
+                var total = RenewalReport()
+                while total.renewed + total.canceled < limit {
+                    let size = min(batch, limit - total.renewed - total.canceled)
+                    let before = total
+                    let report = try await subscriptions.renewDue(limit: size, actor: "cli") { partial in
+                        let examined = before.examined + partial.examined
+                        if examined % 100 == 0 {
+                            FileHandle.standardError.write(Data("renewing: \(examined) examined, \(before.renewed + partial.renewed) renewed\n".utf8))
+                        }
+                    }
+                    total.add(report)
+                    if report.renewed + report.canceled < size { break }
+                }
+                if output.json {
+                    try printJSON(["examined": JSONValue.int(Int64(total.examined)), "renewed": .int(Int64(total.renewed)),
+                                   "paid": .int(Int64(total.paid)), "past_due": .int(Int64(total.pastDue)),
+                                   "activated": .int(Int64(total.activated)), "canceled": .int(Int64(total.canceled)),
+                                   "failed": .int(Int64(total.failed))])
+                } else {
+                    print("renewed \(total.renewed), paid \(total.paid), past due \(total.pastDue), activated \(total.activated), "
+                          + "canceled \(total.canceled), failed \(total.failed)")
+                }
+                if total.failed > 0 { throw ExitCode.failure }
+            }
+        }
+    }
+}
+
+/// Subscriptions (and their invoices) over one open database, as the CLI uses them.
+func withSubscriptions(_ options: DatabaseOptions, _ body: (Subscriptions) async throws -> Void) async throws {
+    try await withWave(options) { wave in try await body(Subscriptions(invoices: wave.invoices)) }
+}
+
+extension Subscriptions {
+    /// A plan by refid (`PL-…`) or slug.
+    func plan(_ text: String) async throws -> Plan {
+        let found = text.hasPrefix("PL-") ? try await plans.find(Refid(rawValue: text)) : try await plans.find(slug: text)
+        guard let found else { throw WaveError(.notFound, message: "Plan Not Found: no plan \(text.prefix(64))") }
+        return found
+    }
+
+    func subscription(_ text: String) async throws -> Subscription {
+        guard let found = try await find(Refid(rawValue: text)) else {
+            throw WaveError(.notFound, message: "Subscription Not Found: no subscription \(text.prefix(64))")
+        }
+        return found
+    }
+}
+
+func planJSON(_ plan: Plan) -> [String: JSONValue] {
+    [
+        "refid": .string(plan.refid.rawValue), "slug": .string(plan.slug), "name": .string(plan.name), "price": .int(plan.price),
+        "currency": .string(plan.currency), "interval": .string(plan.interval.rawValue), "active": .bool(plan.isActive),
+        "created_at": .string(isoString(plan.createdAt)),
+    ]
+}
+
+func printPlan(_ plan: Plan, json: Bool) throws {
+    if json { return try printJSON(planJSON(plan)) }
+    printTable(["FIELD", "VALUE"], [
+        ["refid", plan.refid.rawValue], ["slug", plan.slug], ["name", plan.name], ["price", String(plan.price)],
+        ["currency", plan.currency], ["interval", plan.interval.rawValue], ["active", plan.isActive ? "yes" : "no"],
+    ])
+}
+
+func subscriptionJSON(_ subscription: Subscription) -> [String: JSONValue] {
+    [
+        "refid": .string(subscription.refid.rawValue), "client": .string(subscription.client.rawValue),
+        "plan": .string(subscription.plan.rawValue), "plan_slug": .string(subscription.planSlug),
+        "price": .int(subscription.price), "currency": .string(subscription.currency),
+        "interval": .string(subscription.interval.rawValue), "status": .string(subscription.status.rawValue),
+        "trial_ends_at": subscription.trialEndsAt.map { .string(isoString($0)) } ?? .null,
+        "current_period_start": .string(isoString(subscription.currentPeriodStart)),
+        "current_period_end": .string(isoString(subscription.currentPeriodEnd)),
+        "cancel_at_period_end": .bool(subscription.cancelAtPeriodEnd),
+        "canceled_at": subscription.canceledAt.map { .string(isoString($0)) } ?? .null,
+        "latest_invoice": subscription.latestInvoice.map { .string($0.rawValue) } ?? .null,
+        "created_at": .string(isoString(subscription.createdAt)),
+    ]
+}
+
+func printSubscription(_ subscription: Subscription, json: Bool) throws {
+    if json { return try printJSON(subscriptionJSON(subscription)) }
+    printTable(["FIELD", "VALUE"], [
+        ["refid", subscription.refid.rawValue], ["client", subscription.client.rawValue], ["plan", subscription.planSlug],
+        ["price", "\(subscription.price) \(subscription.currency) \(subscription.interval)"],
+        ["status", subscription.status.rawValue], ["trial ends", subscription.trialEndsAt.map(isoString) ?? "-"],
+        ["period", "\(isoString(subscription.currentPeriodStart)) – \(isoString(subscription.currentPeriodEnd))"],
+        ["cancel at period end", subscription.cancelAtPeriodEnd ? "yes" : "no"],
+        ["canceled", subscription.canceledAt.map(isoString) ?? "-"],
+        ["latest invoice", subscription.latestInvoice?.rawValue ?? "-"],
+    ])
+}
