@@ -230,6 +230,8 @@ func withSuite<T: Sendable>(_ engine: Engine, _ body: @Sendable (SuiteFixture) a
             #expect(history.activations.map(\.count).reduce(0, +) == 1 && history.activations.count == 7)
             #expect(history.licences.map(\.refid) == [issued.licence.refid])
             #expect(history.payments.map(\.amount) == [4_900] && history.invoices.count == 1)
+            #expect(history.revenue["USD"]?.count == 7 && history.revenue["USD"]?.last?.amount == 4_900)
+            #expect(history.revenue["USD"]?.map(\.amount).reduce(0, +) == 4_900)
             // A reseller's client cannot buy standalone.
             let (_, resold) = try await fixture.reseller(credits: 0, clients: 1)
             await #expect(throws: WorkflowError.self) {

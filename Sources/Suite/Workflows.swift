@@ -81,6 +81,8 @@ public struct ClientHistory: Hashable, Sendable {
     /// The client's invoices, newest first, with the payment of each paid one.
     public var invoices: [Invoice]
     public var payments: [Payment]
+    /// Money received from the client per day and currency, from Wave's analytics scoped to the client.
+    public var revenue: [String: [RevenueTrendPoint]]
 }
 
 /// The suite's two workflows, atomic and idempotent.
@@ -324,8 +326,9 @@ public struct Workflows: Sendable {
 
     // MARK: History
 
-    /// The client's activation history (licence activations per day over `days`, and its
-    /// licences) and billing history (invoices and payments), each through its module.
+    /// The client's activation history (licence activations per day over `days`, from Forge's
+    /// analytics, and its licences) and billing history (money received per day, from Wave's
+    /// analytics, with its invoices and payments), each scoped to the client.
     public func history(of client: Refid, days: Int = 30) async throws -> ClientHistory {
         guard (1...3_660).contains(days) else { throw WorkflowError(.validation, message: "Invalid days: 1–3,660") }
         let found = try await clients.find(client)
@@ -338,7 +341,13 @@ public struct Workflows: Sendable {
         for invoice in billed where invoice.status == .paid {
             if let payment = try await invoices.payment(of: invoice.refid) { payments.append(payment) }
         }
-        return ClientHistory(client: found, activations: activations, licences: owned, invoices: billed, payments: payments)
+        var revenue: [String: [RevenueTrendPoint]] = [:]
+        for currency in Set(payments.map(\.currency)).sorted() {
+            revenue[currency] = try await invoices.analytics().daily().forClient(client)
+                .revenueTrends(from: CivilDate(dayNumber: today.dayNumber - Int64(days - 1)), to: today, currency: currency)
+        }
+        return ClientHistory(client: found, activations: activations, licences: owned, invoices: billed, payments: payments,
+                             revenue: revenue)
     }
 
     // MARK: Helpers

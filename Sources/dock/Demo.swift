@@ -160,27 +160,13 @@ struct Demo: AsyncParsableCommand {
         let most = signups.map(\.count).max() ?? 0
         printTable(["DAY", "SIGNUPS", ""], signups.map { [$0.bucket, String($0.count), bar($0.count, of: most)] })
 
-        print("\n== Revenue per day, last 14 days (USD, paid invoices in this database)")
-        let revenue = try await revenuePerDay(suite, from: from, to: today)
-        let top = revenue.map(\.1).max() ?? 0
-        printTable(["DAY", "REVENUE", ""], revenue.map { [$0.0.description, String($0.1), bar($0.1, of: top)] })
+        print("\n== Revenue per day, last 14 days (USD received, all clients in this database; Wave analytics)")
+        let revenue = try await suite.invoices.analytics().daily().revenueTrends(from: from, to: today, currency: "USD")
+        let top = revenue.map(\.amount).max() ?? 0
+        printTable(["DAY", "REVENUE", ""], revenue.map { [$0.bucket, String($0.amount), bar($0.amount, of: top)] })
 
         print("\nTry: swift run dock workflow history \(hooli.refid)    |    swift run dock wave checkout complete "
               + "\((try? await suite.gateway.sessions(for: vandelay.invoice.refid).first?.id) ?? "CS-…")")
-    }
-
-    /// Paid invoice totals in USD per day, from the invoices' payment dates.
-    private func revenuePerDay(_ suite: ClientSuite, from: CivilDate, to: CivilDate) async throws -> [(CivilDate, Int64)] {
-        var totals: [Int64: Int64] = [:]
-        var cursor: Refid?
-        repeat {
-            let page = try await suite.invoices.list(limit: 500, after: cursor)
-            for invoice in page.invoices where invoice.status == .paid && invoice.currency == "USD" {
-                if let paidAt = invoice.paidAt { totals[CivilDate(paidAt).dayNumber, default: 0] += invoice.total }
-            }
-            cursor = page.nextCursor
-        } while cursor != nil
-        return (from.dayNumber...to.dayNumber).map { (CivilDate(dayNumber: $0), totals[$0] ?? 0) }
     }
 
     private func describe(_ outcome: WebhookOutcome) -> String {

@@ -122,6 +122,9 @@ struct WorkflowCommand: AsyncParsableCommand {
                         "licences": .array(history.licences.map { .object(licenceJSON($0)) }),
                         "invoices": .array(history.invoices.map { .object(invoiceJSON($0)) }),
                         "payments": .array(history.payments.map { .object(paymentJSON($0)) }),
+                        "revenue": .object(history.revenue.mapValues { points in
+                            .array(points.map { ["day": .string($0.bucket), "amount": .int($0.amount), "payments": .int($0.payments)] })
+                        }),
                     ])
                 }
                 print("\(history.client.name) (\(history.client.refid)), \(history.client.status)")
