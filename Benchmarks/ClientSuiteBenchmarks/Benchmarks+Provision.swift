@@ -4,7 +4,7 @@ extension Benchmarks {
     // MARK: 6–7. provision on SQLite
 
     /// Three interleaved rounds of the bare GRDB debit, `provision`, and provision's SQL on raw GRDB
-    /// (today's statements, and a lean rewrite), best of each — the same method as figures 1–3.
+    /// (the statements it ran before its lean path, and the lean shape), best of each — the same method as figures 1–3.
     mutating func measureSQLiteProvisions() async throws {
         let (count, warmup, rounds) = (options.writeIterations, options.warmupIterations, 3)
         print("\nprovision on SQLite: \(grouped(count)) per run, sequential awaits, \(grouped(warmup)) untimed first, "
@@ -90,8 +90,8 @@ extension Benchmarks {
         var sql = try await ProvisionSQLRuns(server: server, database: sqlDatabase,
                                              url: server.suiteURL(database: sqlDatabase, pool: clients),
                                              clients: clients, directory: workspace.url)
-        print("  ClientSuite pool=\(pool). Diagnostics: provision's SQL without the Ally/Ledger code — exact (today's 9 "
-            + "statements) or lean (4), crediting the shared system:revenue row or one revenue row per client — "
+        print("  ClientSuite pool=\(pool). Diagnostics: provision's SQL without the Ally/Ledger code — exact (the 9 "
+            + "statements provision ran before its lean path) or lean (4), crediting the shared system:revenue row or one revenue row per client — "
             + "through pgbench -M simple (C client) and through the suite's driver (PostgresDatabase.write)")
 
         // The diagnostics, in report order.

@@ -6,13 +6,15 @@ import SuiteStorage
 /// GRDB (`?`), for the suite's PostgreSQL driver (bound ``SQL``) and for pgbench (literals and
 /// pgbench variables) — so every diagnostic runs the same SQL.
 ///
-/// Two shapes: `exact` is statement for statement what `Allies.provision` → `Ledger.transfer` runs
-/// today (Sources/Ally/Allies.swift, Sources/Wallet/Ledger.swift); `lean` is a rewrite with the same
-/// effects and guards that the owner could adopt (see docs/benchmarks.md).
+/// Two shapes: `exact` is statement for statement what `Allies.provision` → `Ledger.transfer` ran
+/// before the lean transfer path (it is still the ledger's checked path, taken for retries and
+/// refusals); `lean` is the shape `Ledger.leanTransfer` now runs, without its per-reseller rollup
+/// upsert and with the status check as a subquery of the debit (see docs/benchmarks.md).
 enum ProvisionSQL {
     enum Shape: String, CaseIterable, Sendable {
         /// 5 SELECTs (reseller, revenue account, idempotency key, both accounts), 2 conditional
-        /// UPDATEs, the transfer INSERT and the 2-row entries INSERT: 9 statements.
+        /// UPDATEs, the transfer INSERT and the 2-row entries INSERT: 9 statements (provision before
+        /// the lean path).
         case exact
         /// The debit UPDATE with the reseller's status check folded in, the credit UPDATE (the revenue
         /// account's id known), the transfer INSERT (a reused idempotency key surfaces as its unique

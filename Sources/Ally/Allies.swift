@@ -25,6 +25,8 @@ public struct Allies: Sendable {
     public let acquisitions: (any ClientAcquisitions)?
     public let clock: any WallClock
     public let logger: Logger
+    /// Reseller ids and wallets seen committed, so a provision need not read the reseller.
+    let resellerIdentities = ResellerIdentities()
 
     /// The default ``lowCreditThreshold``.
     public static let defaultLowCreditThreshold: Int64 = 100
@@ -223,19 +225,20 @@ public struct Allies: Sendable {
                           in tx: any Transaction) throws -> Provision {
         guard cost > 0 else { throw AllyError(.invalidAmount, message: "Invalid amount: the cost must be greater than zero") }
         let action = try Self.text(action, field: "action", maximum: 500)
-        guard let reseller = try findByRefid(refid, in: tx) else { throw Self.notFound(refid) }
-        guard reseller.status == .active else {
-            throw AllyError(.suspended, message: "Reseller Suspended: a suspended reseller cannot provision")
-        }
+        let reseller = try provisioningIdentity(refid, in: tx)
         do {
             // A stripe of the revenue account per reseller: concurrent resellers never queue on one row.
-            let revenue = try ledger.system(.revenue, unit: .credits, stripe: Ledger.stripe(for: reseller.wallet.rawValue), in: tx)
-            let transfer = try ledger.transfer(from: reseller.wallet, to: revenue.refid, amount: cost, description: action,
+            let revenue = try ledger.systemAccountRefid(.revenue, unit: .credits,
+                                                        stripe: Ledger.stripe(for: reseller.wallet.rawValue), in: tx)
+            // The status is checked inside the debit itself, so a suspension can never slip in between.
+            let transfer = try ledger.transfer(from: reseller.wallet, to: revenue, amount: cost, description: action,
                                                metadata: ["reseller": .string(refid.rawValue)],
-                                               idempotencyKey: "ally:provision:\(idempotencyKey)", in: tx)
+                                               idempotencyKey: "ally:provision:\(idempotencyKey)",
+                                               requiring: "EXISTS (SELECT 1 FROM ally_resellers WHERE id = \(reseller.id) AND status = 'active')",
+                                               in: tx)
             if transfer.isNew {
                 let after = transfer.debitBalanceAfter
-                try recordCredits(reseller: refid, added: 0, spent: cost, at: Timestamp(transfer.createdAt), in: tx)
+                try recordCredits(resellerID: reseller.id, added: 0, spent: cost, at: Timestamp(transfer.createdAt), in: tx)
                 var published: [any DomainEvent] = [
                     CreditsProvisioned(reseller: refid, cost: cost, action: action, balanceAfter: after, transfer: transfer.refid),
                 ]
@@ -249,9 +252,26 @@ public struct Allies: Sendable {
             }
             return Provision(reseller: refid, cost: cost, action: action, transfer: transfer.refid,
                              balanceAfter: transfer.debitBalanceAfter, isNew: transfer.isNew)
+        } catch let error as WalletError where error.code == .conditionNotMet {
+            throw Self.suspended()
         } catch let error as WalletError {
             throw Self.map(error)
         }
+    }
+
+    /// The reseller's row id and wallet, remembered after the first commit that read them. A
+    /// reseller not yet remembered is read here, and refused here if it does not exist or is
+    /// suspended; a remembered one has its status checked by the debit.
+    private func provisioningIdentity(_ refid: Refid, in tx: any Transaction) throws -> ResellerIdentities.Identity {
+        if let known = resellerIdentities.identity(of: refid) { return known }
+        guard let row = try tx.queryFirst("SELECT id, status, wallet_refid FROM ally_resellers WHERE refid = \(refid)") else {
+            throw Self.notFound(refid)
+        }
+        guard try row.string("status") == ResellerStatus.active.rawValue else { throw Self.suspended() }
+        let identity = ResellerIdentities.Identity(id: try row.int64("id"), wallet: try row.refid("wallet_refid"))
+        let cache = resellerIdentities
+        tx.afterCommit { cache.remember(identity, for: refid) }
+        return identity
     }
 
     /// The cost of `base` credits after `reseller`'s tier discount (see ``TierDiscounts/cost(of:for:)``).
@@ -276,10 +296,19 @@ public struct Allies: Sendable {
 
     /// Adds to the reseller's daily credit rollup (read by ``AllyAnalytics``), in the same transaction.
     func recordCredits(reseller: Refid, added: Int64, spent: Int64, at: Timestamp, in tx: any Transaction) throws {
+        try recordCredits(resellerSQL: "(SELECT id FROM ally_resellers WHERE refid = \(reseller))", added: added, spent: spent,
+                          at: at, in: tx)
+    }
+
+    func recordCredits(resellerID: Int64, added: Int64, spent: Int64, at: Timestamp, in tx: any Transaction) throws {
+        try recordCredits(resellerSQL: "\(resellerID)", added: added, spent: spent, at: at, in: tx)
+    }
+
+    private func recordCredits(resellerSQL: SQL, added: Int64, spent: Int64, at: Timestamp, in tx: any Transaction) throws {
         let day = CivilDate(dayNumber: at.utcDay).description
         try tx.execute("""
             INSERT INTO ally_credit_stats (reseller_id, day, added, spent, provisions)
-            VALUES ((SELECT id FROM ally_resellers WHERE refid = \(reseller)), \(day), \(added), \(spent), \(spent > 0 ? 1 : 0))
+            VALUES (\(resellerSQL), \(day), \(added), \(spent), \(spent > 0 ? 1 : 0))
             ON CONFLICT (reseller_id, day) DO UPDATE SET added = ally_credit_stats.added + excluded.added,
                 spent = ally_credit_stats.spent + excluded.spent, provisions = ally_credit_stats.provisions + excluded.provisions
             """)
@@ -300,6 +329,10 @@ public struct Allies: Sendable {
             throw AllyError(.validation, message: "Invalid \(field): at most \(maximum) characters, no control characters")
         }
         return text
+    }
+
+    static func suspended() -> AllyError {
+        AllyError(.suspended, message: "Reseller Suspended: a suspended reseller cannot provision")
     }
 
     static func notFound(_ refid: Refid) -> AllyError {

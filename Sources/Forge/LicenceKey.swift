@@ -21,8 +21,21 @@ public struct LicenceKey: Hashable, Sendable, CustomStringConvertible {
 
     /// A new random key.
     public static func generate() -> LicenceKey {
+        // 30 symbols of 5 bits = 150 bits, cut from three 64-bit draws: each draw is a `getrandom`
+        // call, and one per symbol (30 calls) was a measurable part of a mint.
         var generator = SystemRandomNumberGenerator()
-        let symbols = (0..<(groupLength * groups)).map { _ in alphabet[Int(UInt8.random(in: 0..<32, using: &generator))] }
+        var symbols: [Character] = []
+        symbols.reserveCapacity(groupLength * groups)
+        var bits: UInt64 = 0, available = 0
+        while symbols.count < groupLength * groups {
+            if available < 5 {
+                bits = generator.next()
+                available = 64
+            }
+            symbols.append(alphabet[Int(bits & 0x1F)])
+            bits >>= 5
+            available -= 5
+        }
         return LicenceKey(symbols: symbols)
     }
 

@@ -20,9 +20,11 @@ final class VerificationCache: Sendable {
         state.withLock { state in state.counter == counter ? state.entries[digest] : nil }
     }
 
-    /// Keeps `entry`, read after the counter showed `counter`.
+    /// Keeps `entry`, read after the counter showed `counter`. A read made under an older counter
+    /// than the cache's is dropped rather than emptying the newer entries (SQLite's counter only grows).
     func store(_ entry: Entry, for digest: String, counter: Int64) {
         state.withLock { state in
+            if counter < state.counter { return }
             if state.counter != counter || state.entries.count >= Self.capacity {
                 state = (counter, [:])
             }

@@ -23,9 +23,9 @@ public final class SQLiteDatabase: SuiteStorage.Database {
     /// The file path, or `:memory:`.
     public let path: String
     private let writer: any DatabaseWriter
-    /// A read-only connection that never writes, so its `PRAGMA data_version` changes on every
-    /// commit by any other connection (``changeCounter()``). Nil in memory.
-    private let watcher: DatabaseQueue?
+    /// Read-only connections that never write, one per core, so their `PRAGMA data_version`
+    /// changes on every commit by any other connection (``changeCounter()``). Nil in memory.
+    private let watchers: ChangeWatchers?
 
     /// Opens (creating if needed) the database at `path`, or an in-memory one for `:memory:`.
     /// - Parameter busyTimeout: how long a write waits for another process's write lock.
@@ -40,13 +40,12 @@ public final class SQLiteDatabase: SuiteStorage.Database {
         do {
             if path == ":memory:" {
                 writer = try DatabaseQueue(configuration: configuration)
-                watcher = nil
+                watchers = nil
             } else {
                 writer = try DatabasePool(path: path, configuration: configuration)
-                var readOnly = Configuration()
-                readOnly.readonly = true
-                readOnly.busyMode = .timeout(busyTimeout)
-                watcher = try DatabaseQueue(path: path, configuration: readOnly)
+                // One per core, so concurrent verifications do not queue on one connection.
+                watchers = try ChangeWatchers(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount),
+                                              busyTimeout: busyTimeout)
             }
         } catch {
             throw StorageError(code: .unavailable, message: "cannot open the SQLite database at \(path)",
@@ -80,15 +79,13 @@ public final class SQLiteDatabase: SuiteStorage.Database {
     }
 
     public func changeCounter() throws -> Int64? {
-        guard let watcher else { return nil }
-        return try mappingErrorsSync {
-            try watcher.inDatabase { db in try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) }
-        }
+        guard let watchers else { return nil }
+        return try mappingErrorsSync { try watchers.current() }
     }
 
     public func close() async throws {
         try mappingErrorsSync {
-            try watcher?.close()
+            try watchers?.close()
             try writer.close()
         }
     }

@@ -28,6 +28,8 @@ public struct Ledger: Sendable {
     public let clock: any WallClock
     /// How long holds last (see ``HoldPolicy``).
     public let holdPolicy: HoldPolicy
+    /// Account ids, units and system refids this ledger has seen committed (see `leanTransfer`).
+    let identities = AccountIdentities()
 
     /// A ledger over `database`, reading the time from `clock` (also used for hold expiry).
     ///
@@ -86,6 +88,18 @@ public struct Ledger: Sendable {
         }
         let owner = stripe == 0 ? account.owner : "\(account.owner)#\(stripe)"
         return try ensureAccount(owner: owner, unit: unit, isSystem: true, in: tx)
+    }
+
+    /// The refid of stripe `stripe` of a system account, created on first use. Unlike
+    /// ``system(_:unit:stripe:in:)`` it reads nothing once the account is known to this ledger: a
+    /// system account's refid never changes, so it is remembered after the first commit.
+    public func systemAccountRefid(_ account: SystemAccount, unit: Unit, stripe: Int, in tx: any Transaction) throws -> Refid {
+        let owner = stripe == 0 ? account.owner : "\(account.owner)#\(stripe)"
+        if let known = identities.systemAccount(owner: owner, unit: unit) { return known }
+        let refid = try system(account, unit: unit, stripe: stripe, in: tx).refid
+        let identities = identities
+        tx.afterCommit { identities.rememberSystemAccount(refid, owner: owner, unit: unit) }
+        return refid
     }
 
     /// The balance of a system account over all its stripes.
@@ -155,6 +169,23 @@ public struct Ledger: Sendable {
     @discardableResult
     public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
                          metadata: Metadata = [:], idempotencyKey: String? = nil, in tx: any Transaction) throws -> Transfer {
+        try transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
+                     idempotencyKey: idempotencyKey, requiring: nil, in: tx)
+    }
+
+    /// The same, moving the funds only while `condition` holds: SQL that is checked inside the
+    /// debit's own `UPDATE`, so a concurrent change to what it reads (a reseller's status, say)
+    /// cannot slip between a check and the debit. When it does not hold, nothing is written and
+    /// `.conditionNotMet` is thrown — before an idempotency key is looked at, so a retry is refused too.
+    ///
+    /// ```swift
+    /// try ledger.transfer(from: wallet, to: revenue, amount: 5, description: "Pro licence",
+    ///                     requiring: "EXISTS (SELECT 1 FROM ally_resellers WHERE id = \(id) AND status = 'active')", in: tx)
+    /// ```
+    @discardableResult
+    public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
+                         metadata: Metadata = [:], idempotencyKey: String? = nil, requiring condition: SQL?,
+                         in tx: any Transaction) throws -> Transfer {
         guard amount > 0 else { throw WalletError(.invalidAmount, message: "Invalid amount: must be greater than zero") }
         let description = description.trimmingCharacters(in: .whitespaces)
         guard !description.isEmpty, description.count <= 500 else {
@@ -166,44 +197,12 @@ public struct Ledger: Sendable {
         guard debit != credit else { throw WalletError.invalid("accounts", "debit and credit accounts must differ") }
         let metadataText = metadata.jsonText()
         guard metadataText.utf8.count <= 16_384 else { throw WalletError.invalid("metadata", "at most 16384 bytes of JSON") }
-        let fingerprint = Self.fingerprint(debit: debit, credit: credit, amount: amount, description: description, metadata: metadataText)
-
-        if let key = idempotencyKey, let existing = try tx.queryFirst("""
-            SELECT \(raw: Self.transferColumns) FROM wallet_transfers t
-            JOIN wallet_accounts d ON d.id = t.debit_account JOIN wallet_accounts c ON c.id = t.credit_account
-            WHERE t.idempotency_key = \(key)
-            """) {
-            guard try existing.string("fingerprint") == fingerprint else {
-                throw WalletError(.idempotencyConflict,
-                                  message: "Idempotency Conflict: this key was already used with different parameters")
-            }
-            return try Self.decodeTransfer(existing, isNew: false)
-        }
-
-        let from = try account(debit, in: tx)
-        let to = try account(credit, in: tx)
-        guard from.unit == to.unit else {
-            throw WalletError(.unitMismatch, message: "Unit Mismatch: cannot move \(from.unit) into a \(to.unit) account")
-        }
-        // The bounds are computed here, not in SQL: SQLite turns an overflowing integer into a float.
-        // Held funds are not spendable: a non-system account may spend only `balance - held`.
-        let lowest = Int64.min + amount
-        guard let debitAfter = try tx.queryInt64("""
-            UPDATE wallet_accounts SET balance = balance - \(amount)
-            WHERE id = (SELECT id FROM wallet_accounts WHERE refid = \(debit))
-              AND balance >= \(lowest) AND (is_system = 1 OR balance - held >= \(amount))
-            RETURNING balance
-            """)
-        else {
-            let debited = try account(debit, in: tx)
-            if debited.available >= amount || from.isSystem {
-                throw WalletError(.invalidAmount, message: "Invalid amount: the balance would overflow")
-            }
-            throw WalletError.insufficientFunds(available: debited.available, held: debited.held, amount: amount)
-        }
-        return try creditAndRecord(credit, amount: amount, from: debit, debitAfter: debitAfter, unit: from.unit,
-                                   description: description, metadata: metadata, metadataText: metadataText,
-                                   idempotencyKey: idempotencyKey, fingerprint: fingerprint, in: tx).transfer
+        let move = Move(debit: debit, credit: credit, amount: amount, description: description, metadata: metadata,
+                        metadataText: metadataText, idempotencyKey: idempotencyKey, condition: condition,
+                        fingerprint: Self.fingerprint(debit: debit, credit: credit, amount: amount, description: description,
+                                                      metadata: metadataText))
+        if let transfer = try leanTransfer(move, in: tx) { return transfer }
+        return try checkedTransfer(move, in: tx)
     }
 
     /// Issues `amount` into `account` from the issuance system account of its unit (a top-up).

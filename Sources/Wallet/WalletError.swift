@@ -30,6 +30,8 @@ public struct WalletError: Error, Sendable, CustomStringConvertible, CustomDebug
         public static let holdExpired = Code("hold_expired")
         /// A ``HoldPolicy`` (or other setting) is out of range.
         public static let invalidConfiguration = Code("invalid_configuration")
+        /// The condition a caller attached to a transfer (`transfer(…requiring:in:)`) did not hold.
+        public static let conditionNotMet = Code("condition_not_met")
     }
 
     public var code: Code

@@ -89,6 +89,27 @@ func expectAllyError<T>(_ code: AllyError.Code, _ body: () async throws -> T,
     }
 
     @Test(arguments: Engine.allCases)
+    func aResellerSuspendedAfterProvisioningIsRefusedEvenForARetryAndWritesNothing(engine: Engine) async throws {
+        try await engine.withAllies { allies in
+            let ally = try await allies.make().user("u-1").company("Northwind").create()
+            try await allies.addCredits(ally.refid, 100)
+            // The first provision lets the module remember the reseller; the status is still checked.
+            #expect(try await allies.provision(ally.refid, cost: 10, action: "x", idempotencyKey: "a").balanceAfter == 90)
+            try await allies.suspend(ally.refid, actor: "risk")
+            await _ = expectAllyError(.suspended) { try await allies.provision(ally.refid, cost: 10, action: "x", idempotencyKey: "b") }
+            await _ = expectAllyError(.suspended) { try await allies.provision(ally.refid, cost: 10, action: "x", idempotencyKey: "a") }
+            await _ = expectAllyError(.suspended) { try await allies.provision(ally.refid, cost: 500, action: "x", idempotencyKey: "c") }
+            #expect(try await allies.balance(ally.refid) == 90)
+            try await allies.reinstate(ally.refid, actor: "risk")
+            let retry = try await allies.provision(ally.refid, cost: 10, action: "x", idempotencyKey: "a")
+            #expect(!retry.isNew && retry.balanceAfter == 90)
+            #expect(try await allies.provision(ally.refid, cost: 10, action: "x", idempotencyKey: "b").balanceAfter == 80)
+            #expect(try await allies.balance(ally.refid) == 80)
+            #expect(try await allies.ledger.reconcile().isClean)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
     func eightConcurrentProvisionersRunTheWalletDryWithoutOverdraft(engine: Engine) async throws {
         try await engine.withAllies(inMemory: false) { allies in
             let ally = try await allies.make().user("u-1").company("Northwind").create()

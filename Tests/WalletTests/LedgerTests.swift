@@ -130,6 +130,90 @@ func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T
     }
 
     @Test(arguments: Engine.allCases)
+    func transfersBothWaysBetweenTwoAccountsAtOnceNeitherDeadlockNorLoseAnEntry(engine: Engine) async throws {
+        try await engine.withLedger(inMemory: false) { ledger in
+            let alpha = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
+            let beta = try await ledger.account(owner: "RS-BETA", unit: .credits)
+            try await ledger.issue(10_000, to: alpha.refid, description: "Top-up")
+            try await ledger.issue(10_000, to: beta.refid, description: "Top-up")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<8 {
+                    let (from, to) = task.isMultiple(of: 2) ? (alpha.refid, beta.refid) : (beta.refid, alpha.refid)
+                    group.addTask {
+                        for attempt in 0..<25 {
+                            try await ledger.transfer(from: from, to: to, amount: Int64(1 + task), description: "move \(attempt)")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            // Even tasks (0, 2, 4, 6) move 1+task from alpha to beta 25 times; odd ones the other way.
+            let alphaToBeta: Int64 = 25 * (1 + 3 + 5 + 7), betaToAlpha: Int64 = 25 * (2 + 4 + 6 + 8)
+            #expect(try await ledger.account(alpha.refid).balance == 10_000 - alphaToBeta + betaToAlpha)
+            #expect(try await ledger.account(beta.refid).balance == 10_000 + alphaToBeta - betaToAlpha)
+            #expect(try await ledger.history(of: alpha.refid, limit: 500).entries.count == 201)
+            #expect(try await ledger.reconcile().isClean)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func aRetryReturnsTheFirstTransferWhicheverAccountIsLockedFirstAndWhenTheFundsAreGone(engine: Engine) async throws {
+        try await engine.withLedger { ledger in
+            // Revenue first, so its row id is lower than the wallet's: the credit is locked first.
+            let revenue = try await ledger.system(.revenue, unit: .credits)
+            let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
+            try await ledger.issue(1_000, to: wallet.refid, description: "Top-up")
+            let first = try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 400, description: "Pro",
+                                                  idempotencyKey: "order-1")
+            for _ in 0..<3 {
+                let again = try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 400, description: "Pro",
+                                                      idempotencyKey: "order-1")
+                #expect(again.refid == first.refid && !again.isNew)
+                #expect(again.debitBalanceAfter == 600 && again.creditBalanceAfter == 400)
+            }
+            #expect(try await ledger.account(wallet.refid).balance == 600)
+            #expect(try await ledger.account(revenue.refid).balance == 400)
+            // Spend the rest; the retry must still find the first transfer, not report a shortfall.
+            try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 600, description: "Everything else")
+            let late = try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 400, description: "Pro",
+                                                 idempotencyKey: "order-1")
+            #expect(late.refid == first.refid && !late.isNew)
+            await _ = expectWalletError(.idempotencyConflict) {
+                try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 1, description: "Pro", idempotencyKey: "order-1")
+            }
+            #expect(try await ledger.account(wallet.refid).balance == 0)
+            #expect(try await ledger.account(revenue.refid).balance == 1_000)
+            #expect(try await ledger.history(of: wallet.refid).entries.count == 3)
+            #expect(try await ledger.reconcile().isClean)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func aTransferWhoseConditionDoesNotHoldIsRefusedBeforeItsKeyIsLookedAtAndWritesNothing(engine: Engine) async throws {
+        try await engine.withLedger { ledger in
+            let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
+            let revenue = try await ledger.system(.revenue, unit: .credits)
+            try await ledger.issue(100, to: wallet.refid, description: "Top-up")
+            let first = try await ledger.database.write { tx in
+                try ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 10, description: "x", idempotencyKey: "k",
+                                    requiring: "1 = 1", in: tx)
+            }
+            #expect(first.isNew && first.debitBalanceAfter == 90)
+            for key in ["k", "other"] {
+                await _ = expectWalletError(.conditionNotMet) {
+                    try await ledger.database.write { tx in
+                        try ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 10, description: "x", idempotencyKey: key,
+                                            requiring: "1 = 0", in: tx)
+                    }
+                }
+            }
+            #expect(try await ledger.account(wallet.refid).balance == 90)
+            #expect(try await ledger.history(of: wallet.refid).entries.count == 2)
+            #expect(try await ledger.reconcile().isClean)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
     func badInputIsATypedErrorAndWritesNothing(engine: Engine) async throws {
         try await engine.withLedger { ledger in
             let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)

@@ -1,0 +1,176 @@
+import SuiteCore
+import SuiteStorage
+
+/// The two ways a transfer is written.
+///
+/// The *lean* path is the usual one: four statements — the two conditional balance `UPDATE`s, in
+/// account-id order, the transfer `INSERT … ON CONFLICT DO NOTHING` and the two entries — with the
+/// accounts' ids, units and kinds taken from ``AccountIdentities`` (read once, in one statement, the
+/// first time). Every guard stays inside a write: the overdraft check (`balance - held >= amount`)
+/// and any caller condition in the debit's `UPDATE`, overflow bounds in both, a reused idempotency
+/// key in the unique index.
+///
+/// When anything does not go through — a refused debit, an unknown account, a reused key — the
+/// lean path undoes what it changed in this transaction and the *checked* path runs: the statements
+/// the ledger always ran, in their order, which find the stored transfer or throw the precise error.
+/// So every outcome other than a fresh transfer is decided exactly as before.
+extension Ledger {
+    struct Move {
+        let debit: Refid
+        let credit: Refid
+        let amount: Int64
+        let description: String
+        let metadata: Metadata
+        let metadataText: String
+        let idempotencyKey: String?
+        let condition: SQL?
+        let fingerprint: String
+    }
+
+    /// A fresh transfer in four statements, or nil with nothing changed.
+    func leanTransfer(_ move: Move, in tx: any Transaction) throws -> Transfer? {
+        guard let (from, to) = try identities(move.debit, move.credit, in: tx), from.unit == to.unit else { return nil }
+        let amount = move.amount
+        // The bounds are computed here, not in SQL: SQLite turns an overflowing integer into a float.
+        let lowest = Int64.min + amount, highest = Int64.max - amount
+        let condition = move.condition.map { " AND (" + $0 + ")" } ?? SQL(raw: "")
+        let debitStatement: SQL = """
+            UPDATE wallet_accounts SET balance = balance - \(amount)
+            WHERE id = \(from.id) AND refid = \(move.debit) AND balance >= \(lowest)
+              AND (is_system = 1 OR balance - held >= \(amount))\(condition)
+            RETURNING balance
+            """
+        let creditStatement: SQL = """
+            UPDATE wallet_accounts SET balance = balance + \(amount)
+            WHERE id = \(to.id) AND refid = \(move.credit) AND balance <= \(highest)
+            RETURNING balance
+            """
+        let undoDebit: SQL = "UPDATE wallet_accounts SET balance = balance + \(amount) WHERE id = \(from.id)"
+        let undoCredit: SQL = "UPDATE wallet_accounts SET balance = balance - \(amount) WHERE id = \(to.id)"
+
+        // Both rows locked in id order, so A→B and B→A transfers cannot deadlock on PostgreSQL.
+        let debitAfter: Int64, creditAfter: Int64
+        if from.id < to.id {
+            guard let debited = try tx.queryInt64(debitStatement) else { return nil }
+            guard let credited = try tx.queryInt64(creditStatement) else {
+                _ = try tx.execute(undoDebit)
+                return nil
+            }
+            (debitAfter, creditAfter) = (debited, credited)
+        } else {
+            guard let credited = try tx.queryInt64(creditStatement) else { return nil }
+            guard let debited = try tx.queryInt64(debitStatement) else {
+                _ = try tx.execute(undoCredit)
+                return nil
+            }
+            (debitAfter, creditAfter) = (debited, credited)
+        }
+
+        let refid = Refid.generate(prefix: "TX-")
+        let now = Timestamp(clock.now())
+        let transferID: Int64
+        if let key = move.idempotencyKey {
+            // A key used before (or by a concurrent transaction that commits first) inserts nothing.
+            guard let inserted = try tx.queryInt64("""
+                INSERT INTO wallet_transfers (refid, idempotency_key, fingerprint, debit_account, credit_account, amount,
+                                              description, metadata, created_at)
+                VALUES (\(refid), \(key), \(move.fingerprint), \(from.id), \(to.id), \(amount), \(move.description),
+                        \(move.metadataText), \(now))
+                ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                RETURNING id
+                """)
+            else {
+                _ = try tx.execute(undoDebit)
+                _ = try tx.execute(undoCredit)
+                return nil
+            }
+            transferID = inserted
+        } else {
+            transferID = try tx.insertReturningID("""
+                INSERT INTO wallet_transfers (refid, idempotency_key, fingerprint, debit_account, credit_account, amount,
+                                              description, metadata, created_at)
+                VALUES (\(refid), NULL, \(move.fingerprint), \(from.id), \(to.id), \(amount), \(move.description),
+                        \(move.metadataText), \(now))
+                """)
+        }
+        try tx.execute("""
+            INSERT INTO wallet_entries (account_id, transfer_id, amount, balance_after, created_at)
+            VALUES (\(from.id), \(transferID), \(-amount), \(debitAfter), \(now)),
+                   (\(to.id), \(transferID), \(amount), \(creditAfter), \(now))
+            """)
+        return Transfer(refid: refid, debitAccount: move.debit, creditAccount: move.credit, amount: amount, unit: from.unit,
+                        description: move.description, metadata: move.metadata, idempotencyKey: move.idempotencyKey,
+                        debitBalanceAfter: debitAfter, creditBalanceAfter: creditAfter, createdAt: now.date, isNew: true)
+    }
+
+    /// Every check in its own statement, in this order: the caller's condition, the idempotency
+    /// key, both accounts, their units, then the conditional debit. Finds a stored transfer for a
+    /// reused key, and tells apart every reason a transfer is refused.
+    func checkedTransfer(_ move: Move, in tx: any Transaction) throws -> Transfer {
+        let (debit, credit, amount) = (move.debit, move.credit, move.amount)
+        try requireCondition(move.condition, in: tx)
+        if let key = move.idempotencyKey, let existing = try tx.queryFirst("""
+            SELECT \(raw: Self.transferColumns) FROM wallet_transfers t
+            JOIN wallet_accounts d ON d.id = t.debit_account JOIN wallet_accounts c ON c.id = t.credit_account
+            WHERE t.idempotency_key = \(key)
+            """) {
+            guard try existing.string("fingerprint") == move.fingerprint else {
+                throw WalletError(.idempotencyConflict,
+                                  message: "Idempotency Conflict: this key was already used with different parameters")
+            }
+            return try Self.decodeTransfer(existing, isNew: false)
+        }
+
+        let from = try account(debit, in: tx)
+        let to = try account(credit, in: tx)
+        guard from.unit == to.unit else {
+            throw WalletError(.unitMismatch, message: "Unit Mismatch: cannot move \(from.unit) into a \(to.unit) account")
+        }
+        // Held funds are not spendable: a non-system account may spend only `balance - held`.
+        let lowest = Int64.min + amount
+        let condition = move.condition.map { " AND (" + $0 + ")" } ?? SQL(raw: "")
+        guard let debitAfter = try tx.queryInt64("""
+            UPDATE wallet_accounts SET balance = balance - \(amount)
+            WHERE id = (SELECT id FROM wallet_accounts WHERE refid = \(debit))
+              AND balance >= \(lowest) AND (is_system = 1 OR balance - held >= \(amount))\(condition)
+            RETURNING balance
+            """)
+        else {
+            try requireCondition(move.condition, in: tx)
+            let debited = try account(debit, in: tx)
+            if debited.available >= amount || from.isSystem {
+                throw WalletError(.invalidAmount, message: "Invalid amount: the balance would overflow")
+            }
+            throw WalletError.insufficientFunds(available: debited.available, held: debited.held, amount: amount)
+        }
+        return try creditAndRecord(credit, amount: amount, from: debit, debitAfter: debitAfter, unit: from.unit,
+                                   description: move.description, metadata: move.metadata, metadataText: move.metadataText,
+                                   idempotencyKey: move.idempotencyKey, fingerprint: move.fingerprint, in: tx).transfer
+    }
+
+    /// Both accounts' identities: remembered ones, or one read of both rows (remembered after commit).
+    private func identities(_ debit: Refid, _ credit: Refid,
+                            in tx: any Transaction) throws -> (AccountIdentities.Identity, AccountIdentities.Identity)? {
+        if let from = identities.identity(of: debit), let to = identities.identity(of: credit) { return (from, to) }
+        var from: AccountIdentities.Identity?, to: AccountIdentities.Identity?
+        for row in try tx.query("SELECT id, refid, unit, is_system FROM wallet_accounts WHERE refid IN (\(debit), \(credit))") {
+            let identity = AccountIdentities.Identity(id: try row.int64("id"), unit: Unit(unchecked: try row.string("unit")),
+                                                      isSystem: try row.bool("is_system"))
+            if try row.refid("refid") == debit { from = identity } else { to = identity }
+        }
+        guard let from, let to else { return nil }
+        let cache = identities
+        tx.afterCommit {
+            cache.remember(from, for: debit)
+            cache.remember(to, for: credit)
+        }
+        return (from, to)
+    }
+
+    private func requireCondition(_ condition: SQL?, in tx: any Transaction) throws {
+        guard let condition else { return }
+        guard try tx.queryFirst("SELECT 1 AS held WHERE " + condition) != nil else {
+            throw WalletError(.conditionNotMet, message: "Condition Not Met: the transfer's precondition does not hold")
+        }
+    }
+}
