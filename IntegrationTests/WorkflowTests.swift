@@ -318,4 +318,40 @@ func withSuite<T: Sendable>(_ engine: Engine, _ body: @Sendable (SuiteFixture) a
             #expect(try await suite.ledger.reconcile().isClean)
         }
     }
+
+    @Test(arguments: Engine.allCases)
+    func concurrentCallsWithOneKeySpendOnceAndIssueOnce(engine: Engine) async throws {
+        try await withSuite(engine) { fixture in
+            let suite = fixture.suite
+            let (reseller, clients) = try await fixture.reseller(credits: 50_000, clients: 2)
+            let targets = clients.map(\.refid)
+            let provisions = try await withThrowingTaskGroup(of: ProvisionResult.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await suite.workflows.provision(reseller: reseller.refid, clients: targets, product: "pro-1y",
+                                                            idempotencyKey: "same-key")
+                    }
+                }
+                return try await group.reduce(into: [ProvisionResult]()) { $0.append($1) }
+            }
+            #expect(provisions.filter(\.isNew).count == 1)
+            #expect(Set(provisions.map(\.transfer)).count == 1 && Set(provisions.flatMap { $0.licences.map(\.licence.refid) }).count == 2)
+            #expect(try await suite.allies.balance(reseller.refid) == 50_000 - 2 * 4_165)
+            let purchases = try await withThrowingTaskGroup(of: PurchaseResult.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await suite.workflows.purchase(.new(name: "Racer", email: "racer@example.com"), product: "pro-1y",
+                                                           idempotencyKey: "same-order")
+                    }
+                }
+                return try await group.reduce(into: [PurchaseResult]()) { $0.append($1) }
+            }
+            #expect(purchases.filter(\.isNew).count == 1)
+            #expect(Set(purchases.map(\.client.refid)).count == 1 && Set(purchases.map(\.invoice.refid)).count == 1)
+            let counts = try await rowCounts(suite.database)
+            #expect(counts["forge_licences"] == 2 && counts["workflow_runs"] == 2 && counts["wave_invoices"] == 1)
+            #expect(counts["wave_checkout_sessions"] == 1)
+            #expect(try await suite.ledger.reconcile().isClean)
+        }
+    }
 }

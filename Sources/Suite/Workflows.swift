@@ -260,6 +260,11 @@ public struct Workflows: Sendable {
         do {
             (client, invoice, isNew) = try await open()
         } catch let error as StorageError where error.code == .uniqueViolation {
+            // A concurrent call with the same key committed first: this run finds its record.
+            (client, invoice, isNew) = try await open()
+        } catch let error as ClientError where error.code == .duplicateEmail {
+            // The same, for a new customer: the concurrent call created the client first. Without
+            // a record for this key it is a genuine duplicate, and the retry says so again.
             (client, invoice, isNew) = try await open()
         }
         let outcome = try await invoices.attemptPayment(invoice.refid, idempotencyKey: "purchase:\(key)", actor: actor)
