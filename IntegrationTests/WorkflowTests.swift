@@ -354,4 +354,30 @@ func withSuite<T: Sendable>(_ engine: Engine, _ body: @Sendable (SuiteFixture) a
             #expect(try await suite.ledger.reconcile().isClean)
         }
     }
+
+    @Test(arguments: Engine.allCases)
+    func provisioningComposesWithTheCallersOwnTransaction(engine: Engine) async throws {
+        try await withSuite(engine) { fixture in
+            let suite = fixture.suite
+            let (reseller, clients) = try await fixture.reseller(credits: 10_000, clients: 1)
+            let before = try await rowCounts(suite.database)
+            // The caller's transaction fails after the provisioning: nothing of it remains.
+            await #expect(throws: Injected.self) {
+                try await suite.database.write { tx in
+                    _ = try suite.workflows.provision(reseller: reseller.refid, clients: [clients[0].refid], product: "pro-1y",
+                                                      idempotencyKey: "tx-1", in: tx)
+                    throw Injected()
+                }
+            }
+            #expect(try await rowCounts(suite.database) == before)
+            let result = try await suite.database.write { tx in
+                try suite.workflows.provision(reseller: reseller.refid, clients: [clients[0].refid], product: "pro-1y",
+                                              idempotencyKey: "tx-1", in: tx)
+            }
+            #expect(result.isNew && result.balanceAfter == 5_835 && result.licences.count == 1)
+            let replay = try await suite.workflows.provision(reseller: reseller.refid, client: clients[0].refid, product: "pro-1y",
+                                                             idempotencyKey: "tx-1")
+            #expect(!replay.isNew && replay.transfer == result.transfer)
+        }
+    }
 }

@@ -139,14 +139,8 @@ public struct Workflows: Sendable {
     /// (`.invalidProduct`), `ForgeError` (a suspended client). Nothing is written on any error.
     public func provision(reseller: Refid, clients targets: [Refid], product: String, idempotencyKey: String,
                           actor: String = "system") async throws -> ProvisionResult {
-        let key = try Self.key(idempotencyKey)
-        guard (1...Self.maximumBatch).contains(targets.count) else {
-            throw WorkflowError(.validation, message: "Invalid clients: 1–\(Self.maximumBatch) clients per provisioning")
-        }
-        guard Set(targets).count == targets.count else {
-            throw WorkflowError(.validation, message: "Invalid clients: a client is listed twice")
-        }
-        let fingerprint = "provision|\(reseller.rawValue)|\(product)|\(targets.map(\.rawValue).joined(separator: ","))"
+        let (key, fingerprint) = try Self.provisionRequest(reseller: reseller, clients: targets, product: product,
+                                                           idempotencyKey: idempotencyKey)
         let run: @Sendable () async throws -> ProvisionResult = {
             try await database.write { tx in
                 try self.provision(reseller: reseller, clients: targets, product: product, key: key, fingerprint: fingerprint,
@@ -167,9 +161,33 @@ public struct Workflows: Sendable {
         }
     }
 
-    /// The provisioning inside the caller's transaction (compose it with your own writes).
-    public func provision(reseller: Refid, clients targets: [Refid], product: String, key: String, fingerprint: String,
-                          actor: String, in tx: any Transaction) throws -> ProvisionResult {
+    /// The provisioning inside the caller's transaction, to compose it with the caller's own
+    /// writes: everything commits or rolls back with that transaction. A concurrent call with the
+    /// same key makes this one fail with a unique violation (`StorageError`) once the other
+    /// commits; run the whole transaction again and it returns the first result.
+    public func provision(reseller: Refid, clients targets: [Refid], product: String, idempotencyKey: String,
+                          actor: String = "system", in tx: any Transaction) throws -> ProvisionResult {
+        let (key, fingerprint) = try Self.provisionRequest(reseller: reseller, clients: targets, product: product,
+                                                           idempotencyKey: idempotencyKey)
+        return try provision(reseller: reseller, clients: targets, product: product, key: key, fingerprint: fingerprint,
+                             actor: actor, in: tx)
+    }
+
+    /// The checked key and the parameters' fingerprint of a provisioning request.
+    static func provisionRequest(reseller: Refid, clients targets: [Refid], product: String,
+                                 idempotencyKey: String) throws -> (key: String, fingerprint: String) {
+        let key = try key(idempotencyKey)
+        guard (1...maximumBatch).contains(targets.count) else {
+            throw WorkflowError(.validation, message: "Invalid clients: 1–\(maximumBatch) clients per provisioning")
+        }
+        guard Set(targets).count == targets.count else {
+            throw WorkflowError(.validation, message: "Invalid clients: a client is listed twice")
+        }
+        return (key, "provision|\(reseller.rawValue)|\(product)|\(targets.map(\.rawValue).joined(separator: ","))")
+    }
+
+    private func provision(reseller: Refid, clients targets: [Refid], product: String, key: String, fingerprint: String,
+                           actor: String, in tx: any Transaction) throws -> ProvisionResult {
         if let replay = try replayProvision(key: key, fingerprint: fingerprint, in: tx) { return replay }
         guard let found = try allies.findByRefid(reseller, in: tx) else {
             throw AllyError(.notFound, message: "Reseller Not Found: no reseller with this refid")
