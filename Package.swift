@@ -48,7 +48,9 @@ let package = Package(
         // Drivers are separate targets so an app on SQLite never compiles PostgresNIO.
         .target(
             name: "SuiteSQLite",
-            dependencies: ["SuiteStorage", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SuiteStorage", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

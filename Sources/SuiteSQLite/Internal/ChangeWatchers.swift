@@ -1,5 +1,6 @@
 import Foundation
 internal import GRDB
+internal import GRDBSQLite
 import Synchronization
 
 /// Read-only connections that never write, so that their `PRAGMA data_version` changes whenever
@@ -13,11 +14,56 @@ import Synchronization
 /// (or that connection already bumped the epoch after that commit), so it always returns an epoch
 /// newer than any returned before the commit.
 final class ChangeWatchers: Sendable {
-    private final class Watcher: Sendable {
-        let connection: DatabaseQueue
+    /// One read-only SQLite connection with `PRAGMA data_version` prepared once. It is used only
+    /// under its `lastSeen` lock, so the C handles are never touched by two threads at once (the
+    /// connection is opened with `SQLITE_OPEN_NOMUTEX` for that reason). Calling SQLite directly
+    /// rather than through a GRDB `DatabaseQueue` saves a dispatch-queue hop and a row decoding
+    /// per verification: this read is the whole cost of a cached verification.
+    private final class Watcher: @unchecked Sendable {
+        private let connection: OpaquePointer
+        private let statement: OpaquePointer
         /// The `data_version` this connection showed last; nil before its first read.
         let lastSeen = Mutex<Int64?>(nil)
-        init(_ connection: DatabaseQueue) { self.connection = connection }
+        /// Set (under the lock) when the connection is closed; a closed watcher refuses to read.
+        private let closed = Atomic<Bool>(false)
+
+        init(path: String, busyTimeout: TimeInterval) throws {
+            var handle: OpaquePointer?
+            let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+            guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK, let handle else {
+                let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+                sqlite3_close(handle)
+                throw DatabaseError(message: "cannot open a change watcher on \(path): \(message)")
+            }
+            sqlite3_busy_timeout(handle, Int32(clamping: Int((busyTimeout * 1_000).rounded())))
+            var prepared: OpaquePointer?
+            guard sqlite3_prepare_v2(handle, "PRAGMA data_version", -1, &prepared, nil) == SQLITE_OK, let prepared else {
+                let message = String(cString: sqlite3_errmsg(handle))
+                sqlite3_close(handle)
+                throw DatabaseError(message: "cannot prepare PRAGMA data_version: \(message)")
+            }
+            connection = handle
+            statement = prepared
+        }
+
+        /// The connection's `data_version`; call only while holding `lastSeen`'s lock.
+        func dataVersion() throws -> Int64 {
+            guard !closed.load(ordering: .relaxed) else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the database is closed") }
+            defer { sqlite3_reset(statement) }
+            let code = sqlite3_step(statement)
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
+            }
+            return sqlite3_column_int64(statement, 0)
+        }
+
+        func close() {
+            lastSeen.withLock { _ in
+                guard !closed.exchange(true, ordering: .relaxed) else { return }
+                sqlite3_finalize(statement)
+                sqlite3_close_v2(connection)
+            }
+        }
     }
 
     private let watchers: [Watcher]
@@ -25,10 +71,7 @@ final class ChangeWatchers: Sendable {
     private let next = Atomic<Int>(0)
 
     init(path: String, count: Int, busyTimeout: TimeInterval) throws {
-        var readOnly = Configuration()
-        readOnly.readonly = true
-        readOnly.busyMode = .timeout(busyTimeout)
-        watchers = try (0..<max(1, count)).map { _ in Watcher(try DatabaseQueue(path: path, configuration: readOnly)) }
+        watchers = try (0..<max(1, count)).map { _ in try Watcher(path: path, busyTimeout: busyTimeout) }
     }
 
     /// The current epoch: different from every epoch returned before the latest commit.
@@ -46,13 +89,11 @@ final class ChangeWatchers: Sendable {
     }
 
     func close() throws {
-        for watcher in watchers { try watcher.connection.close() }
+        for watcher in watchers { watcher.close() }
     }
 
     private func read(_ watcher: Watcher, _ lastSeen: inout Int64?) throws -> Int64 {
-        let version = try watcher.connection.inDatabase { db in
-            try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
-        }
+        let version = try watcher.dataVersion()
         if version != lastSeen {
             lastSeen = version
             epoch.wrappingAdd(1, ordering: .sequentiallyConsistent)
