@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SuiteCore
 
 /// A licence key: 150 bits from the system CSPRNG, written as six groups of five Crockford
 /// base-32 symbols, e.g. `7QK2M-X4T9B-0HZ8R-NC3VW-G6D1P-KJ5YE`.
@@ -74,14 +75,7 @@ public struct LicenceKey: Hashable, Sendable, CustomStringConvertible {
 
     /// The SHA-256 digest of the canonical key, hex — what the database stores and looks up.
     var digest: String {
-        let hex = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in SHA256.hash(data: Data(rawValue.utf8)) {
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        lowercaseHex(SHA256.hash(data: Data(rawValue.utf8)))
     }
 
     private static let malformed = ForgeError(.malformedKey, message: "Malformed Key: a licence key is six groups of five letters or digits")

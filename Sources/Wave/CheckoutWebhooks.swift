@@ -43,7 +43,7 @@ public struct WebhookSigner: Sendable {
     /// The signature header for `body` signed at `timestamp` (Unix seconds).
     public func sign(_ body: Data, at timestamp: Int64) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Self.signedPayload(body, timestamp), using: key)
-        return "t=\(timestamp),v1=\(Data(mac).map { String(format: "%02x", $0) }.joined())"
+        return "t=\(timestamp),v1=\(lowercaseHex(mac))"
     }
 
     /// Throws `.invalidSignature` unless one `v1` value is the body's HMAC, and `.staleWebhook`
