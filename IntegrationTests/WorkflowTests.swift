@@ -153,6 +153,10 @@ func withSuite<T: Sendable>(_ engine: Engine, _ body: @Sendable (SuiteFixture) a
             let batch = try await suite.workflows.provision(reseller: reseller.refid, clients: clients.map(\.refid), product: "pro-1y",
                                                            idempotencyKey: "batch-1")
             #expect(batch.cost == 8_330 && batch.balanceAfter == 0 && batch.licences.map(\.licence.client) == clients.map(\.refid))
+            // A replay returns the first result's licences in the order the clients were asked for.
+            let replayed = try await suite.workflows.provision(reseller: reseller.refid, clients: clients.map(\.refid), product: "pro-1y",
+                                                              idempotencyKey: "batch-1")
+            #expect(!replayed.isNew && replayed.licences.map(\.licence.refid) == batch.licences.map(\.licence.refid))
         }
     }
 

@@ -98,10 +98,8 @@ public final class SuiteFulfilment: InvoiceFulfilment {
                 let licence = try licences.make().product(product.slug)
                     .metadata(["invoice": .string(invoice.refid.rawValue), "payment": .string(payment.refid.rawValue)])
                     .mintActivated(for: invoice.client, actor: "purchase", in: tx)
-                try tx.execute("""
-                    INSERT INTO workflow_licences (licence_refid, client_refid, source, run_key, invoice_refid, transfer_refid, created_at)
-                    VALUES (\(licence.licence.refid), \(invoice.client), 'purchase', NULL, \(invoice.refid), \(payment.transfer), \(now))
-                    """)
+                try IssuedLicenceRecords.record(licence.licence.refid, client: invoice.client, source: .purchase,
+                                                invoice: invoice.refid, transfer: payment.transfer, at: now, in: tx)
                 minted.append(IssuedLicence(licence: licence.licence, key: licence.key))
                 try failpoint?(.licenceMinted)
             }

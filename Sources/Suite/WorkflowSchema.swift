@@ -1,3 +1,5 @@
+import Forge
+import SuiteCore
 public import SuiteStorage
 
 extension Workflows {
@@ -42,4 +44,27 @@ extension Workflows {
             ]
         },
     ])
+}
+
+/// The `workflow_licences` table: which licence a workflow issued, against what.
+enum IssuedLicenceRecords {
+    enum Source: String { case provision, purchase }
+
+    /// Records `licence`, issued to `client` by a provisioning run (`runKey`) or a paid invoice.
+    static func record(_ licence: Refid, client: Refid, source: Source, runKey: String? = nil, invoice: Refid? = nil,
+                       transfer: Refid?, at now: Timestamp, in tx: any Transaction) throws {
+        try tx.execute("""
+            INSERT INTO workflow_licences (licence_refid, client_refid, source, run_key, invoice_refid, transfer_refid, created_at)
+            VALUES (\(licence), \(client), \(source.rawValue), \(runKey), \(invoice), \(transfer), \(now))
+            """)
+    }
+
+    /// The licences a provisioning run (`runKey`) or a paid invoice issued, without keys.
+    static func fetch(runKey: String? = nil, invoice: Refid? = nil, licences: Licences, in tx: any Transaction) throws -> [IssuedLicence] {
+        let condition: SQL = if let runKey { "run_key = \(runKey)" } else { "invoice_refid = \(invoice)" }
+        let refids = try tx.query("""
+            SELECT licence_refid FROM workflow_licences WHERE \(condition) ORDER BY created_at, licence_refid
+            """).map { try $0.refid("licence_refid") }
+        return try refids.compactMap { try licences.findByRefid($0, in: tx).map { IssuedLicence(licence: $0, key: nil) } }
+    }
 }

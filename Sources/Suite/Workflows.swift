@@ -154,7 +154,9 @@ public struct Workflows: Sendable {
             return try await run()
         } catch let error as AllyError where error.code == .insufficientCredits {
             // On PostgreSQL a concurrent same-key call may have spent first; its record answers.
-            if let replay = try await database.read({ tx in try self.replayProvision(key: key, fingerprint: fingerprint, in: tx) }) {
+            if let replay = try await database.read({ tx in
+                try self.replayProvision(key: key, fingerprint: fingerprint, clients: targets, in: tx)
+            }) {
                 return replay
             }
             throw error
@@ -188,7 +190,7 @@ public struct Workflows: Sendable {
 
     private func provision(reseller: Refid, clients targets: [Refid], product: String, key: String, fingerprint: String,
                            actor: String, in tx: any Transaction) throws -> ProvisionResult {
-        if let replay = try replayProvision(key: key, fingerprint: fingerprint, in: tx) { return replay }
+        if let replay = try replayProvision(key: key, fingerprint: fingerprint, clients: targets, in: tx) { return replay }
         guard let found = try allies.findByRefid(reseller, in: tx) else {
             throw AllyError(.notFound, message: "Reseller Not Found: no reseller with this refid")
         }
@@ -197,9 +199,7 @@ public struct Workflows: Sendable {
                 throw WorkflowError(.clientNotFound, message: "Client Not Found: \(target.rawValue.prefix(40)) is not in the reseller's portfolio")
             }
         }
-        guard let item = try products.find(slug: product, in: tx), item.isActive else {
-            throw WaveError(.invalidProduct, message: "Invalid Product: \(product.prefix(64)) is not for sale")
-        }
+        let item = try productForSale(product, in: tx)
         let unit = try allies.discounts.cost(of: item.price, for: found.tier)
         let (total, overflow) = unit.multipliedReportingOverflow(by: Int64(targets.count))
         guard !overflow else { throw AllyError(.invalidAmount, message: "Invalid amount: the batch cost overflows") }
@@ -214,10 +214,8 @@ public struct Workflows: Sendable {
             let minted = try licences.make().product(item.slug)
                 .metadata(["reseller": .string(reseller.rawValue), "provision": .string(key)])
                 .mintActivated(for: target, actor: actor, in: tx)
-            try tx.execute("""
-                INSERT INTO workflow_licences (licence_refid, client_refid, source, run_key, invoice_refid, transfer_refid, created_at)
-                VALUES (\(minted.licence.refid), \(target), 'provision', \(key), NULL, \(spent.transfer), \(now))
-                """)
+            try IssuedLicenceRecords.record(minted.licence.refid, client: target, source: .provision, runKey: key,
+                                            transfer: spent.transfer, at: now, in: tx)
             issued.append(IssuedLicence(licence: minted.licence, key: minted.key))
             try failpoint?(.licenceMinted)
         }
@@ -232,23 +230,19 @@ public struct Workflows: Sendable {
                                balanceAfter: spent.balanceAfter, licences: issued, isNew: true)
     }
 
-    private func replayProvision(key: String, fingerprint: String, in tx: any Transaction) throws -> ProvisionResult? {
+    private func replayProvision(key: String, fingerprint: String, clients targets: [Refid],
+                                 in tx: any Transaction) throws -> ProvisionResult? {
         guard let row = try tx.queryFirst("""
             SELECT kind, fingerprint, reseller_refid, product, cost, transfer_refid, balance_after FROM workflow_runs WHERE idempotency_key = \(key)
             """) else { return nil }
         guard try row.string("kind") == "provision", try row.string("fingerprint") == fingerprint else {
             throw Self.conflict
         }
-        let refids = try tx.query("""
-            SELECT licence_refid FROM workflow_licences WHERE run_key = \(key) ORDER BY created_at, licence_refid
-            """).map { try $0.refid("licence_refid") }
-        var issued: [IssuedLicence] = []
-        for refid in refids {
-            if let licence = try licences.findByRefid(refid, in: tx) { issued.append(IssuedLicence(licence: licence, key: nil)) }
+        // Back in the order the clients were asked for (the fingerprint matched, so these are they).
+        let position = Dictionary(uniqueKeysWithValues: targets.enumerated().map { ($1, $0) })
+        let issued = try IssuedLicenceRecords.fetch(runKey: key, licences: licences, in: tx).sorted { first, second in
+            (first.licence.client.flatMap { position[$0] } ?? 0) < (second.licence.client.flatMap { position[$0] } ?? 0)
         }
-        // Back in the order the clients were asked for.
-        let order = fingerprint.split(separator: "|").last.map { $0.split(separator: ",").map(String.init) } ?? []
-        issued.sort { (order.firstIndex(of: $0.licence.client?.rawValue ?? "") ?? 0) < (order.firstIndex(of: $1.licence.client?.rawValue ?? "") ?? 0) }
         return ProvisionResult(reseller: try row.refid("reseller_refid"), product: try row.string("product"),
                                cost: try row.int64("cost"), transfer: try row.refid("transfer_refid"),
                                balanceAfter: try row.int64("balance_after"), licences: issued, isNew: false)
@@ -306,9 +300,7 @@ public struct Workflows: Sendable {
             else { throw Self.conflict }
             return (client, invoice, false)
         }
-        guard let item = try products.find(slug: product, in: tx), item.isActive else {
-            throw WaveError(.invalidProduct, message: "Invalid Product: \(product.prefix(64)) is not for sale")
-        }
+        let item = try productForSale(product, in: tx)
         let client: Client
         switch customer {
         case .existing(let refid):
@@ -339,12 +331,7 @@ public struct Workflows: Sendable {
 
     /// The licences a paid invoice delivered (without keys).
     public func licencesIssued(for invoice: Refid) async throws -> [IssuedLicence] {
-        try await database.read { tx in
-            let refids = try tx.query("""
-                SELECT licence_refid FROM workflow_licences WHERE invoice_refid = \(invoice) ORDER BY created_at, licence_refid
-                """).map { try $0.refid("licence_refid") }
-            return try refids.compactMap { try licences.findByRefid($0, in: tx).map { IssuedLicence(licence: $0, key: nil) } }
-        }
+        try await database.read { tx in try IssuedLicenceRecords.fetch(invoice: invoice, licences: licences, in: tx) }
     }
 
     // MARK: History
@@ -374,6 +361,14 @@ public struct Workflows: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The active product with `slug`, or `.invalidProduct`.
+    func productForSale(_ slug: String, in tx: any Transaction) throws -> Product {
+        guard let item = try products.find(slug: slug, in: tx), item.isActive else {
+            throw WaveError(.invalidProduct, message: "Invalid Product: \(slug.prefix(64)) is not for sale")
+        }
+        return item
+    }
 
     static let conflict = WorkflowError(.idempotencyConflict,
                                         message: "Idempotency Conflict: this key was already used with different parameters")
