@@ -50,7 +50,9 @@ public struct ClientSuite: Sendable {
                 try await SuiteDatabase.install([], on: database)
             } else {
                 try await database.read { tx in
-                    for schema in SuiteDatabase.schemas.values { try SchemaInstaller.requireInstalled(schema, in: tx) }
+                    for schema in SuiteDatabase.schemas.values.sorted(by: { $0.module < $1.module }) {
+                        try SchemaInstaller.requireInstalled(schema, in: tx)
+                    }
                 }
             }
             return ClientSuite(database: database, clientConfiguration: clientConfiguration, clock: clock, logger: logger)

@@ -159,6 +159,11 @@ extension LocalCheckoutGateway {
     /// The webhook signing secret: the configured one, else the database's (created on first use).
     public func webhookSecret() async throws -> Data {
         if let configuredSecret { return configuredSecret }
+        let select: SQL = "SELECT value FROM wave_settings WHERE name = \(Self.secretSetting)"
+        // Read first: only the first use of a database writes.
+        if let existing = try await database.read({ tx in try tx.queryFirst(select)?.string("value") }) {
+            return try Self.decodeSecret(existing)
+        }
         let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
         let now = Timestamp(clock.now())
         let stored = try await database.write { tx -> String in
@@ -167,11 +172,15 @@ extension LocalCheckoutGateway {
                 INSERT INTO wave_settings (name, value, created_at) VALUES (\(Self.secretSetting), \(fresh), \(now))
                 ON CONFLICT (name) DO NOTHING
                 """)
-            guard let value = try tx.queryFirst("SELECT value FROM wave_settings WHERE name = \(Self.secretSetting)") else {
+            guard let value = try tx.queryFirst(select) else {
                 throw StorageError(code: .decoding, message: "the webhook secret could not be stored")
             }
             return try value.string("value")
         }
+        return try Self.decodeSecret(stored)
+    }
+
+    private static func decodeSecret(_ stored: String) throws -> Data {
         guard let secret = Data(base64Encoded: stored) else {
             throw StorageError(code: .decoding, message: "the stored webhook secret is not base64")
         }
@@ -214,15 +223,16 @@ extension LocalCheckoutGateway {
 
     /// The signed `checkout.session.completed` webhook for a completed `session`.
     func delivery(for session: CheckoutSession, signer: WebhookSigner) throws -> WebhookDelivery {
+        let now = Int64(clock.now().timeIntervalSince1970.rounded(.down))
         let event = CheckoutWebhookEvent(
             id: "EV-\(session.id.hasPrefix("CS-") ? String(session.id.dropFirst(3)) : session.id)",
             type: CheckoutWebhookEvent.sessionCompleted,
-            created: Int64(clock.now().timeIntervalSince1970.rounded(.down)),
+            created: now,
             data: .init(session: session.id, invoice: session.invoice.rawValue, amount: session.amount, currency: session.currency))
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(event)
-        return WebhookDelivery(body: body, signature: signer.sign(body, at: Int64(clock.now().timeIntervalSince1970.rounded(.down))))
+        return WebhookDelivery(body: body, signature: signer.sign(body, at: now))
     }
 }

@@ -21,9 +21,7 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Opens the database. Driver logs stay quiet below errors, so stderr carries only our one-line error.
     func open() throws -> any SuiteStorage.Database {
-        var logger = Logger(label: "dock")
-        logger.logLevel = .error
-        return try SuiteDatabase.open(location, logger: logger)
+        try SuiteDatabase.open(location, logger: quietLogger())
     }
 
     /// Opens the database and the Client module, refusing a database where it is not installed.

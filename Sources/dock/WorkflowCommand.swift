@@ -200,18 +200,14 @@ func printIssued(_ licences: [IssuedLicence]) {
 /// Runs `body` with every module wired over the database (all must be installed), closing it afterwards.
 func withSuite(_ options: DatabaseOptions, _ body: (ClientSuite) async throws -> Void) async throws {
     try await runReporting {
-        let database = try options.open()
+        let suite = try await ClientSuite.open(options.location, install: false,
+                                               clientConfiguration: try await ClientConfiguration.load(file: options.config),
+                                               logger: quietLogger())
         do {
-            try await database.read { tx in
-                for schema in SuiteDatabase.schemas.values.sorted(by: { $0.module < $1.module }) {
-                    try SchemaInstaller.requireInstalled(schema, in: tx)
-                }
-            }
-            let suite = ClientSuite(database: database, clientConfiguration: try await ClientConfiguration.load(file: options.config))
             try await body(suite)
-            try await database.close()
+            try await suite.close()
         } catch {
-            try? await database.close()
+            try? await suite.close()
             throw error
         }
     }
