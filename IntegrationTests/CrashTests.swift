@@ -5,16 +5,9 @@ import SuiteTestSupport
 import Testing
 import Wallet
 
-/// The built `dock` beside this test bundle.
-private var dockExecutable: URL {
-    let products = Bundle.main.bundleURL.lastPathComponent.hasSuffix(".xctest")
-        ? Bundle.main.bundleURL.deletingLastPathComponent() : Bundle.main.bundleURL
-    return products.appendingPathComponent("dock")
-}
-
 private func dock(_ arguments: [String]) throws -> Process {
     let process = Process()
-    process.executableURL = dockExecutable
+    process.executableURL = builtProduct("dock")
     process.arguments = arguments
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice

@@ -4,26 +4,11 @@ import Testing
 
 /// The examples are tutorials a newcomer runs with `swift run`: they must run, on both engines.
 @Suite struct ExampleTests {
-    private func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let products = Bundle.main.bundleURL.lastPathComponent.hasSuffix(".xctest")
-            ? Bundle.main.bundleURL.deletingLastPathComponent() : Bundle.main.bundleURL
-        let process = Process()
-        process.executableURL = products.appendingPathComponent(name)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-    }
-
     @Test(arguments: Engine.allCases)
     func resellerProvisioningRuns(engine: Engine) async throws {
         let (location, cleanUp) = try await engine.freshLocation()
         defer { Task { await cleanUp() } }
-        let result = try run("ResellerProvisioning", [location])
+        let result = try runProduct("ResellerProvisioning", [location])
         #expect(result.status == 0, "\(result.stderr)")
         for line in ["spent 4165 credits (4900 − 15%); balance 5835", "verify → valid", "retried: new? false; same licence? true; balance 5835",
                      "bulk refused, nothing written: Insufficient Credits: balance 5835, cost 8330", "ledger reconciles: true"] {
@@ -35,7 +20,7 @@ import Testing
     func standalonePurchaseRuns(engine: Engine) async throws {
         let (location, cleanUp) = try await engine.freshLocation()
         defer { Task { await cleanUp() } }
-        let result = try run("StandalonePurchase", [location])
+        let result = try runProduct("StandalonePurchase", [location])
         #expect(result.status == 0, "\(result.stderr)")
         for line in ["is pending", "first delivery: paid", "already received — nothing changes", "forged: Invalid Signature",
                      "same order again: paid? true; client active", "Hooli's key verifies: valid", "1 activation(s)"] {
@@ -44,7 +29,7 @@ import Testing
     }
 
     @Test func theClientQuickstartRuns() throws {
-        let result = try run("ClientQuickstart", [])
+        let result = try runProduct("ClientQuickstart", [])
         #expect(result.status == 0 && result.stdout.contains("created CL-"), "\(result.stderr)")
     }
 }

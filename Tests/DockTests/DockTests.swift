@@ -7,18 +7,7 @@ import Testing
 struct Dock: Sendable {
     let location: String
 
-    struct Result: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static var executable: URL {
-        // Test bundles live beside the products they were built with.
-        let products = Bundle.main.bundleURL.lastPathComponent.hasSuffix(".xctest")
-            ? Bundle.main.bundleURL.deletingLastPathComponent() : Bundle.main.bundleURL
-        return products.appendingPathComponent("dock")
-    }
+    typealias Result = ProductRun
 
     @discardableResult
     func run(_ arguments: String..., environment: [String: String] = [:]) throws -> Result {
@@ -27,22 +16,9 @@ struct Dock: Sendable {
 
     /// Runs `dock` with `arguments`, plus `--database` unless the command needs no database.
     func run(_ arguments: [String], environment: [String: String] = [:], database: Bool = true) throws -> Result {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments + (database ? ["--database", location] : [])
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CLIENT_") && $0.key != "DOCK_DATABASE_URL" }
         env.merge(environment) { $1 }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read before waiting so a large output cannot fill the pipe and block the child.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return try runProduct("dock", arguments + (database ? ["--database", location] : []), environment: env)
     }
 
     func json(_ arguments: String...) throws -> Any { try json(arguments) }
