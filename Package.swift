@@ -170,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SuiteStorageTests",
-            dependencies: ["SuiteTestSupport", "SuiteStorage"],
+            dependencies: ["SuiteTestSupport", "SuiteStorage", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -75,7 +75,9 @@ public struct LicenceKey: Hashable, Sendable, CustomStringConvertible {
 
     /// The SHA-256 digest of the canonical key, hex — what the database stores and looks up.
     var digest: String {
-        lowercaseHex(SHA256.hash(data: Data(rawValue.utf8)))
+        var text = rawValue, hasher = SHA256()
+        text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return hasher.finalize().withUnsafeBytes { lowercaseHex($0) }
     }
 
     private static let malformed = ForgeError(.malformedKey, message: "Malformed Key: a licence key is six groups of five letters or digits")

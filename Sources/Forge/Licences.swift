@@ -57,7 +57,7 @@ public struct Licences: Sendable {
     func mint(_ builder: LicenceBuilder, activatingFor activation: Refid?, actor: String,
               in tx: any Transaction) throws -> MintedLicence {
         let actor = try Self.text(actor, field: "actor", maximum: 255)
-        let code = (builder.product ?? "").trimmingCharacters(in: .whitespaces)
+        let code = trimmingWhitespace(builder.product ?? "", newlines: false)
         guard !code.isEmpty else { throw ForgeError.invalid("product", "required") }
         guard let product = try products.product(code, in: tx) else {
             throw ForgeError(.invalidProduct, message: "Invalid Product: no product with code \(code.prefix(64))")
@@ -400,9 +400,9 @@ public struct Licences: Sendable {
     }
 
     static func text(_ raw: String, field: String, maximum: Int) throws -> String {
-        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = trimmingWhitespace(raw)
         guard !text.isEmpty else { throw ForgeError.invalid(field, "required") }
-        guard text.count <= maximum, !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+        guard hasAtMostCharacters(text, maximum), !containsControlCharacters(text) else {
             throw ForgeError.invalid(field, "at most \(maximum) characters, no control characters")
         }
         return text

@@ -80,8 +80,14 @@ extension JSONValue: Codable {
 
 extension Dictionary where Key == String, Value == JSONValue {
     /// Encodes the object as compact JSON with sorted keys (stable output for storage and tests).
+    ///
+    /// Metadata without floating-point numbers and with ASCII keys — what the modules themselves
+    /// write on every transfer and licence — is written directly, byte for byte what
+    /// `JSONEncoder` gives (proven by test); anything else goes through `JSONEncoder`.
     public func jsonText() -> String {
         if isEmpty { return "{}" }  // the common case, without an encoder
+        var direct = JSONTextWriter()
+        if direct.write(object: self) { return direct.text }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a [String: JSONValue] cannot fail: every case maps to a JSON value, and
@@ -110,4 +116,77 @@ extension Dictionary where Key == String, Value == JSONValue {
         }
         return result
     }
+}
+
+/// Writes JSON exactly as `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]` does, for
+/// the values whose text is certain: integers, strings, booleans, null, arrays, and objects whose
+/// keys are ASCII (sorted byte by byte, as the encoder sorts them). It refuses a double (the
+/// encoder's number formatting is its own) and a non-ASCII key, and the caller falls back.
+struct JSONTextWriter {
+    private var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(128) }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// False when the object holds something this writer leaves to the encoder.
+    mutating func write(object: [String: JSONValue]) -> Bool {
+        for key in object.keys where !key.utf8.allSatisfy({ $0 < 0x80 }) { return false }
+        bytes.append(UInt8(ascii: "{"))
+        var first = true
+        for key in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            write(string: key)
+            bytes.append(UInt8(ascii: ":"))
+            guard write(object[key]!) else { return false }
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return true
+    }
+
+    private mutating func write(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .int(let number): bytes.append(contentsOf: String(number).utf8)
+        case .double: return false
+        case .string(let string): write(string: string)
+        case .array(let items):
+            bytes.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                guard write(item) else { return false }
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let fields):
+            return write(object: fields)
+        }
+        return true
+    }
+
+    /// A quoted string: `"` and `\` escaped, control characters as `\n`-style or `\u00xx`
+    /// escapes, everything else (slashes, non-ASCII) as its own UTF-8.
+    private mutating func write(string: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0..<0x20:
+                bytes.append(contentsOf: "\\u00".utf8)
+                bytes.append(Self.hex[Int(byte >> 4)])
+                bytes.append(Self.hex[Int(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
 }

@@ -187,12 +187,12 @@ public struct Ledger: Sendable {
                          metadata: Metadata = [:], idempotencyKey: String? = nil, requiring condition: SQL?,
                          in tx: any Transaction) throws -> Transfer {
         guard amount > 0 else { throw WalletError(.invalidAmount, message: "Invalid amount: must be greater than zero") }
-        let description = description.trimmingCharacters(in: .whitespaces)
-        guard !description.isEmpty, description.count <= 500 else {
+        let description = trimmingWhitespace(description, newlines: false)
+        guard !description.isEmpty, hasAtMostCharacters(description, 500) else {
             throw WalletError.invalid("description", "1–500 characters")
         }
         if let key = idempotencyKey {
-            guard !key.isEmpty, key.count <= 200 else { throw WalletError.invalid("idempotency key", "1–200 characters") }
+            guard !key.isEmpty, hasAtMostCharacters(key, 200) else { throw WalletError.invalid("idempotency key", "1–200 characters") }
         }
         guard debit != credit else { throw WalletError.invalid("accounts", "debit and credit accounts must differ") }
         let metadataText = metadata.jsonText()
@@ -365,5 +365,7 @@ public struct Ledger: Sendable {
 
 /// The SHA-256 digest of `text` as lower-case hex.
 func hexDigest(of text: String) -> String {
-    lowercaseHex(SHA256.hash(data: Data(text.utf8)))
+    var text = text, hasher = SHA256()
+    text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+    return hasher.finalize().withUnsafeBytes { lowercaseHex($0) }
 }
