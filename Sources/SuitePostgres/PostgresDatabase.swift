@@ -83,7 +83,8 @@ public final class PostgresDatabase: SuiteStorage.Database {
             return try await client.withConnection { connection in
                 try await threads.runIfActive {
                     let tx = PostgresTransaction(connection: connection, logger: logger)
-                    try tx.run(SQL(raw: begin))
+                    // Sent with the first statement: one wait fewer per transaction.
+                    try tx.executeDeferred(SQL(raw: begin))
                     do {
                         let value = try body(tx)
                         try tx.run("COMMIT")
@@ -110,6 +111,8 @@ final class PostgresTransaction: Transaction {
     private let connection: PostgresConnection
     private let logger: Logger
     private(set) var commitActions: [@Sendable () -> Void] = []
+    /// Statements sent but not yet waited for (``executeDeferred(_:)``), oldest first.
+    private var pending: [EventLoopFuture<PostgresQueryResult>] = []
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -134,8 +137,52 @@ final class PostgresTransaction: Transaction {
 
     func afterCommit(_ action: @escaping @Sendable () -> Void) { commitActions.append(action) }
 
+    func queryPipelined(_ statements: [SQL]) throws -> [[Row]] {
+        try waitForAll(statements.map(send)).map { try $0.rows.map(Self.row) }
+    }
+
+    func executeDeferred(_ sql: SQL) throws {
+        pending.append(send(sql))
+    }
+
     @discardableResult
     func run(_ sql: SQL) throws -> PostgresQueryResult {
+        try waitForAll([send(sql)])[0]
+    }
+
+    /// Waits for every deferred statement, then for `sent` (which the connection answers after
+    /// them), and throws the first error among them all — a deferred statement's error, not the
+    /// "transaction is aborted" that follows it.
+    private func waitForAll(_ sent: [EventLoopFuture<PostgresQueryResult>]) throws -> [PostgresQueryResult] {
+        let earlier = pending
+        pending = []
+        var failure: (any Error)?
+        for future in earlier {
+            do { _ = try wait(future) } catch { failure = failure ?? error }
+        }
+        var results: [PostgresQueryResult] = []
+        results.reserveCapacity(sent.count)
+        for future in sent {
+            do { results.append(try wait(future)) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+        return results
+    }
+
+    private func wait(_ future: EventLoopFuture<PostgresQueryResult>) throws -> PostgresQueryResult {
+        do {
+            // We are on a pool thread, never an event loop, so waiting is allowed.
+            return try future.wait()
+        } catch let error as PSQLError {
+            throw Self.map(error)
+        } catch {
+            throw StorageError(code: .unavailable, message: "the PostgreSQL server cannot be used",
+                               underlying: String(reflecting: error))
+        }
+    }
+
+    /// Hands the statement to the connection's event loop, which sends it once those before it are answered.
+    private func send(_ sql: SQL) -> EventLoopFuture<PostgresQueryResult> {
         let (text, values) = sql.rendered(for: .postgres)
         var bindings = PostgresBindings(capacity: values.count)
         for value in values {
@@ -147,15 +194,7 @@ final class PostgresTransaction: Transaction {
             case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
             }
         }
-        do {
-            // We are on a pool thread, never an event loop, so waiting is allowed.
-            return try connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger).wait()
-        } catch let error as PSQLError {
-            throw Self.map(error)
-        } catch {
-            throw StorageError(code: .unavailable, message: "the PostgreSQL server cannot be used",
-                               underlying: String(reflecting: error))
-        }
+        return connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger)
     }
 
     static func row(_ row: PostgresRow) throws -> Row {

@@ -34,9 +34,29 @@ public protocol Transaction: TransactionContext {
     /// Registers work to run once the transaction has committed (e.g. publishing domain events).
     /// Dropped if the transaction rolls back.
     func afterCommit(_ action: @escaping @Sendable () -> Void)
+
+    /// Runs queries that do not depend on one another's results, in order, and returns each one's
+    /// rows. PostgreSQL sends them together and waits once (a thread hand-off per statement is
+    /// most of a statement's client cost there); SQLite runs them one by one. If one fails, its
+    /// error is thrown and, on PostgreSQL, the later ones do not run (the transaction is aborted).
+    func queryPipelined(_ statements: [SQL]) throws -> [[Row]]
+
+    /// Runs a statement whose result the caller does not need. PostgreSQL sends it without waiting
+    /// for the reply: a failure is thrown by the next statement this transaction waits for, or by
+    /// the commit, and fails the transaction as usual. SQLite runs it at once. Use it only where no
+    /// error of this statement is handled on its own (an audit row, a rollup, ledger entries).
+    func executeDeferred(_ sql: SQL) throws
 }
 
 extension Transaction {
+    public func queryPipelined(_ statements: [SQL]) throws -> [[Row]] {
+        try statements.map { try query($0) }
+    }
+
+    public func executeDeferred(_ sql: SQL) throws {
+        try execute(sql)
+    }
+
     /// Moves a row with a `version` column to its next version, applying `assignments` (each
     /// ending in ", "), as a compare-and-set on the version that was read: the guard behind every
     /// audited state change. Returns the new version; throws `.conflict` if the row moved meanwhile

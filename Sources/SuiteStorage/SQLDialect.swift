@@ -54,6 +54,19 @@ public enum SQLDialect: String, Sendable {
         }
     }
 
+    /// Statements that, run first in a write transaction, wait until no other transaction is
+    /// writing to `table` and keep new writers out until this one ends — so every row the table
+    /// will ever hold below its current largest id is committed. PostgreSQL assigns ids when rows
+    /// are inserted but they commit in any order; a `SHARE` lock waits for the writers in flight
+    /// (giving up after `lockTimeoutMilliseconds`, with an error). SQLite's write transaction is
+    /// already alone, and its ids follow commit order: nothing to run.
+    public func excludingWriters(to table: String, lockTimeoutMilliseconds: Int) -> [String] {
+        switch self {
+        case .sqlite: []
+        case .postgres: ["SET LOCAL lock_timeout = '\(lockTimeoutMilliseconds)ms'", "LOCK TABLE \(table) IN SHARE MODE"]
+        }
+    }
+
     /// A SQL expression giving the UTC calendar day (`YYYY-MM-DD`) of a column holding
     /// milliseconds since the epoch.
     public func utcDay(ofMilliseconds column: String) -> String {

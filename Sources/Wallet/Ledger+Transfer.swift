@@ -6,7 +6,9 @@ import SuiteStorage
 /// The *lean* path is the usual one: four statements — the two conditional balance `UPDATE`s, in
 /// account-id order, the transfer `INSERT … ON CONFLICT DO NOTHING` and the two entries — with the
 /// accounts' ids, units and kinds taken from ``AccountIdentities`` (read once, in one statement, the
-/// first time). Every guard stays inside a write: the overdraft check (`balance - held >= amount`)
+/// first time). On PostgreSQL the first three go out in one send (``Transaction/queryPipelined(_:)``)
+/// and the entries are not waited for (``Transaction/executeDeferred(_:)``), so a transfer waits
+/// for the server once instead of four times. Every guard stays inside a write: the overdraft check (`balance - held >= amount`)
 /// and any caller condition in the debit's `UPDATE`, overflow bounds in both, a reused idempotency
 /// key in the unique index.
 ///
@@ -45,55 +47,38 @@ extension Ledger {
             WHERE id = \(to.id) AND refid = \(move.credit) AND balance <= \(highest)
             RETURNING balance
             """
-        let undoDebit: SQL = "UPDATE wallet_accounts SET balance = balance + \(amount) WHERE id = \(from.id)"
-        let undoCredit: SQL = "UPDATE wallet_accounts SET balance = balance - \(amount) WHERE id = \(to.id)"
-
-        // Both rows locked in id order, so A→B and B→A transfers cannot deadlock on PostgreSQL.
-        let debitAfter: Int64, creditAfter: Int64
-        if from.id < to.id {
-            guard let debited = try tx.queryInt64(debitStatement) else { return nil }
-            guard let credited = try tx.queryInt64(creditStatement) else {
-                _ = try tx.execute(undoDebit)
-                return nil
-            }
-            (debitAfter, creditAfter) = (debited, credited)
-        } else {
-            guard let credited = try tx.queryInt64(creditStatement) else { return nil }
-            guard let debited = try tx.queryInt64(debitStatement) else {
-                _ = try tx.execute(undoCredit)
-                return nil
-            }
-            (debitAfter, creditAfter) = (debited, credited)
-        }
-
         let refid = Refid.generate(prefix: "TX-")
         let now = Timestamp(clock.now())
-        let transferID: Int64
-        if let key = move.idempotencyKey {
-            // A key used before (or by a concurrent transaction that commits first) inserts nothing.
-            guard let inserted = try tx.queryInt64("""
-                INSERT INTO wallet_transfers (refid, idempotency_key, fingerprint, debit_account, credit_account, amount,
-                                              description, metadata, created_at)
-                VALUES (\(refid), \(key), \(move.fingerprint), \(from.id), \(to.id), \(amount), \(move.description),
-                        \(move.metadataText), \(now))
-                ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-                RETURNING id
-                """)
-            else {
-                _ = try tx.execute(undoDebit)
-                _ = try tx.execute(undoCredit)
-                return nil
-            }
-            transferID = inserted
-        } else {
-            transferID = try tx.insertReturningID("""
-                INSERT INTO wallet_transfers (refid, idempotency_key, fingerprint, debit_account, credit_account, amount,
-                                              description, metadata, created_at)
-                VALUES (\(refid), NULL, \(move.fingerprint), \(from.id), \(to.id), \(amount), \(move.description),
-                        \(move.metadataText), \(now))
-                """)
+        // A key used before (or by a concurrent transaction that commits first) inserts nothing.
+        let conflict: SQL = move.idempotencyKey == nil
+            ? "" : " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+        let insertStatement: SQL = """
+            INSERT INTO wallet_transfers (refid, idempotency_key, fingerprint, debit_account, credit_account, amount,
+                                          description, metadata, created_at)
+            VALUES (\(refid), \(move.idempotencyKey), \(move.fingerprint), \(from.id), \(to.id), \(amount), \(move.description),
+                    \(move.metadataText), \(now))\(conflict)
+            RETURNING id
+            """
+
+        // None of the three reads another's result, so PostgreSQL gets them in one send. Both
+        // balance rows are locked in id order, so A→B and B→A transfers cannot deadlock there.
+        let debitFirst = from.id < to.id
+        let results = try tx.queryPipelined(debitFirst ? [debitStatement, creditStatement, insertStatement]
+                                                       : [creditStatement, debitStatement, insertStatement])
+        func first(_ rows: [Row], _ column: String) throws -> Int64? { try rows.first.map { try $0.int64(column) } }
+        let debited = try first(results[debitFirst ? 0 : 1], "balance")
+        let credited = try first(results[debitFirst ? 1 : 0], "balance")
+        let inserted = try first(results[2], "id")
+        guard let debitAfter = debited, let creditAfter = credited, let transferID = inserted else {
+            // Refused, out of bounds, or a reused key: undo what did change (all three ran), and let
+            // the checked path decide.
+            if debited != nil { try tx.execute("UPDATE wallet_accounts SET balance = balance + \(amount) WHERE id = \(from.id)") }
+            if credited != nil { try tx.execute("UPDATE wallet_accounts SET balance = balance - \(amount) WHERE id = \(to.id)") }
+            if let inserted { try tx.execute("DELETE FROM wallet_transfers WHERE id = \(inserted)") }
+            return nil
         }
-        try tx.execute("""
+        // Nothing reads its result, and nothing in it can fail that the statements above allowed.
+        try tx.executeDeferred("""
             INSERT INTO wallet_entries (account_id, transfer_id, amount, balance_after, created_at)
             VALUES (\(from.id), \(transferID), \(-amount), \(debitAfter), \(now)),
                    (\(to.id), \(transferID), \(amount), \(creditAfter), \(now))

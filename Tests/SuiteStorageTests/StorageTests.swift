@@ -85,6 +85,84 @@ import Testing
     }
 
     @Test(arguments: Engine.allCases)
+    func pipelinedQueriesRunInOrderAndReturnEachOnesRows(engine: Engine) async throws {
+        try await engine.withDatabase { db in
+            try await SchemaInstaller.install([Self.scratch], on: db)
+            let results = try await db.write { tx in
+                try tx.queryPipelined([
+                    "INSERT INTO scratch_items (name, n) VALUES (\("a"), \(1)) RETURNING n",
+                    "UPDATE scratch_items SET n = n + \(10) WHERE name = \("a") RETURNING n",
+                    "UPDATE scratch_items SET n = n + \(10) WHERE name = \("missing") RETURNING n",
+                    "SELECT name, n FROM scratch_items ORDER BY name",
+                ])
+            }
+            #expect(results.count == 4)
+            #expect(try results[0].first?.int64("n") == 1)
+            #expect(try results[1].first?.int64("n") == 11)  // it saw the insert before it
+            #expect(results[2].isEmpty)
+            #expect(try results[3].map { try $0.string("name") } == ["a"])
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func aFailingPipelinedQueryFailsTheTransactionAndWritesNothing(engine: Engine) async throws {
+        try await engine.withDatabase { db in
+            try await SchemaInstaller.install([Self.scratch], on: db)
+            let error = await #expect(throws: StorageError.self) {
+                try await db.write { tx in
+                    _ = try tx.queryPipelined([
+                        "INSERT INTO scratch_items (name, n) VALUES (\("a"), \(1)) RETURNING n",
+                        "INSERT INTO scratch_items (name, n) VALUES (\("a"), \(2)) RETURNING n",
+                        "INSERT INTO scratch_items (name, n) VALUES (\("b"), \(3)) RETURNING n",
+                    ])
+                }
+            }
+            #expect(error?.code == .uniqueViolation)
+            #expect(try await db.read { tx in try tx.queryInt64("SELECT count(*) FROM scratch_items") } == 0)
+        }
+    }
+
+    /// A deferred statement's error comes back from the next statement waited for — the real
+    /// error, not "the transaction is aborted" — or from the commit, and nothing is written.
+    @Test(arguments: Engine.allCases)
+    func aDeferredStatementsErrorFailsTheTransactionAtTheNextStatementOrTheCommit(engine: Engine) async throws {
+        try await engine.withDatabase { db in
+            try await SchemaInstaller.install([Self.scratch], on: db)
+            try await db.write { tx in try tx.execute("INSERT INTO scratch_items (name, n) VALUES (\("taken"), \(0))") }
+
+            let atNext = await #expect(throws: StorageError.self) {
+                try await db.write { tx in
+                    try tx.executeDeferred("INSERT INTO scratch_items (name, n) VALUES (\("x"), \(1))")
+                    try tx.executeDeferred("INSERT INTO scratch_items (name, n) VALUES (\("taken"), \(2))")
+                    _ = try tx.query("SELECT n FROM scratch_items")
+                    Issue.record("the statement after a failed deferred one returned")
+                }
+            }
+            #expect(atNext?.code == .uniqueViolation)
+
+            let fired = Flag()
+            let atCommit = await #expect(throws: StorageError.self) {
+                try await db.write { tx in
+                    try tx.executeDeferred("INSERT INTO scratch_items (name, n) VALUES (\("y"), \(1))")
+                    try tx.executeDeferred("INSERT INTO scratch_items (name, n) VALUES (\("taken"), \(2))")
+                    tx.afterCommit { fired.set() }
+                }
+            }
+            #expect(atCommit?.code == .uniqueViolation)
+            #expect(!fired.isSet)
+            let names = try await db.read { tx in try tx.query("SELECT name FROM scratch_items ORDER BY name").map { try $0.string("name") } }
+            #expect(names == ["taken"])
+
+            // And a deferred statement that succeeds is committed with the rest.
+            try await db.write { tx in
+                try tx.executeDeferred("INSERT INTO scratch_items (name, n) VALUES (\("z"), \(1))")
+                try tx.execute("UPDATE scratch_items SET n = n + 1 WHERE name = \("z")")
+            }
+            #expect(try await db.read { tx in try tx.queryInt64("SELECT n FROM scratch_items WHERE name = \("z")") } == 2)
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
     func valuesRoundTripWithTheirTypes(engine: Engine) async throws {
         try await engine.withDatabase { db in
             try await SchemaInstaller.install([Self.scratch], on: db)
