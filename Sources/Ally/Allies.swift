@@ -176,7 +176,6 @@ public struct Allies: Sendable {
                                                         description: "Credits added by \(actor)", metadata: ["actor": .string(actor)],
                                                         idempotencyKey: idempotencyKey.map { "ally:credit:\($0)" }, in: tx)
                 if transfer.isNew {
-                    try self.recordCredits(reseller: refid, added: amount, spent: 0, at: Timestamp(transfer.createdAt), in: tx)
                     let events = self.events
                     let added = CreditsAdded(reseller: refid, amount: amount, balanceAfter: transfer.creditBalanceAfter,
                                              transfer: transfer.refid)
@@ -238,7 +237,6 @@ public struct Allies: Sendable {
                                                in: tx)
             if transfer.isNew {
                 let after = transfer.debitBalanceAfter
-                try recordCredits(resellerID: reseller.id, added: 0, spent: cost, at: Timestamp(transfer.createdAt), in: tx)
                 var published: [any DomainEvent] = [
                     CreditsProvisioned(reseller: refid, cost: cost, action: action, balanceAfter: after, transfer: transfer.refid),
                 ]
@@ -294,26 +292,6 @@ public struct Allies: Sendable {
                         updatedAt: try row.timestamp("updated_at").date)
     }
 
-    /// Adds to the reseller's daily credit rollup (read by ``AllyAnalytics``), in the same transaction.
-    func recordCredits(reseller: Refid, added: Int64, spent: Int64, at: Timestamp, in tx: any Transaction) throws {
-        try recordCredits(resellerSQL: "(SELECT id FROM ally_resellers WHERE refid = \(reseller))", added: added, spent: spent,
-                          at: at, in: tx)
-    }
-
-    func recordCredits(resellerID: Int64, added: Int64, spent: Int64, at: Timestamp, in tx: any Transaction) throws {
-        try recordCredits(resellerSQL: "\(resellerID)", added: added, spent: spent, at: at, in: tx)
-    }
-
-    private func recordCredits(resellerSQL: SQL, added: Int64, spent: Int64, at: Timestamp, in tx: any Transaction) throws {
-        let day = CivilDate(dayNumber: at.utcDay).description
-        try tx.execute("""
-            INSERT INTO ally_credit_stats (reseller_id, day, added, spent, provisions)
-            VALUES (\(resellerSQL), \(day), \(added), \(spent), \(spent > 0 ? 1 : 0))
-            ON CONFLICT (reseller_id, day) DO UPDATE SET added = ally_credit_stats.added + excluded.added,
-                spent = ally_credit_stats.spent + excluded.spent, provisions = ally_credit_stats.provisions + excluded.provisions
-            """)
-    }
-
     func audit(id: Int64, version: Int64, event: String, from: ResellerStatus?, to: ResellerStatus?, actor: String,
                reason: String?, at: Timestamp, in tx: any Transaction) throws {
         try tx.execute("""
@@ -323,9 +301,9 @@ public struct Allies: Sendable {
     }
 
     static func text(_ raw: String?, field: String, maximum: Int) throws -> String {
-        let text = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = trimmingWhitespace(raw ?? "")
         guard !text.isEmpty else { throw AllyError(.validation, message: "Invalid \(field): required") }
-        guard text.count <= maximum, !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+        guard hasAtMostCharacters(text, maximum), !containsControlCharacters(text) else {
             throw AllyError(.validation, message: "Invalid \(field): at most \(maximum) characters, no control characters")
         }
         return text

@@ -8,10 +8,11 @@ extension Allies {
     public func analytics() -> AllyAnalytics { AllyAnalytics(allies: self) }
 }
 
-/// Reseller and credit analytics, read from the daily credit rollup that every credit movement
-/// maintains in its own transaction (and, for clients acquired, from the Client module's rollup
-/// through ``ClientAcquisitions``). No call scans the ledger or the clients: costs grow with
-/// resellers × days of activity. Values are immutable; dates are inclusive UTC days.
+/// Reseller and credit analytics, read from the daily credit rollup folded from the ledger plus
+/// the few transfers not folded yet (see ``Allies/foldCreditRollup()``), and, for clients
+/// acquired, from the Client module's rollup through ``ClientAcquisitions``. No call scans the
+/// whole ledger or the clients: costs grow with resellers × days of activity, plus at most about
+/// ``Allies/foldThreshold`` unfolded transfers. Values are immutable; dates are inclusive UTC days.
 ///
 /// ```swift
 /// let top = try await allies.analytics().topResellers(limit: 5, from: january1, to: january31)
@@ -57,11 +58,12 @@ public struct AllyAnalytics: Sendable {
         }
         let range = try Self.dayRange(start, end, column: "s.day")
         let acquisitions = allies.acquisitions
+        await allies.foldCreditRollupIfBehind()
         return try await allies.database.read { tx in
             var spent: [Refid: (credits: Int64, provisions: Int64)] = [:]
             for row in try tx.query("""
                 SELECT r.refid, CAST(sum(s.spent) AS BIGINT) AS spent, CAST(sum(s.provisions) AS BIGINT) AS provisions
-                FROM ally_credit_stats s JOIN ally_resellers r ON r.id = s.reseller_id
+                FROM \(Allies.creditStats(in: tx)) s JOIN ally_resellers r ON r.id = s.reseller_id
                 WHERE 1 = 1\(range) GROUP BY r.refid
                 """) {
                 spent[try row.refid("refid")] = (try row.int64("spent"), try row.int64("provisions"))
@@ -131,13 +133,14 @@ public struct AllyAnalytics: Sendable {
     /// acquired, and the first and last day with credit activity.
     public func resellerStats(_ refid: Refid) async throws -> ResellerStats {
         let acquisitions = allies.acquisitions
+        await allies.foldCreditRollupIfBehind()
         return try await allies.database.read { tx in
             guard let reseller = try allies.findByRefid(refid, in: tx) else { throw Allies.notFound(refid) }
             let balance = try allies.ledger.account(reseller.wallet, in: tx).balance
             let row = try tx.queryFirst("""
                 SELECT CAST(COALESCE(sum(s.added), 0) AS BIGINT) AS added, CAST(COALESCE(sum(s.spent), 0) AS BIGINT) AS spent,
                        CAST(COALESCE(sum(s.provisions), 0) AS BIGINT) AS provisions, min(s.day) AS first_day, max(s.day) AS last_day
-                FROM ally_credit_stats s JOIN ally_resellers r ON r.id = s.reseller_id WHERE r.refid = \(refid)
+                FROM \(Allies.creditStats(in: tx)) s JOIN ally_resellers r ON r.id = s.reseller_id WHERE r.refid = \(refid)
                 """)
             let clients = try acquisitions?.clientsAcquired(from: nil, to: nil, reseller: refid, in: tx)[refid] ?? 0
             return ResellerStats(
@@ -161,6 +164,7 @@ public struct AllyAnalytics: Sendable {
         }
         let width = switch interval { case .daily: 10; case .monthly: 7; case .yearly: 4 }
         let reseller = reseller
+        await allies.foldCreditRollupIfBehind()
         let points = try await allies.database.read { tx in
             var scope = SQL(raw: "")
             if let reseller {
@@ -173,7 +177,7 @@ public struct AllyAnalytics: Sendable {
             for row in try tx.query("""
                 SELECT substr(s.day, 1, \(raw: String(width))) AS bucket, CAST(sum(s.added) AS BIGINT) AS added,
                        CAST(sum(s.spent) AS BIGINT) AS spent, CAST(sum(s.provisions) AS BIGINT) AS provisions
-                FROM ally_credit_stats s WHERE 1 = 1\(scope)\(range)
+                FROM \(Allies.creditStats(in: tx)) s WHERE 1 = 1\(scope)\(range)
                 GROUP BY substr(s.day, 1, \(raw: String(width)))
                 """) {
                 let bucket = try row.string("bucket")

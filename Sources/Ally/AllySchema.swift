@@ -35,8 +35,8 @@ extension Allies {
                 """,
             ]
         },
-        // Credits added and spent per reseller and UTC day, kept in the same transaction as each
-        // movement, so analytics never scan the ledger. Backfilled from the ledger on upgrade.
+        // Credits added and spent per reseller and UTC day, so analytics never scan the ledger.
+        // Backfilled from the ledger on upgrade.
         Migration(version: 2, name: "daily credit rollup") { dialect in
             let day = dialect.utcDay(ofMilliseconds: "t.created_at")
             return [
@@ -62,6 +62,21 @@ extension Allies {
                 JOIN wallet_transfers t ON t.debit_account = a.id OR t.credit_account = a.id
                 GROUP BY r.id, \(raw: day)
                 """,
+            ]
+        },
+        // The rollup is no longer written by each movement: it is folded from the ledger (see
+        // `Allies.foldCreditRollup()`), and analytics add the transfers not folded yet. Every
+        // transfer so far is in it — version 2 kept it in each movement's own transaction.
+        Migration(version: 3, name: "credit rollup folded from the ledger") { _ in
+            [
+                "CREATE UNIQUE INDEX ally_resellers_wallet ON ally_resellers (wallet_refid)",
+                """
+                CREATE TABLE ally_credit_fold (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    last_transfer BIGINT NOT NULL
+                )
+                """,
+                "INSERT INTO ally_credit_fold (id, last_transfer) SELECT 1, COALESCE(max(id), 0) FROM wallet_transfers",
             ]
         },
     ])

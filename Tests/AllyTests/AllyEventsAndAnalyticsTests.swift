@@ -155,6 +155,182 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
         }
     }
 
+    /// The rollup is folded from the ledger; analytics add what is not folded yet, so they give
+    /// the same figures before a fold, after it, and after a fold with nothing to do.
+    @Test(arguments: Engine.allCases)
+    func analyticsAreTheSameBeforeAndAfterTheLedgerIsFoldedIntoTheRollup(engine: Engine) async throws {
+        try await engine.withDatabase { database in
+            try await Allies.install(on: database)
+            let clock = ManualWallClock(now: day1)
+            let allies = Allies(database: database, clock: clock)
+            let north = try await allies.make().user("u-1").company("Northwind").create()
+            let contoso = try await allies.make().user("u-2").company("Contoso").create()
+            try await allies.addCredits(north.refid, 1_000)
+            try await allies.addCredits(contoso.refid, 500)
+            try await allies.provision(north.refid, cost: 100, action: "a", idempotencyKey: "n1")
+            clock.advance(by: 86_400)
+            try await allies.provision(north.refid, cost: 40, action: "b", idempotencyKey: "n2")
+            try await allies.provision(contoso.refid, cost: 60, action: "c", idempotencyKey: "c1")
+            // A retry is the same transfer: folded once.
+            try await allies.provision(contoso.refid, cost: 60, action: "c", idempotencyKey: "c1")
+
+            func figures() async throws -> [String] {
+                let analytics = allies.analytics()
+                let daily = try await analytics.daily().creditTrends(from: CivilDate(year: 2026, month: 1, day: 1),
+                                                                     to: CivilDate(year: 2026, month: 1, day: 2))
+                let stats = try await analytics.resellerStats(north.refid)
+                let top = try await analytics.topResellers(limit: 5, by: .creditsSpent)
+                return daily.map { "\($0.bucket) +\($0.added) -\($0.spent) ×\($0.provisions)" }
+                    + ["north +\(stats.creditsAdded) -\(stats.creditsSpent) ×\(stats.provisions) \(String(describing: stats.lastActivity))"]
+                    + top.map { "\($0.company) -\($0.creditsSpent) ×\($0.provisions)" }
+            }
+            let expected = ["2026-01-01 +1500 -100 ×1", "2026-01-02 +0 -100 ×2",
+                            "north +1000 -140 ×2 Optional(2026-01-02)", "Northwind -140 ×2", "Contoso -60 ×1"]
+            #expect(try await figures() == expected)  // nothing folded yet
+            let rollupRows = { try await database.read { tx in try tx.queryInt64("SELECT count(*) FROM ally_credit_stats") } }
+            #expect(try await rollupRows() == 0)
+
+            #expect(try await allies.foldCreditRollup() > 0)
+            #expect(try await rollupRows() == 4)  // each reseller on each of the two days
+            #expect(try await figures() == expected)
+            #expect(try await allies.foldCreditRollup() == 0)
+
+            try await allies.provision(contoso.refid, cost: 5, action: "d", idempotencyKey: "c2")
+            let after = try await allies.analytics().resellerStats(contoso.refid)
+            #expect(after.creditsSpent == 65 && after.provisions == 2 && after.creditsAdded == 500)
+        }
+    }
+
+    /// Folds racing provisions never lose or double a transfer — on PostgreSQL ids commit out of
+    /// order, and the fold waits out the writers in flight before it moves its mark.
+    @Test(arguments: Engine.allCases)
+    func foldsRacingConcurrentProvisionsCountEveryTransferExactlyOnce(engine: Engine) async throws {
+        try await engine.withDatabase(inMemory: false) { database in
+            try await Allies.install(on: database)
+            let allies = Allies(database: database)
+            var resellers: [Refid] = []
+            for index in 0..<4 {
+                let ally = try await allies.make().user("u-\(index)").company("Reseller \(index)").create()
+                try await allies.addCredits(ally.refid, 1_000_000)
+                resellers.append(ally.refid)
+            }
+            let perTask = 40
+            let targets = resellers
+            let folds = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for task in 0..<8 {
+                    group.addTask {
+                        for index in 0..<perTask {
+                            try await allies.provision(targets[task % 4], cost: Int64(task + 1), action: "race",
+                                                       idempotencyKey: "t\(task)-\(index)")
+                        }
+                        return 0
+                    }
+                }
+                group.addTask {
+                    var moved: Int64 = 0
+                    for _ in 0..<30 { moved += try await allies.foldCreditRollup() }
+                    return moved
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(folds > 0)
+            _ = try await allies.foldCreditRollup()
+            // The rollup alone, with nothing left unfolded, against the ledger's own sums.
+            let (spent, provisions, added) = try await database.read { tx in
+                let row = try tx.queryFirst("""
+                    SELECT CAST(sum(spent) AS BIGINT) AS spent, CAST(sum(provisions) AS BIGINT) AS provisions,
+                           CAST(sum(added) AS BIGINT) AS added FROM ally_credit_stats
+                    """)
+                return (try row?.int64("spent"), try row?.int64("provisions"), try row?.int64("added"))
+            }
+            let expectedSpent = (0..<8).reduce(Int64(0)) { $0 + Int64($1 + 1) * Int64(perTask) }
+            #expect(spent == expectedSpent)
+            #expect(provisions == Int64(8 * perTask))
+            #expect(added == 4_000_000)
+            let top = try await allies.analytics().topResellers(limit: 4, by: .creditsSpent)
+            #expect(top.reduce(0) { $0 + $1.creditsSpent } == expectedSpent)
+        }
+    }
+
+    /// The race the fold's lock is for, made certain: a provision has its transfer id but has not
+    /// committed; a later provision commits a higher id; a fold starts. Without waiting, the fold
+    /// would move its mark past the first provision, which would then be counted nowhere. The fold
+    /// waits for it instead. (PostgreSQL only: SQLite has one writer, so ids commit in order.)
+    @Test(arguments: [Engine.postgres])
+    func aFoldWaitsForATransferThatHasItsIdButHasNotCommitted(engine: Engine) async throws {
+        try await engine.withDatabase(inMemory: false) { database in
+            try await Allies.install(on: database)
+            let allies = Allies(database: database)
+            let ally = try await allies.make().user("u-1").company("Northwind").create()
+            let other = try await allies.make().user("u-2").company("Contoso").create()
+            try await allies.addCredits(ally.refid, 1_000)
+            _ = try await allies.foldCreditRollup()
+
+            let inserted = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+            let open = Task {
+                try await database.write { tx in
+                    try allies.provision(ally.refid, cost: 7, action: "slow", idempotencyKey: "slow", in: tx)
+                    inserted.signal()
+                    release.wait()  // a pool thread of the PostgreSQL driver: blocking it is allowed
+                }
+            }
+            await Task.detached { inserted.wait() }.value
+            // Another reseller's top-up: no row the open transaction holds.
+            try await allies.addCredits(other.refid, 5)
+            let fold = Task { try await allies.foldCreditRollup() }
+
+            // The fold is waiting for the open transaction's lock on the transfers table.
+            var waiting = false
+            for _ in 0..<500 where !waiting {
+                waiting = try await database.read { tx in
+                    try tx.queryInt64("""
+                        SELECT count(*) FROM pg_stat_activity
+                        WHERE wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE wallet_transfers%'
+                        """) ?? 0
+                } > 0
+                if !waiting { try await Task.sleep(for: .milliseconds(2)) }
+            }
+            #expect(waiting, "the fold did not wait for the uncommitted transfer")
+            release.signal()
+            _ = try await open.value
+            #expect(try await fold.value > 0)
+
+            #expect(try await allies.foldCreditRollup() == 0)
+            let (spent, added) = try await database.read { tx in
+                let row = try tx.queryFirst("SELECT CAST(sum(spent) AS BIGINT) AS spent, CAST(sum(added) AS BIGINT) AS added FROM ally_credit_stats")
+                return (try row?.int64("spent"), try row?.int64("added"))
+            }
+            #expect(spent == 7 && added == 1_005)  // in the rollup itself, nothing left unfolded
+            #expect(try await allies.analytics().resellerStats(ally.refid).creditsSpent == 7)
+        }
+    }
+
+    /// A version 2 database kept its rollup in each movement's transaction: version 3 marks all
+    /// of it folded, so nothing is counted twice, and what follows is counted from the ledger.
+    @Test(arguments: Engine.allCases)
+    func upgradingFromVersionTwoCountsNoTransferTwice(engine: Engine) async throws {
+        try await engine.withDatabase { database in
+            let versionOne = ModuleSchema(module: "ally", migrations: [Allies.schema.migrations[0]])
+            let versionTwo = ModuleSchema(module: "ally", migrations: Array(Allies.schema.migrations.prefix(2)))
+            _ = try await SchemaInstaller.install([Ledger.schema, versionOne], on: database)
+            let clock = ManualWallClock(now: day1)
+            let allies = Allies(database: database, clock: clock)
+            let ally = try await allies.make().user("u-1").company("Northwind").create()
+            let ledger = Ledger(database: database, clock: clock)
+            try await ledger.issue(700, to: ally.wallet, description: "Credits added by admin")
+            let revenue = try await ledger.system(.revenue, unit: .credits)
+            try await ledger.transfer(from: ally.wallet, to: revenue.refid, amount: 200, description: "Pro")
+            _ = try await SchemaInstaller.install([Ledger.schema, versionTwo], on: database)  // the rollup has both
+
+            try await Allies.install(on: database)
+            try await allies.provision(ally.refid, cost: 50, action: "after the upgrade", idempotencyKey: "k")
+            let stats = try await allies.analytics().resellerStats(ally.refid)
+            #expect(stats.creditsAdded == 700 && stats.creditsSpent == 250 && stats.provisions == 2 && stats.balance == 450)
+            _ = try await allies.foldCreditRollup()
+            #expect(try await allies.analytics().resellerStats(ally.refid) == stats)
+        }
+    }
+
     @Test(arguments: Engine.allCases)
     func upgradingFromVersionOneBackfillsTheCreditRollupFromTheLedger(engine: Engine) async throws {
         try await engine.withDatabase { database in
