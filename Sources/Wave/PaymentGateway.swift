@@ -99,10 +99,14 @@ public struct LocalCheckoutGateway: PaymentGateway {
                     return session
                 }
                 // An open session for other terms (the invoice cannot change, so only by hand) is expired first.
+                // Only for other terms: on PostgreSQL this statement sees a session a concurrent attempt
+                // committed after the SELECT above, which must stay open (the INSERT below then meets
+                // the one-open-session index, and the retry returns that session).
                 let now = Timestamp(clock.now())
                 try tx.execute("""
                     UPDATE wave_checkout_sessions SET status = 'expired', updated_at = \(now)
                     WHERE invoice_refid = \(invoice.invoice) AND status = 'open'
+                      AND (amount <> \(invoice.amount) OR currency <> \(invoice.currency))
                     """)
                 let id = Refid.generate(prefix: "CS-")
                 // Re-parsed from text so that a session read back later compares equal.

@@ -88,6 +88,29 @@ import Wave
         }
     }
 
+    /// Concurrent attempts on one unpaid invoice share one checkout session. (On PostgreSQL a late
+    /// attempt used to see the first one's committed session as "other terms" and expire it.)
+    @Test(arguments: Engine.allCases)
+    func concurrentAttemptsOnOneInvoiceOpenOneCheckoutSession(engine: Engine) async throws {
+        try await engine.withWave(inMemory: false, gateway: true) { wave in
+            let acme = try await wave.client("Acme")
+            let invoice = try await wave.invoices.make().for(acme.refid).currency("USD").amount(4_900).create()
+            for round in 0..<10 {
+                let invoices = wave.invoices
+                let outcomes = try await withThrowingTaskGroup(of: PaymentOutcome.self) { group in
+                    for _ in 0..<8 { group.addTask { try await invoices.attemptPayment(invoice.refid) } }
+                    return try await group.reduce(into: [PaymentOutcome]()) { $0.append($1) }
+                }
+                let sessions = Set(outcomes.compactMap { outcome -> String? in
+                    if case .requiresAction(let session) = outcome { return session.id } else { return nil }
+                })
+                #expect(outcomes.count == 8 && sessions.count == 1, "round \(round)")
+                let stored = try await wave.gateway.sessions(for: invoice.refid)
+                #expect(stored.count == 1 && stored.first?.status == .open && stored.first?.id == sessions.first, "round \(round)")
+            }
+        }
+    }
+
     @Test(arguments: Engine.allCases)
     func eightConcurrentPaymentsFromOneWalletNeverOverdraw(engine: Engine) async throws {
         try await engine.withWave(inMemory: false) { wave in
