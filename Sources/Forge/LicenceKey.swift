@@ -18,14 +18,14 @@ public struct LicenceKey: Hashable, Sendable, CustomStringConvertible {
 
     /// Symbols per group, and groups per key.
     static let groupLength = 5, groups = 6
-    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
     /// A new random key.
     public static func generate() -> LicenceKey {
         // 30 symbols of 5 bits = 150 bits, cut from three 64-bit draws: each draw is a `getrandom`
         // call, and one per symbol (30 calls) was a measurable part of a mint.
         var generator = SystemRandomNumberGenerator()
-        var symbols: [Character] = []
+        var symbols: [UInt8] = []
         symbols.reserveCapacity(groupLength * groups)
         var bits: UInt64 = 0, available = 0
         while symbols.count < groupLength * groups {
@@ -43,29 +43,34 @@ public struct LicenceKey: Hashable, Sendable, CustomStringConvertible {
     /// Reads a key as a person typed it; throws ``ForgeError/Code/malformedKey`` otherwise.
     public init(parsing text: String) throws {
         guard text.utf8.count <= 200 else { throw Self.malformed }
-        var symbols: [Character] = []
+        var symbols: [UInt8] = []
         symbols.reserveCapacity(Self.groupLength * Self.groups)
-        for character in text.uppercased() {
-            switch character {
-            case " ", "-", "\t": continue
-            case "I", "L": symbols.append("1")
-            case "O": symbols.append("0")
+        for byte in text.utf8 {
+            // Lower case read as upper case; anything not ASCII is not a key.
+            let upper = (0x61...0x7A).contains(byte) ? byte - 0x20 : byte
+            switch upper {
+            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "\t"): continue
+            case UInt8(ascii: "I"), UInt8(ascii: "L"): symbols.append(UInt8(ascii: "1"))
+            case UInt8(ascii: "O"): symbols.append(UInt8(ascii: "0"))
             default:
-                guard Self.alphabet.contains(character) else { throw Self.malformed }
-                symbols.append(character)
+                guard Self.alphabet.contains(upper) else { throw Self.malformed }
+                symbols.append(upper)
             }
+            guard symbols.count <= Self.groupLength * Self.groups else { throw Self.malformed }
         }
         guard symbols.count == Self.groupLength * Self.groups else { throw Self.malformed }
         self.init(symbols: symbols)
     }
 
-    private init(symbols: [Character]) {
-        var text = ""
+    /// `symbols` (ASCII from the alphabet), dash-separated in groups.
+    private init(symbols: [UInt8]) {
+        var text: [UInt8] = []
+        text.reserveCapacity(symbols.count + Self.groups - 1)
         for (index, symbol) in symbols.enumerated() {
-            if index > 0 && index % Self.groupLength == 0 { text.append("-") }
+            if index > 0 && index % Self.groupLength == 0 { text.append(UInt8(ascii: "-")) }
             text.append(symbol)
         }
-        rawValue = text
+        rawValue = String(decoding: text, as: UTF8.self)
     }
 
     /// The last group, e.g. `…-KJ5YE`.

@@ -95,7 +95,8 @@ public struct Licences: Sendable {
         let term = days.map { "\($0) days" } ?? "lifetime"
         if let activation {
             // Two audit entries in one statement: minted (version 1), then activated (version 2).
-            try tx.execute("""
+            // Deferred: on PostgreSQL the commit waits for it, not a wait of its own.
+            try tx.executeDeferred("""
                 INSERT INTO forge_audit (licence_id, version, event, from_status, to_status, actor, reason, detail, at)
                 VALUES (\(id), 1, 'minted', NULL, 'pending', \(actor), NULL, \(term), \(now)),
                        (\(id), 2, 'activated', 'pending', 'active', \(actor), NULL, \(activation.rawValue), \(now))

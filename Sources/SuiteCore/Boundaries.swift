@@ -145,7 +145,11 @@ public struct OpenProductCatalog: ProductCatalog {
     public init() {}
 
     public func product(_ code: String, in transaction: any TransactionContext) throws -> ProductSummary? {
-        let allowed = code.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
-        return (1...64).contains(code.count) && allowed ? ProductSummary(code: code, name: code) : nil
+        // ASCII letters and digits, `.`, `_` and `-`: checked byte by byte (so a character count is a byte count).
+        let allowed = code.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+        return (1...64).contains(code.utf8.count) && allowed ? ProductSummary(code: code, name: code) : nil
     }
 }

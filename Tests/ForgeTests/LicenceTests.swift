@@ -63,6 +63,9 @@ func expectForgeError<T>(_ code: ForgeError.Code, _ body: () async throws -> T,
         #expect(!key.description.contains(key.rawValue.prefix(5)))  // logging a key does not leak it
         let lookalikes = try LicenceKey(parsing: "IIIII-LLLLL-OOOOO-00000-11111-22222")
         #expect(lookalikes.rawValue == "11111-11111-00000-00000-11111-22222")
+        #expect(try LicenceKey(parsing: "iiiii\tlllll ooooo-00000 11111 22222") == lookalikes)
+        let alphabet = Set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+        #expect(keys.allSatisfy { $0.rawValue.replacingOccurrences(of: "-", with: "").allSatisfy(alphabet.contains) })
         for bad in ["", "ABCDE", String(repeating: "A", count: 31), "UUUUU-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA", "ÄAAAA-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA",
                     String(repeating: "A", count: 100_000)] {
             #expect(throws: ForgeError.self) { try LicenceKey(parsing: bad) }

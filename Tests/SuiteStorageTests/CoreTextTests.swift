@@ -76,6 +76,17 @@ import Testing
         #expect(lowercaseHex([UInt8]()) == "")
     }
 
+    @Test func theOpenCatalogTakesASCIICodesOfOneTo64LettersDigitsDotsDashesAndUnderscores() throws {
+        final class NoTransaction: TransactionContext {}
+        let catalog = OpenProductCatalog(), tx = NoTransaction()
+        for good in ["PRO", "pro-1y.v2_x", String(repeating: "z", count: 64), "0"] {
+            #expect(try catalog.product(good, in: tx)?.code == good)
+        }
+        for bad in ["", "a b", "Ä", "é1", String(repeating: "z", count: 65), "x/y", "tab\t", "emoji😀"] {
+            #expect(try catalog.product(bad, in: tx) == nil, "\(bad.debugDescription)")
+        }
+    }
+
     // MARK: Generating metadata
 
     /// Whether the direct writer takes it: no double anywhere, every key ASCII.
