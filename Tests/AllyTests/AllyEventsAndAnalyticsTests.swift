@@ -310,16 +310,8 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
     @Test(arguments: Engine.allCases)
     func upgradingFromVersionTwoCountsNoTransferTwice(engine: Engine) async throws {
         try await engine.withDatabase { database in
-            let versionOne = ModuleSchema(module: "ally", migrations: [Allies.schema.migrations[0]])
+            let (allies, ally) = try await Self.versionOneActivity(on: database, daysApart: 0)
             let versionTwo = ModuleSchema(module: "ally", migrations: Array(Allies.schema.migrations.prefix(2)))
-            _ = try await SchemaInstaller.install([Ledger.schema, versionOne], on: database)
-            let clock = ManualWallClock(now: day1)
-            let allies = Allies(database: database, clock: clock)
-            let ally = try await allies.make().user("u-1").company("Northwind").create()
-            let ledger = Ledger(database: database, clock: clock)
-            try await ledger.issue(700, to: ally.wallet, description: "Credits added by admin")
-            let revenue = try await ledger.system(.revenue, unit: .credits)
-            try await ledger.transfer(from: ally.wallet, to: revenue.refid, amount: 200, description: "Pro")
             _ = try await SchemaInstaller.install([Ledger.schema, versionTwo], on: database)  // the rollup has both
 
             try await Allies.install(on: database)
@@ -334,17 +326,7 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
     @Test(arguments: Engine.allCases)
     func upgradingFromVersionOneBackfillsTheCreditRollupFromTheLedger(engine: Engine) async throws {
         try await engine.withDatabase { database in
-            let versionOne = ModuleSchema(module: "ally", migrations: [Allies.schema.migrations[0]])
-            _ = try await SchemaInstaller.install([Ledger.schema, versionOne], on: database)
-            let clock = ManualWallClock(now: day1)
-            let allies = Allies(database: database, clock: clock)
-            let ally = try await allies.make().user("u-1").company("Northwind").create()
-            // What version 1 wrote for a top-up and a provision: ledger transfers only.
-            let ledger = Ledger(database: database, clock: clock)
-            try await ledger.issue(700, to: ally.wallet, description: "Credits added by admin")
-            clock.advance(by: 86_400)
-            let revenue = try await ledger.system(.revenue, unit: .credits)
-            try await ledger.transfer(from: ally.wallet, to: revenue.refid, amount: 200, description: "Pro")
+            let (allies, ally) = try await Self.versionOneActivity(on: database, daysApart: 1)
 
             try await Allies.install(on: database)
             let stats = try await allies.analytics().resellerStats(ally.refid)
@@ -353,5 +335,21 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
                                                                           to: CivilDate(year: 2026, month: 1, day: 2))
             #expect(daily.map(\.added) == [700, 0] && daily.map(\.spent) == [0, 200])
         }
+    }
+
+    /// A database with Ally at version 1 and what version 1 wrote for a top-up of 700 and a
+    /// provision of 200 (`daysApart` days later): ledger transfers only.
+    static func versionOneActivity(on database: any Database, daysApart: Int) async throws -> (Allies, Reseller) {
+        let versionOne = ModuleSchema(module: "ally", migrations: [Allies.schema.migrations[0]])
+        _ = try await SchemaInstaller.install([Ledger.schema, versionOne], on: database)
+        let clock = ManualWallClock(now: day1)
+        let allies = Allies(database: database, clock: clock)
+        let ally = try await allies.make().user("u-1").company("Northwind").create()
+        let ledger = Ledger(database: database, clock: clock)
+        try await ledger.issue(700, to: ally.wallet, description: "Credits added by admin")
+        clock.advance(by: TimeInterval(86_400 * daysApart))
+        let revenue = try await ledger.system(.revenue, unit: .credits)
+        try await ledger.transfer(from: ally.wallet, to: revenue.refid, amount: 200, description: "Pro")
+        return (allies, ally)
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SuiteCore
+import SuiteTestSupport
 import Testing
 
 /// The fast paths in SuiteCore give exactly what the Foundation calls they stand in for give:
@@ -135,17 +136,5 @@ import Testing
         var text = ""
         for _ in 0..<Int(random.next() % 12) { text.unicodeScalars.append(alphabet[Int(random.next() % UInt64(alphabet.count))]) }
         return text
-    }
-}
-
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
