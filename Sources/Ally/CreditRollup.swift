@@ -16,7 +16,8 @@ public import SuiteStorage
 /// On PostgreSQL ids are assigned at insert but commit in any order, so a fold first waits until
 /// no transaction is writing transfers and holds new ones back while it runs
 /// (``SQLDialect/excludingWriters(to:lockTimeoutMilliseconds:)``): no transfer can commit
-/// below the mark afterwards. If that wait times out the fold is skipped — reads stay exact.
+/// below the mark afterwards. If that wait times out the fold throws; analytics then skip it and
+/// stay exact.
 extension Allies {
     /// How many unfolded transfers make an analytics call fold first.
     public static let foldThreshold: Int64 = 1_000
