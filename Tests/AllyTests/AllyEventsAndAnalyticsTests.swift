@@ -305,6 +305,38 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
         }
     }
 
+    /// A fold that cannot get its lock within the timeout (2 s) throws and moves nothing, and
+    /// analytics meanwhile answer at once, from what is committed. (PostgreSQL only, as above.)
+    @Test(arguments: [Engine.postgres])
+    func aFoldThatCannotGetItsLockInTimeThrowsAndChangesNothing(engine: Engine) async throws {
+        try await engine.withDatabase(inMemory: false) { database in
+            try await Allies.install(on: database)
+            let allies = Allies(database: database)
+            let ally = try await allies.make().user("u-1").company("Northwind").create()
+            try await allies.addCredits(ally.refid, 1_000)
+            try await allies.provision(ally.refid, cost: 10, action: "committed", idempotencyKey: "a")
+            let mark = { try await database.read { tx in try tx.queryInt64("SELECT last_transfer FROM ally_credit_fold") } }
+            let before = try await mark()
+
+            let inserted = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+            let open = Task {
+                try await database.write { tx in
+                    try allies.provision(ally.refid, cost: 7, action: "held", idempotencyKey: "held", in: tx)
+                    inserted.signal()
+                    release.wait()
+                }
+            }
+            await Task.detached { inserted.wait() }.value
+            #expect(try await allies.analytics().resellerStats(ally.refid).creditsSpent == 10)
+            await #expect(throws: StorageError.self) { try await allies.foldCreditRollup() }
+            #expect(try await mark() == before)
+            release.signal()
+            _ = try await open.value
+            #expect(try await allies.analytics().resellerStats(ally.refid).creditsSpent == 17)
+            #expect(try await allies.foldCreditRollup() > 0)
+        }
+    }
+
     /// A version 2 database kept its rollup in each movement's transaction: version 3 marks all
     /// of it folded, so nothing is counted twice, and what follows is counted from the ledger.
     @Test(arguments: Engine.allCases)

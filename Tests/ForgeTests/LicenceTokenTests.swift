@@ -4,6 +4,7 @@ import Foundation
 // come from the store), and these tests must not need a database.
 @testable import Forge
 import SuiteCore
+import SuiteTestSupport
 import Testing
 
 @Suite struct LicenceTokenTests {
