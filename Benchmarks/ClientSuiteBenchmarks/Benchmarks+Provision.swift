@@ -91,7 +91,7 @@ extension Benchmarks {
                                              url: server.suiteURL(database: sqlDatabase, pool: clients),
                                              clients: clients, directory: workspace.url)
         print("  ClientSuite pool=\(pool). Diagnostics: provision's SQL without the Ally/Ledger code — exact (the 9 "
-            + "statements provision ran before its lean path) or lean (4), crediting the shared system:revenue row or one revenue row per client — "
+            + "statements provision ran before its lean path), lean (4) or single (the lean 4 as one PostgreSQL-only CTE), crediting the shared system:revenue row or one revenue row per client — "
             + "through pgbench -M simple (C client) and through the suite's driver (PostgresDatabase.write)")
 
         // The diagnostics, in report order.
@@ -101,6 +101,7 @@ extension Benchmarks {
             ("a", .pgbench, .exact, .shared), ("b", .pgbench, .exact, .striped),
             ("c", .pgbench, .lean, .shared), ("d", .pgbench, .lean, .striped),
             ("e", .driver, .exact, .shared), ("f", .driver, .lean, .striped),
+            ("g", .pgbench, .single, .striped), ("h", .driver, .single, .striped),
         ]
         var best = (baseline: 0.0, suite: 0.0)
         var bestDiagnostics = [String: Double]()
