@@ -266,15 +266,7 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
             try await allies.addCredits(ally.refid, 1_000)
             _ = try await allies.foldCreditRollup()
 
-            let inserted = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-            let open = Task {
-                try await database.write { tx in
-                    try allies.provision(ally.refid, cost: 7, action: "slow", idempotencyKey: "slow", in: tx)
-                    inserted.signal()
-                    release.wait()  // a pool thread of the PostgreSQL driver: blocking it is allowed
-                }
-            }
-            await Task.detached { inserted.wait() }.value
+            let (open, release) = await Self.provisionHeldOpen(by: allies, on: database, for: ally.refid, cost: 7)
             // Another reseller's top-up: no row the open transaction holds.
             try await allies.addCredits(other.refid, 5)
             let fold = Task { try await allies.foldCreditRollup() }
@@ -318,15 +310,7 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
             let mark = { try await database.read { tx in try tx.queryInt64("SELECT last_transfer FROM ally_credit_fold") } }
             let before = try await mark()
 
-            let inserted = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-            let open = Task {
-                try await database.write { tx in
-                    try allies.provision(ally.refid, cost: 7, action: "held", idempotencyKey: "held", in: tx)
-                    inserted.signal()
-                    release.wait()
-                }
-            }
-            await Task.detached { inserted.wait() }.value
+            let (open, release) = await Self.provisionHeldOpen(by: allies, on: database, for: ally.refid, cost: 7)
             #expect(try await allies.analytics().resellerStats(ally.refid).creditsSpent == 10)
             await #expect(throws: StorageError.self) { try await allies.foldCreditRollup() }
             #expect(try await mark() == before)
@@ -383,5 +367,22 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
         let revenue = try await ledger.system(.revenue, unit: .credits)
         try await ledger.transfer(from: ally.wallet, to: revenue.refid, amount: 200, description: "Pro")
         return (allies, ally)
+    }
+
+    /// A provision of `cost` inside a write transaction that stays open — its transfer inserted,
+    /// not committed — until `release` is signalled; returns once the transfer is in. PostgreSQL
+    /// only: it blocks a pool thread of the driver, which is allowed there.
+    static func provisionHeldOpen(by allies: Allies, on database: any Database, for reseller: Refid,
+                                  cost: Int64) async -> (open: Task<Void, any Error>, release: DispatchSemaphore) {
+        let inserted = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let open = Task {
+            try await database.write { tx in
+                try allies.provision(reseller, cost: cost, action: "held open", idempotencyKey: "held-open", in: tx)
+                inserted.signal()
+                release.wait()
+            }
+        }
+        await Task.detached { inserted.wait() }.value
+        return (open, release)
     }
 }

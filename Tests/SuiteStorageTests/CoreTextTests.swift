@@ -88,6 +88,17 @@ import Testing
         }
     }
 
+    @Test func rememberedFactsKeepValuesUntilTheCapacityThenStartAgain() {
+        let facts = RememberedFacts<String, Int>(capacity: 3)
+        #expect(facts["a"] == nil)
+        facts.remember(1, for: "a")
+        facts.remember(2, for: "b")
+        facts.remember(3, for: "c")
+        #expect(facts["a"] == 1 && facts["b"] == 2 && facts["c"] == 3)
+        facts.remember(4, for: "d")  // past the capacity: only the newest is kept
+        #expect(facts["a"] == nil && facts["c"] == nil && facts["d"] == 4)
+    }
+
     // MARK: Generating metadata
 
     /// Whether the direct writer takes it: no double anywhere, every key ASCII.

@@ -1,4 +1,3 @@
-import Synchronization
 import SuiteCore
 
 /// Each reseller's row id and wallet, remembered once a transaction that read them has committed:
@@ -10,19 +9,9 @@ final class ResellerIdentities: Sendable {
         let wallet: Refid
     }
 
-    /// Past this many entries the cache starts again empty.
-    static let capacity = 50_000
+    private let known = RememberedFacts<Refid, Identity>()
 
-    private let state = Mutex<[Refid: Identity]>([:])
+    func identity(of reseller: Refid) -> Identity? { known[reseller] }
 
-    func identity(of reseller: Refid) -> Identity? {
-        state.withLock { $0[reseller] }
-    }
-
-    func remember(_ identity: Identity, for reseller: Refid) {
-        state.withLock { state in
-            if state.count >= Self.capacity { state = [:] }
-            state[reseller] = identity
-        }
-    }
+    func remember(_ identity: Identity, for reseller: Refid) { known.remember(identity, for: reseller) }
 }

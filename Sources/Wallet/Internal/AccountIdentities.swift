@@ -1,4 +1,3 @@
-import Synchronization
 import SuiteCore
 
 /// The immutable facts of accounts — row id, unit, whether it is a system account — and the refids
@@ -13,33 +12,19 @@ final class AccountIdentities: Sendable {
         let isSystem: Bool
     }
 
-    /// Past this many entries the cache starts again empty (a process touching more accounts than
-    /// this reads their identities again, which is what it did before there was a cache).
-    static let capacity = 50_000
+    private let accounts = RememberedFacts<Refid, Identity>()
+    /// System account refids by `owner` and unit code.
+    private let systems = RememberedFacts<String, Refid>()
 
-    private let state = Mutex<(accounts: [Refid: Identity], systems: [String: Refid])>(([:], [:]))
+    func identity(of refid: Refid) -> Identity? { accounts[refid] }
 
-    func identity(of refid: Refid) -> Identity? {
-        state.withLock { $0.accounts[refid] }
-    }
-
-    func remember(_ identity: Identity, for refid: Refid) {
-        state.withLock { state in
-            if state.accounts.count >= Self.capacity { state.accounts = [:] }
-            state.accounts[refid] = identity
-        }
-    }
+    func remember(_ identity: Identity, for refid: Refid) { accounts.remember(identity, for: refid) }
 
     /// The refid of the system account `owner` of `unit`.
-    func systemAccount(owner: String, unit: Unit) -> Refid? {
-        state.withLock { $0.systems[Self.key(owner, unit)] }
-    }
+    func systemAccount(owner: String, unit: Unit) -> Refid? { systems[Self.key(owner, unit)] }
 
     func rememberSystemAccount(_ refid: Refid, owner: String, unit: Unit) {
-        state.withLock { state in
-            if state.systems.count >= Self.capacity { state.systems = [:] }
-            state.systems[Self.key(owner, unit)] = refid
-        }
+        systems.remember(refid, for: Self.key(owner, unit))
     }
 
     private static func key(_ owner: String, _ unit: Unit) -> String { owner + "\u{1F}" + unit.code }

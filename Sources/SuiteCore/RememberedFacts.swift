@@ -1,0 +1,27 @@
+import Synchronization
+
+/// Values remembered by key, for facts that never change once committed — a row's id, a system
+/// account's refid — so a module need not read them again. Past `capacity` entries the map starts
+/// again empty: a forgotten fact is only read again, never wrong.
+///
+/// Remember a fact only after the transaction that read or created it has committed
+/// (`tx.afterCommit { facts.remember(value, for: key) }`), so a rolled-back row is never known.
+public final class RememberedFacts<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    public let capacity: Int
+    private let state = Mutex<[Key: Value]>([:])
+
+    public init(capacity: Int = 50_000) {
+        self.capacity = max(1, capacity)
+    }
+
+    public subscript(key: Key) -> Value? {
+        state.withLock { $0[key] }
+    }
+
+    public func remember(_ value: Value, for key: Key) {
+        state.withLock { state in
+            if state.count >= capacity { state = [:] }
+            state[key] = value
+        }
+    }
+}
