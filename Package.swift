@@ -58,6 +58,7 @@ let package = Package(
             dependencies: [
                 "SuiteStorage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -156,6 +157,8 @@ let package = Package(
                 "Suite", "Client", "Ally", "Wallet", "Forge", "SuiteSQLite", "SuitePostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/ClientSuiteBenchmarks",
             swiftSettings: swiftSettings
@@ -170,7 +173,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SuiteStorageTests",
-            dependencies: ["SuiteTestSupport", "SuiteStorage", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SuiteTestSupport", "SuiteStorage", "SuitePostgres", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

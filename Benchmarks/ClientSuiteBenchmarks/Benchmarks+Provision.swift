@@ -90,9 +90,12 @@ extension Benchmarks {
         var sql = try await ProvisionSQLRuns(server: server, database: sqlDatabase,
                                              url: server.suiteURL(database: sqlDatabase, pool: clients),
                                              clients: clients, directory: workspace.url)
+        let floor = try await DriverFloorRuns(server: server, database: try await server.createDatabase("floor"),
+                                              clients: clients, directory: workspace.url)
         print("  ClientSuite pool=\(pool). Diagnostics: provision's SQL without the Ally/Ledger code — exact (the 9 "
             + "statements provision ran before its lean path), lean (4) or single (the lean 4 as one PostgreSQL-only CTE), crediting the shared system:revenue row or one revenue row per client — "
-            + "through pgbench -M simple (C client) and through the suite's driver (PostgresDatabase.write)")
+            + "through pgbench -M simple (C client) and through the suite's driver (PostgresDatabase.write); "
+            + "and the driver's floor, a bare debit (UPDATE + INSERT) through PostgresNIO directly and through pgbench")
 
         // The diagnostics, in report order.
         enum Client: String { case pgbench, driver = "suite driver" }
@@ -129,9 +132,14 @@ extension Benchmarks {
                 }
                 bestDiagnostics[diagnostic.letter] = max(bestDiagnostics[diagnostic.letter] ?? 0, tps)
             }
+            let floorDriver = try await timedTasks("PostgresNIO bare debit") { try await floor.driver(seconds: Double(seconds)) }
+            bestDiagnostics["i"] = max(bestDiagnostics["i"] ?? 0, floorDriver)
+            let floorPgbench = try await timedPgbench("pgbench bare debit") { try await floor.pgbench(threads: threads, seconds: seconds) }
+            bestDiagnostics["j"] = max(bestDiagnostics["j"] ?? 0, floorPgbench)
         }
         try await suite.close()
         try await sql.close()
+        floor.close()
 
         report.add(ResultRow(name: names.baseline, result: tpsText(best.baseline)))
         report.add(ratioRow(names.suite, best.suite, against: best.baseline, target: 0.80))
@@ -140,17 +148,23 @@ extension Benchmarks {
             report.add(ratioRow("9\(diagnostic.letter). \(shape) SQL, \(revenue) revenue, via \(diagnostic.client.rawValue) (diagnostic)",
                                 bestDiagnostics[diagnostic.letter] ?? 0, against: best.baseline, target: nil))
         }
+        report.add(ratioRow("9i. bare debit (UPDATE + INSERT) via PostgresNIO directly: the driver's floor (diagnostic)",
+                            bestDiagnostics["i"] ?? 0, against: best.baseline, target: nil))
+        report.add(ratioRow("9j. bare debit (UPDATE + INSERT) via pgbench (diagnostic)",
+                            bestDiagnostics["j"] ?? 0, against: best.baseline, target: nil))
     }
 
     /// Flushes dirty pages, runs `clients` Swift tasks; prints their rate and this process's CPU time
     /// per transaction (the client's share of the 2 cores the server also needs); returns the rate.
     private func timedTasks(_ label: String, _ run: () async throws -> TaskRate) async throws -> Double {
         sync()
-        let cpu = cpuSeconds(children: false)
+        let before = clientUsage(children: false)
         let rate = try await run()
-        let perTransaction = (cpuSeconds(children: false) - cpu) / Double(max(rate.transactions, 1))
+        let used = clientUsage(children: false) - before
+        let count = Double(max(rate.transactions, 1))
         print("    \(label.padding(toLength: 22, withPad: " ", startingAt: 0)) \(tpsText(rate.tps)) "
-            + "(\(grouped(rate.transactions)) transactions, client CPU \(fixed(perTransaction * 1e6, 0)) µs each; "
+            + "(\(grouped(rate.transactions)) transactions, client CPU \(fixed(used.seconds / count * 1e6, 0)) µs and "
+            + "\(fixed(Double(used.switches) / count, 1)) thread switches each; "
             + "load after \(loadAverage()?.split(separator: " ").first ?? "?"))")
         return rate.tps
     }
@@ -159,28 +173,32 @@ extension Benchmarks {
     /// transaction; returns the tps.
     private func timedPgbench(_ label: String, _ run: () async throws -> PgbenchResult) async throws -> Double {
         sync()
-        let cpu = cpuSeconds(children: true)
+        let before = clientUsage(children: true)
         let result = try await run()
-        let perTransaction = (cpuSeconds(children: true) - cpu) / Double(max(result.transactions, 1))
+        let used = clientUsage(children: true) - before
+        let count = Double(max(result.transactions, 1))
         let latency = result.latencyMilliseconds.map { ", latency \(fixed($0, 2)) ms" } ?? ""
         let failed = result.failed > 0 ? ", \(grouped(result.failed)) FAILED" : ""
         print("    \(label.padding(toLength: 22, withPad: " ", startingAt: 0)) \(tpsText(result.tps))"
-            + " (\(grouped(result.transactions)) transactions\(latency)\(failed), client CPU \(fixed(perTransaction * 1e6, 0)) µs each; "
+            + " (\(grouped(result.transactions)) transactions\(latency)\(failed), client CPU \(fixed(used.seconds / count * 1e6, 0)) µs and "
+            + "\(fixed(Double(used.switches) / count, 1)) thread switches each; "
             + "load after \(loadAverage()?.split(separator: " ").first ?? "?"))")
         return result.tps
     }
 
-    /// User + system CPU seconds of this process, or of its finished children.
-    private func cpuSeconds(children: Bool) -> Double {
+    /// User + system CPU seconds and context switches (voluntary and not: each is a thread put to
+    /// sleep or preempted) of this process, or of its finished children.
+    private func clientUsage(children: Bool) -> ClientUsage {
         var usage = rusage()
         #if os(Linux)
         let who = __rusage_who_t(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue)  // Glibc: an enum
         #else
         let who = children ? RUSAGE_CHILDREN : RUSAGE_SELF
         #endif
-        guard getrusage(who, &usage) == 0 else { return 0 }
+        guard getrusage(who, &usage) == 0 else { return ClientUsage(seconds: 0, switches: 0) }
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+        return ClientUsage(seconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+                           switches: Int(usage.ru_nvcsw) + Int(usage.ru_nivcsw))
     }
 
     private func tpsText(_ tps: Double) -> String { "\(grouped(Int(tps.rounded()))) tps" }
@@ -194,5 +212,15 @@ extension Benchmarks {
             row.verdict = verdict(ratio >= target)
         }
         return row
+    }
+}
+
+/// CPU time and context switches, as `getrusage` counts them.
+struct ClientUsage {
+    var seconds: Double
+    var switches: Int
+
+    static func - (lhs: ClientUsage, rhs: ClientUsage) -> ClientUsage {
+        ClientUsage(seconds: lhs.seconds - rhs.seconds, switches: lhs.switches - rhs.switches)
     }
 }

@@ -74,7 +74,7 @@ struct PostgresServer {
 
     // MARK: Internals
 
-    private func psqlCommand(_ command: String, database: String, tuplesOnly: Bool = false) async throws -> String {
+    func psqlCommand(_ command: String, database: String, tuplesOnly: Bool = false) async throws -> String {
         try await run(psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1"] + (tuplesOnly ? ["-A", "-t"] : [])
             + ["-c", command, "-d", database], timeLimit: .seconds(120))
     }

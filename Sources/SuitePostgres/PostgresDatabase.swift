@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+internal import NIOConcurrencyHelpers
 internal import NIOCore
 internal import NIOPosix
 internal import NIOSSL
@@ -27,7 +28,19 @@ public final class PostgresDatabase: SuiteStorage.Database {
     private let conflictRetries = 5
 
     /// Connects to the server named by a `postgres://user:password@host:port/database` URL.
-    /// Query options: `sslmode=disable|prefer|require`, `search_path=schema`, `pool=N` (connections, default 8).
+    /// Query options:
+    /// - `sslmode=disable|prefer|require`;
+    /// - `search_path=schema`;
+    /// - `pool=N`: at most N connections (default 8);
+    /// - `min=N`: connections opened at once and kept open however long they are idle (default 0:
+    ///   opened on demand, closed after 60 s idle);
+    /// - `keepalive=S`: an idle connection is checked with `SELECT 1` every S seconds (default 30;
+    ///   0 turns it off).
+    ///
+    /// Every time a connection returns to the pool, PostgresNIO arms a timer for each of the last two,
+    /// which costs thread wake-ups: `min` equal to `pool` and `keepalive=0` cut a provision's client
+    /// CPU by about a fifth (docs/benchmarks.md). Keep-alive is worth its cost where a firewall or NAT
+    /// drops idle connections.
     public convenience init(url: String, logger: Logger = Logger(label: "clientsuite.postgres")) throws {
         let location = try PostgresLocation(url: url)
         self.init(location: location, logger: logger)
@@ -38,6 +51,10 @@ public final class PostgresDatabase: SuiteStorage.Database {
             host: location.host, port: location.port, username: location.user,
             password: location.password, database: location.database, tls: location.tls)
         configuration.options.maximumConnections = location.poolSize
+        configuration.options.minimumConnections = location.minimumConnections
+        configuration.options.keepAliveBehavior = location.keepAliveSeconds.map {
+            PostgresClient.Configuration.Options.KeepAliveBehavior(frequency: .seconds($0))
+        }
         if let schema = location.searchPath {
             configuration.options.additionalStartupParameters = [("search_path", schema)]
         }
@@ -87,11 +104,11 @@ public final class PostgresDatabase: SuiteStorage.Database {
                     try tx.executeDeferred(SQL(raw: begin))
                     do {
                         let value = try body(tx)
-                        try tx.run("COMMIT")
+                        try tx.commit()
                         return value
                     } catch {
                         // The connection goes back to the pool; it must not carry an open transaction.
-                        _ = try? tx.run("ROLLBACK")
+                        tx.rollback()
                         throw error
                     }
                 }
@@ -106,13 +123,21 @@ public final class PostgresDatabase: SuiteStorage.Database {
 }
 
 /// A leased connection inside BEGIN … COMMIT, driven from a pool thread.
+///
+/// Every wait is one *batch*: the statements held back by ``executeDeferred(_:)`` followed by the
+/// ones the caller waits for, handed to the connection's event loop in one hop and waited for once.
+/// (Each hop between this thread and the event loop wakes a thread; `EventLoopFuture.wait()` would
+/// add a hop per statement, even for a reply that has already come.) The connection answers in
+/// order, so a batch's replies come back in order too.
 final class PostgresTransaction: Transaction {
     let dialect: SQLDialect = .postgres
     private let connection: PostgresConnection
     private let logger: Logger
     private(set) var commitActions: [@Sendable () -> Void] = []
-    /// Statements sent but not yet waited for (``executeDeferred(_:)``), oldest first.
-    private var pending: [EventLoopFuture<PostgresQueryResult>] = []
+    /// Statements not yet sent (``executeDeferred(_:)``): they go out ahead of the next batch.
+    private var unsent: [PostgresQuery] = []
+    /// Whether any statement has reached the connection (so a rollback must be sent).
+    private var hasSent = false
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -138,51 +163,69 @@ final class PostgresTransaction: Transaction {
     func afterCommit(_ action: @escaping @Sendable () -> Void) { commitActions.append(action) }
 
     func queryPipelined(_ statements: [SQL]) throws -> [[Row]] {
-        try waitForAll(statements.map(send)).map { try $0.rows.map(Self.row) }
+        try batch(statements.map(Self.query)).map { try $0.rows.map(Self.row) }
     }
 
     func executeDeferred(_ sql: SQL) throws {
-        pending.append(send(sql))
+        unsent.append(Self.query(sql))
     }
 
     @discardableResult
     func run(_ sql: SQL) throws -> PostgresQueryResult {
-        try waitForAll([send(sql)])[0]
+        try batch([Self.query(sql)])[0]
     }
 
-    /// Waits for every deferred statement, then for `sent` (which the connection answers after
-    /// them), and throws the first error among them all — a deferred statement's error, not the
-    /// "transaction is aborted" that follows it.
-    private func waitForAll(_ sent: [EventLoopFuture<PostgresQueryResult>]) throws -> [PostgresQueryResult] {
-        let earlier = pending
-        pending = []
-        var failure: (any Error)?
-        for future in earlier {
-            do { _ = try wait(future) } catch { failure = failure ?? error }
+    /// Commits: the held-back statements and `COMMIT` in one batch. Nothing is sent if the
+    /// transaction ran no statement (only its `BEGIN` is held back).
+    func commit() throws {
+        guard hasSent || unsent.count > 1 else { return }
+        try batch([PostgresQuery(unsafeSQL: "COMMIT")])
+    }
+
+    /// Rolls back, best effort: held-back statements are dropped, and `ROLLBACK` goes out only if
+    /// something reached the server, so the connection returns to the pool outside a transaction.
+    func rollback() {
+        unsent = []
+        guard hasSent else { return }
+        _ = try? batch([PostgresQuery(unsafeSQL: "ROLLBACK")])
+    }
+
+    /// Sends the held-back statements and then `statements` in one hop to the event loop, waits
+    /// once for all of their replies, and throws the first error among them all — a held-back
+    /// statement's error, not the "transaction is aborted" that follows it.
+    @discardableResult
+    private func batch(_ statements: [PostgresQuery]) throws -> [PostgresQueryResult] {
+        let all = unsent + statements
+        unsent = []
+        hasSent = true
+        let connection = connection, logger = logger
+        let reply = Reply()
+        connection.eventLoop.execute {
+            let futures = all.map { connection.query($0, logger: logger) }
+            EventLoopFuture.whenAllComplete(futures, on: connection.eventLoop).whenComplete { outcome in
+                reply.deliver(outcome)
+            }
+        }
+        // We are on a pool thread, never an event loop, so blocking is allowed.
+        let outcomes: [Result<PostgresQueryResult, any Error>]
+        switch reply.wait() {
+        case .success(let values): outcomes = values
+        case .failure(let error): throw Self.map(any: error)
         }
         var results: [PostgresQueryResult] = []
-        results.reserveCapacity(sent.count)
-        for future in sent {
-            do { results.append(try wait(future)) } catch { failure = failure ?? error }
+        results.reserveCapacity(statements.count)
+        let firstAwaited = outcomes.count - statements.count
+        for (index, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .success(let result): if index >= firstAwaited { results.append(result) }
+            case .failure(let error): throw Self.map(any: error)
+            }
         }
-        if let failure { throw failure }
         return results
     }
 
-    private func wait(_ future: EventLoopFuture<PostgresQueryResult>) throws -> PostgresQueryResult {
-        do {
-            // We are on a pool thread, never an event loop, so waiting is allowed.
-            return try future.wait()
-        } catch let error as PSQLError {
-            throw Self.map(error)
-        } catch {
-            throw StorageError(code: .unavailable, message: "the PostgreSQL server cannot be used",
-                               underlying: String(reflecting: error))
-        }
-    }
-
-    /// Hands the statement to the connection's event loop, which sends it once those before it are answered.
-    private func send(_ sql: SQL) -> EventLoopFuture<PostgresQueryResult> {
+    /// The driver's form of a statement.
+    private static func query(_ sql: SQL) -> PostgresQuery {
         let (text, values) = sql.rendered(for: .postgres)
         var bindings = PostgresBindings(capacity: values.count)
         for value in values {
@@ -194,7 +237,26 @@ final class PostgresTransaction: Transaction {
             case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
             }
         }
-        return connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger)
+        return PostgresQuery(unsafeSQL: text, binds: bindings)
+    }
+
+    /// A batch's replies, handed from the event loop to the waiting pool thread.
+    private final class Reply: @unchecked Sendable {  // `outcome` is guarded by `ready`
+        typealias Outcome = Result<[Result<PostgresQueryResult, any Error>], any Error>
+        private let ready = ConditionLock(value: false)
+        private var outcome: Outcome?
+
+        func deliver(_ outcome: Outcome) {
+            ready.lock()
+            self.outcome = outcome
+            ready.unlock(withValue: true)
+        }
+
+        func wait() -> Outcome {
+            ready.lock(whenValue: true)
+            defer { ready.unlock() }
+            return outcome!
+        }
     }
 
     static func row(_ row: PostgresRow) throws -> Row {
@@ -229,6 +291,12 @@ final class PostgresTransaction: Transaction {
             }
         }
         return Row(columns: columns, values: values)
+    }
+
+    static func map(any error: any Error) -> StorageError {
+        if let error = error as? PSQLError { return map(error) }
+        return StorageError(code: .unavailable, message: "the PostgreSQL server cannot be used",
+                            underlying: String(reflecting: error))
     }
 
     static func map(_ error: PSQLError) -> StorageError {
@@ -266,6 +334,9 @@ struct PostgresLocation: Sendable {
     var tls: PostgresClient.Configuration.TLS
     var searchPath: String?
     var poolSize: Int
+    var minimumConnections: Int
+    /// Seconds between keep-alive checks of an idle connection; nil: none.
+    var keepAliveSeconds: Int64?
 
     init(url: String) throws {
         guard let components = URLComponents(string: url),
@@ -288,9 +359,18 @@ struct PostgresLocation: Sendable {
         default: tls = .prefer(.makeClientConfiguration())
         }
         searchPath = options["search_path"]
-        poolSize = Int(options["pool"] ?? "") ?? 8
+        poolSize = Int(options["pool"] ?? "8") ?? 0
         guard (1...256).contains(poolSize) else {
             throw StorageError(code: .invalidLocation, message: "pool must be between 1 and 256 connections")
         }
+        minimumConnections = Int(options["min"] ?? "0") ?? -1
+        guard (0...poolSize).contains(minimumConnections) else {
+            throw StorageError(code: .invalidLocation, message: "min must be between 0 and pool (\(poolSize)) connections")
+        }
+        let keepAlive = Int64(options["keepalive"] ?? "30") ?? -1
+        guard (0...86_400).contains(keepAlive) else {
+            throw StorageError(code: .invalidLocation, message: "keepalive must be between 0 (off) and 86400 seconds")
+        }
+        keepAliveSeconds = keepAlive == 0 ? nil : keepAlive
     }
 }

@@ -36,14 +36,16 @@ public protocol Transaction: TransactionContext {
     func afterCommit(_ action: @escaping @Sendable () -> Void)
 
     /// Runs queries that do not depend on one another's results, in order, and returns each one's
-    /// rows. PostgreSQL sends them together and waits once (a thread hand-off per statement is
-    /// most of a statement's client cost there); SQLite runs them one by one. If one fails, its
+    /// rows. PostgreSQL hands them to the driver in one hop and waits once (each hand-off between
+    /// threads costs more client CPU there than the driver's work for a statement); SQLite runs
+    /// them one by one. If one fails, its
     /// error is thrown and, on PostgreSQL, the later ones do not run (the transaction is aborted).
     func queryPipelined(_ statements: [SQL]) throws -> [[Row]]
 
-    /// Runs a statement whose result the caller does not need. PostgreSQL sends it without waiting
-    /// for the reply: a failure is thrown by the next statement this transaction waits for, or by
-    /// the commit, and fails the transaction as usual. SQLite runs it at once. Use it only where no
+    /// Runs a statement whose result the caller does not need. PostgreSQL holds it back and sends it
+    /// ahead of the next statement this transaction waits for (or of the commit), in the same hop to
+    /// the driver: a failure is thrown there and fails the transaction as usual; if the transaction
+    /// throws first, the statement is never sent. SQLite runs it at once. Use it only where no
     /// error of this statement is handled on its own (an audit row, a rollup, ledger entries).
     func executeDeferred(_ sql: SQL) throws
 }
