@@ -11,17 +11,22 @@ extension Benchmarks {
         print("\nforge: mint+activate \(grouped(count)) per run, best of \(rounds) interleaved rounds")
         var baseline = try BaselineInserts(path: workspace.file("forge-baseline.sqlite"))
         var forge = try await ForgeFigures(path: workspace.file("forge.sqlite"))
+        let floor = try await ForgeEngineFloor(path: workspace.file("forge-floor.sqlite"))
         _ = try await baseline.run(warmup)
         _ = try await forge.mintAndActivate(warmup)
-        var best = (baseline: 0.0, mint: 0.0, twoStep: 0.0)
+        _ = try await floor.mintActivated(warmup)
+        var best = (baseline: 0.0, mint: 0.0, twoStep: 0.0, floor: 0.0)
         for round in 1...rounds {
             print("  round \(round) (load \(loadAverage() ?? "unknown"))")
             best.baseline = max(best.baseline, try await timedRun("insert baseline") { try await baseline.run(count) })
             best.mint = max(best.mint, try await timedRun("mintActivated") { try await forge.mintAndActivate(count) })
             best.twoStep = max(best.twoStep, try await timedRun("mint, then activate") { try await forge.mintThenActivate(count / 2) })
+            best.floor = max(best.floor, try await timedRun("mintActivated SQL, raw") { try await floor.mintActivated(count) })
         }
+        try floor.close()
         report.add(writeRow("10. mintActivated(for:) (mint + activate)", best.mint, against: best.baseline, target: 0.50))
         report.add(writeRow("10d. mint() then activate() (diagnostic)", best.twoStep, against: best.baseline, target: nil))
+        report.add(writeRow("10f. mintActivated's SQL on raw GRDB (diagnostic)", best.floor, against: best.baseline, target: nil))
 
         let calls = options.writeIterations * 20
         let cores = ProcessInfo.processInfo.activeProcessorCount

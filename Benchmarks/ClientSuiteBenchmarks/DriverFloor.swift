@@ -5,16 +5,16 @@ import PostgresNIO
 /// Diagnostics 9i and 9j: the *driver's floor*. The smallest debit there is — a conditional
 /// `UPDATE … RETURNING` on a wallet row plus one ledger `INSERT`, in `BEGIN … COMMIT`, on tables
 /// with no secondary index — run by `clients` concurrent clients on distinct wallets, once from
-/// pgbench (a C client, 9j) and once through PostgresNIO used directly (`PostgresClient
-/// .withTransaction` and `try await connection.query`, no suite code, no thread pool: 9i). This
-/// is the "debit transaction" row of ARCHITECTURE.md's storage table. A provision does strictly
-/// more than this debit, through the same driver, so 9i bounds what any provision can reach.
+/// pgbench (a C client, 9j) and once through PostgresNIO in its leanest use (9i): each task owns
+/// one `PostgresConnection` (no pool, so none of the pool's timers; no suite code, no thread pool)
+/// and runs `connection.withTransaction { try await connection.query(…) }`. This is the "debit
+/// transaction" row of ARCHITECTURE.md's storage table. A provision does strictly more than this
+/// debit, through the same driver, so 9i bounds what figure 9 can reach.
 struct DriverFloorRuns {
     private let server: PostgresServer
     private let database: String
     private let directory: URL
-    private let client: PostgresClient
-    private let runner: Task<Void, Never>
+    private let configuration: PostgresConnection.Configuration
     private let clients: Int
 
     /// Creates the two tables in the (fresh) `database` and one wallet per client.
@@ -30,13 +30,9 @@ struct DriverFloorRuns {
             INSERT INTO floor_wallet (id, balance) SELECT n, 1000000000000 FROM generate_series(1, \(clients)) AS n;
             """, database: database)
         let url = server.url
-        var configuration = PostgresClient.Configuration(
+        configuration = PostgresConnection.Configuration(
             host: url.host ?? "127.0.0.1", port: url.port ?? 5432, username: url.user ?? "postgres",
             password: url.password, database: database, tls: .disable)
-        configuration.options.maximumConnections = clients
-        let client = PostgresClient(configuration: configuration)
-        self.client = client
-        runner = Task { await client.run() }
     }
 
     /// pgbench `-M simple` running the debit as a custom script (9j).
@@ -56,12 +52,13 @@ struct DriverFloorRuns {
         return try PgbenchResult(output: output)
     }
 
-    /// `clients` tasks, each running the debit through PostgresNIO directly for `seconds` (9i).
+    /// `clients` tasks, each running the debit on its own connection for `seconds` (9i). Connecting,
+    /// and one untimed debit per connection, happen before the clock starts.
     func driver(seconds: Double) async throws -> TaskRate {
-        let client = client
+        let configuration = configuration
         let logger = Logger(label: "clientsuite.benchmarks.floor")
-        @Sendable func debit(_ wallet: Int) async throws {
-            try await client.withTransaction(logger: logger) { connection in
+        @Sendable func debit(_ wallet: Int, on connection: PostgresConnection) async throws {
+            try await connection.withTransaction(logger: logger) { connection in
                 let rows = try await connection.query(
                     "UPDATE floor_wallet SET balance = balance - 1 WHERE id = \(wallet) AND balance >= 1 RETURNING balance",
                     logger: logger)
@@ -72,29 +69,37 @@ struct DriverFloorRuns {
                     "INSERT INTO floor_ledger (wallet_id, amount, created_at) VALUES (\(wallet), -1, 0)", logger: logger)
             }
         }
-        // Untimed: one transaction per client first, so every pooled connection is open when the clock starts.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for wallet in 1...clients { group.addTask { try await debit(wallet) } }
-            try await group.waitForAll()
+        var connections: [PostgresConnection] = []
+        for wallet in 1...clients {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: wallet, logger: logger)
+            connections.append(connection)
+            try await debit(wallet, on: connection)
         }
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + .milliseconds(Int64(seconds * 1000))
-        let total = try await withThrowingTaskGroup(of: Int.self) { group in
-            for wallet in 1...clients {
-                group.addTask {
-                    var done = 0
-                    while clock.now < deadline {
-                        try await debit(wallet)
-                        done += 1
+        let opened = connections
+        let total: Int
+        do {
+            total = try await withThrowingTaskGroup(of: Int.self) { group in
+                for (index, connection) in opened.enumerated() {
+                    group.addTask {
+                        var done = 0
+                        while clock.now < deadline {
+                            try await debit(index + 1, on: connection)
+                            done += 1
+                        }
+                        return done
                     }
-                    return done
                 }
+                return try await group.reduce(0, +)
             }
-            return try await group.reduce(0, +)
+        } catch {
+            for connection in opened { try? await connection.close() }
+            throw error
         }
-        return TaskRate(transactions: total, seconds: (clock.now - start).seconds)
+        let elapsed = (clock.now - start).seconds
+        for connection in opened { try await connection.close() }
+        return TaskRate(transactions: total, seconds: elapsed)
     }
-
-    func close() { runner.cancel() }
 }
