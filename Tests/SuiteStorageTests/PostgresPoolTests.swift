@@ -33,9 +33,7 @@ import Testing
     /// A pool whose connections are all opened up front and never pinged serves concurrent
     /// transactions like the default one.
     @Test func aPoolOfMinimumConnectionsWithoutKeepAliveServesConcurrentWrites() async throws {
-        let fresh = try await Engine.postgres.freshLocation()
-        let database = try PostgresDatabase(url: fresh.location.withQueryItem("min", "4").withQueryItem("keepalive", "0"))
-        do {
+        try await withFreshDatabase(options: [("min", "4"), ("keepalive", "0")]) { database in
             try await database.write { tx in try tx.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)") }
             try await database.write { tx in try tx.execute("INSERT INTO counter (id, n) VALUES (1, 0)") }
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -49,13 +47,7 @@ import Testing
                 try await group.waitForAll()
             }
             #expect(try await database.read { tx in try tx.queryInt64("SELECT n FROM counter WHERE id = 1") } == 200)
-        } catch {
-            try? await database.close()
-            await fresh.cleanUp()
-            throw error
         }
-        try await database.close()
-        await fresh.cleanUp()
     }
 
     /// With one connection, every transaction reuses it. One that runs no statement, one that throws
@@ -63,10 +55,8 @@ import Testing
     /// a statement reached the server (rolled back) all leave it outside any transaction: otherwise
     /// the next write's `COMMIT` would keep their rows too.
     @Test func transactionsThatSendNothingLeaveTheConnectionClean() async throws {
-        let fresh = try await Engine.postgres.freshLocation()
-        let database = try PostgresDatabase(url: fresh.location.withQueryItem("pool", "1"))
         struct Abandon: Error {}
-        do {
+        try await withFreshDatabase(options: [("pool", "1")]) { database in
             try await database.write { tx in try tx.execute("CREATE TABLE notes (body TEXT NOT NULL)") }
             try await database.write { _ in }
             await #expect(throws: Abandon.self) { try await database.write { _ in throw Abandon() } }
@@ -86,6 +76,16 @@ import Testing
             try await database.write { tx in try tx.execute("INSERT INTO notes (body) VALUES ('kept')") }
             let bodies = try await database.read { tx in try tx.query("SELECT body FROM notes ORDER BY body").map { try $0.string("body") } }
             #expect(bodies == ["kept"])
+        }
+    }
+
+    /// A `PostgresDatabase` on a fresh schema with these URL options, closed and dropped afterwards.
+    private func withFreshDatabase(options: [(String, String)], _ body: (PostgresDatabase) async throws -> Void) async throws {
+        let fresh = try await Engine.postgres.freshLocation()
+        let url = options.reduce(fresh.location) { $0.withQueryItem($1.0, $1.1) }
+        let database = try PostgresDatabase(url: url)
+        do {
+            try await body(database)
         } catch {
             try? await database.close()
             await fresh.cleanUp()
