@@ -20,4 +20,5 @@ public func lowercaseHex(_ bytes: UnsafeRawBufferPointer) -> String {
     }
 }
 
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+/// Lower-case hex digits as ASCII bytes (also the `\u00xx` escapes of ``JSONTextWriter``).
+let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

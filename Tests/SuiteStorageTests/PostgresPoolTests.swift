@@ -33,7 +33,7 @@ import Testing
     /// A pool whose connections are all opened up front and never pinged serves concurrent
     /// transactions like the default one.
     @Test func aPoolOfMinimumConnectionsWithoutKeepAliveServesConcurrentWrites() async throws {
-        try await withFreshDatabase(options: [("min", "4"), ("keepalive", "0")]) { database in
+        try await Engine.postgres.withDatabase(inMemory: false, postgresOptions: [("min", "4"), ("keepalive", "0")]) { database in
             try await database.write { tx in try tx.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)") }
             try await database.write { tx in try tx.execute("INSERT INTO counter (id, n) VALUES (1, 0)") }
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -56,7 +56,7 @@ import Testing
     /// the next write's `COMMIT` would keep their rows too.
     @Test func transactionsThatSendNothingLeaveTheConnectionClean() async throws {
         struct Abandon: Error {}
-        try await withFreshDatabase(options: [("pool", "1")]) { database in
+        try await Engine.postgres.withDatabase(inMemory: false, postgresOptions: [("pool", "1")]) { database in
             try await database.write { tx in try tx.execute("CREATE TABLE notes (body TEXT NOT NULL)") }
             try await database.write { _ in }
             await #expect(throws: Abandon.self) { try await database.write { _ in throw Abandon() } }
@@ -77,21 +77,5 @@ import Testing
             let bodies = try await database.read { tx in try tx.query("SELECT body FROM notes ORDER BY body").map { try $0.string("body") } }
             #expect(bodies == ["kept"])
         }
-    }
-
-    /// A `PostgresDatabase` on a fresh schema with these URL options, closed and dropped afterwards.
-    private func withFreshDatabase(options: [(String, String)], _ body: (PostgresDatabase) async throws -> Void) async throws {
-        let fresh = try await Engine.postgres.freshLocation()
-        let url = options.reduce(fresh.location) { $0.withQueryItem($1.0, $1.1) }
-        let database = try PostgresDatabase(url: url)
-        do {
-            try await body(database)
-        } catch {
-            try? await database.close()
-            await fresh.cleanUp()
-            throw error
-        }
-        try await database.close()
-        await fresh.cleanUp()
     }
 }

@@ -42,10 +42,11 @@ public enum Engine: String, CaseIterable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Opens a fresh database on this engine — SQLite in memory, PostgreSQL in a new schema —
-    /// runs `body`, then closes and drops it.
+    /// Opens a fresh database on this engine — SQLite in memory, PostgreSQL in a new schema, with
+    /// `postgresOptions` added to its URL (`pool`, `min`…) — runs `body`, then closes and drops it.
     public func withDatabase<T: Sendable>(
         inMemory: Bool = true,
+        postgresOptions: [(name: String, value: String)] = [],
         _ body: @Sendable (any Database) async throws -> T
     ) async throws -> T {
         let database: any Database
@@ -55,7 +56,9 @@ public enum Engine: String, CaseIterable, Sendable, CustomStringConvertible {
         } else {
             let fresh = try await freshLocation()
             cleanUp = fresh.cleanUp
-            database = self == .sqlite ? try SQLiteDatabase(path: fresh.location) : try PostgresDatabase(url: fresh.location)
+            database = self == .sqlite
+                ? try SQLiteDatabase(path: fresh.location)
+                : try PostgresDatabase(url: postgresOptions.reduce(fresh.location) { $0.withQueryItem($1.name, $1.value) })
         }
         do {
             let result = try await body(database)
