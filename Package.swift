@@ -217,7 +217,7 @@ let package = Package(
         .testTarget(
             name: "DockTests",
             dependencies: [
-                "dock", "SuiteTestSupport", "Suite", "Forge", "Client",
+                "dock", "SuiteTestSupport", "Suite", "Forge", "Client", "SuiteSQLite", "SuiteStorage",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
@@ -226,7 +226,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "dock", "ResellerProvisioning", "StandalonePurchase", "ClientQuickstart",
-                "SuiteTestSupport", "Suite", "Client", "Ally", "Wallet", "Forge", "Wave",
+                "SuiteTestSupport", "Suite", "Client", "Ally", "Wallet", "Forge", "Wave", "SuitePostgres", "SuiteStorage",
             ],
             path: "IntegrationTests",
             swiftSettings: swiftSettings

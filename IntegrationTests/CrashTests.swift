@@ -16,7 +16,7 @@ private func dock(_ arguments: [String]) throws -> Process {
 }
 
 /// What must hold after any crash: counts of violations, each of which must be zero.
-private func violations(at location: String) async throws -> [String: Int64] {
+func violations(at location: String) async throws -> [String: Int64] {
     let database = try SuiteDatabase.open(location)
     do {
         let counts = try await database.read { tx in

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test on both engines on a fresh machine: installs what is missing (PostgreSQL,
-# SQLite headers), starts a throwaway PostgreSQL cluster on a free loopback port as a non-root
-# user, runs `swift test` against it, and removes the cluster afterwards.
+# SQLite headers), starts two throwaway PostgreSQL clusters on free loopback ports as a non-root
+# user (one for the tests, one that the fault tests crash and restart), runs `swift test` against
+# them, and removes the clusters afterwards. The SQLite fault tests mount small tmpfs filesystems,
+# so the script runs as root (or a user with passwordless sudo).
 # Extra arguments go to `swift test` (e.g. --filter ClientLifecycle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,10 +15,26 @@ log() { printf '==> %s\n' "$*"; }
 need_package libsqlite3-dev
 need_package postgresql
 find_postgres
-start_cluster /tmp clientsuite-pg "-c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+settings="-c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+# A second cluster that the fault tests stop (as a crash would) and start again mid-run.
+start_cluster /tmp clientsuite-fault-pg "$settings"
+export CLIENTSUITE_TEST_FAULT_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+export CLIENTSUITE_TEST_FAULT_POSTGRES_STOP="$pg_stop"
+export CLIENTSUITE_TEST_FAULT_POSTGRES_START="$pg_start"
+start_cluster /tmp clientsuite-pg "$settings"
 export CLIENTSUITE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+export CLIENTSUITE_TEST_POSTGRES_PASSWORD_URL="postgres://clientsuite_pw:right-password@127.0.0.1:$port/postgres?sslmode=disable"
 
 log "building"
 swift build --build-tests
-log "testing on SQLite and PostgreSQL"
-swift test --skip-build "$@"
+if [ "$#" -gt 0 ]; then
+    log "testing on SQLite and PostgreSQL: $*"
+    swift test --skip-build "$@"
+else
+    # Suites named …FaultTests time failures (fail within 10 s) and crash a server: they run on
+    # their own, after the rest, so that a machine busy with every other test does not blur them.
+    log "testing on SQLite and PostgreSQL"
+    swift test --skip-build --skip FaultTests
+    log "fault tests: timed failures, full disks, read-only files, a server crash"
+    swift test --skip-build --filter FaultTests
+fi

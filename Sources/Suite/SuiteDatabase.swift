@@ -39,7 +39,7 @@ public enum SuiteDatabase {
             throw StorageError(code: .invalidLocation,
                                message: "unsupported database URL: use a SQLite file path or a postgres:// URL")
         }
-        return try SQLiteDatabase(path: trimmed)
+        return try SQLiteDatabase(location: trimmed)
     }
 
     /// Installs the named modules (all known modules when empty). Idempotent.

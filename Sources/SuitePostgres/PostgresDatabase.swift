@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import Logging
 internal import NIOConcurrencyHelpers
 internal import NIOCore
@@ -14,16 +15,24 @@ public import SuiteStorage
 /// runs on a thread of a dedicated pool — as many threads as pooled connections — which waits
 /// for each reply while the event loops and the cooperative pool stay free.
 ///
+/// Failures are fast and say why. A connection that cannot be had within `connect_timeout`
+/// (5 s by default) fails with ``StorageError`` `.unavailable`, `.authentication`, `.busy` or
+/// `.invalidLocation` and a line that names the server and the cause. After the server restarts,
+/// the next operation runs on a fresh connection; a write whose `COMMIT` went out but was never
+/// answered fails with `.commitOutcomeUnknown`, never as a plain failure.
+///
 /// ```swift
 /// let database = try PostgresDatabase(url: "postgres://app@127.0.0.1:5432/app?sslmode=disable")
 /// defer { Task { try await database.close() } }
 /// ```
 public final class PostgresDatabase: SuiteStorage.Database {
     public let dialect: SQLDialect = .postgres
-    private let client: PostgresClient
-    private let runner: Task<Void, Never>
+    private let location: PostgresLocation
+    private let pools: ConnectionPools
+    private let diagnosis: ConnectionDiagnosis
     private let threads: NIOThreadPool
     private let logger: Logger
+    private let closed = Atomic<Bool>(false)
     /// How often a transaction that lost a serialisation or deadlock race is retried.
     private let conflictRetries = 5
 
@@ -35,7 +44,9 @@ public final class PostgresDatabase: SuiteStorage.Database {
     /// - `min=N`: connections opened at once and kept open however long they are idle (default 0:
     ///   opened on demand, closed after 60 s idle);
     /// - `keepalive=S`: an idle connection is checked with `SELECT 1` every S seconds (default 30;
-    ///   0 turns it off).
+    ///   0 turns it off);
+    /// - `connect_timeout=S`: how long getting a connection may take before the operation fails
+    ///   (default 5; fractions allowed).
     ///
     /// Every time a connection returns to the pool, PostgresNIO arms a timer for each of the last two,
     /// which costs thread wake-ups: `min` equal to `pool` and `keepalive=0` cut a provision's client
@@ -47,330 +58,231 @@ public final class PostgresDatabase: SuiteStorage.Database {
     }
 
     init(location: PostgresLocation, logger: Logger) {
-        var configuration = PostgresClient.Configuration(
-            host: location.host, port: location.port, username: location.user,
-            password: location.password, database: location.database, tls: location.tls)
-        configuration.options.maximumConnections = location.poolSize
-        configuration.options.minimumConnections = location.minimumConnections
-        configuration.options.keepAliveBehavior = location.keepAliveSeconds.map {
-            PostgresClient.Configuration.Options.KeepAliveBehavior(frequency: .seconds($0))
-        }
-        if let schema = location.searchPath {
-            configuration.options.additionalStartupParameters = [("search_path", schema)]
-        }
+        self.location = location
         self.logger = logger
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let client = client
-        // `immediate` enters run() before init returns, so no lease can come first.
-        runner = Task.immediate { await client.run() }
+        pools = ConnectionPools { ConnectionPool(location: location, logger: logger) }
+        diagnosis = ConnectionDiagnosis(location: location, logger: logger)
         threads = NIOThreadPool(numberOfThreads: location.poolSize)
         threads.start()
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
-        var attempt = 0
+        var conflicts = 0
+        var reconnected = false
         while true {
             do {
-                let (value, actions) = try await transaction(begin: "BEGIN") { tx in
+                let (value, actions) = try await transaction(begin: "BEGIN", writes: true) { tx in
                     (try body(tx), tx.commitActions)
                 }
                 for action in actions { action() }
                 return value
-            } catch let error as StorageError where error.code == .conflict && attempt < conflictRetries {
-                attempt += 1
+            } catch let error as StorageError where error.code == .conflict && conflicts < conflictRetries {
+                conflicts += 1
+            } catch let lost as LostConnection {
+                // Nothing was committed (the server rolls back a transaction whose connection is
+                // gone): once, run it again on a fresh connection — a pooled connection can be
+                // found dead only by using it, as after a server restart.
+                guard !reconnected else { throw lost.error }
+                reconnected = true
             }
         }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
-        try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { tx in try body(tx) }
+        do {
+            return try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", writes: false) { tx in try body(tx) }
+        } catch let lost as LostConnection {
+            do {
+                return try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", writes: false) { tx in try body(tx) }
+            } catch is LostConnection {
+                throw lost.error
+            }
+        }
+    }
+
+    /// PostgreSQL's `fsync` and `synchronous_commit`, read on a pooled connection.
+    public func commitDurability() async throws -> CommitDurability {
+        let (fsync, commit) = try await read { tx in
+            (try tx.queryFirst("SHOW fsync")?.string("fsync") ?? "?",
+             try tx.queryFirst("SHOW synchronous_commit")?.string("synchronous_commit") ?? "?")
+        }
+        let setting = "synchronous_commit=\(commit), fsync=\(fsync)"
+        if fsync != "on" {
+            return CommitDurability(setting: setting, guarantee: "the server does not flush its log: a server crash may lose or corrupt data")
+        }
+        if commit == "off" {
+            return CommitDurability(setting: setting,
+                                    guarantee: "a commit is reported before its log is flushed: a server crash may lose the last commits")
+        }
+        return CommitDurability(setting: setting, guarantee: "every commit is on disk before it is reported (survives a server crash)")
     }
 
     public func close() async throws {
-        runner.cancel()
+        closed.store(true, ordering: .releasing)
+        pools.shutDown()
         try await threads.shutdownGracefully()
     }
 
     private func transaction<T: Sendable>(
-        begin: String, _ body: @escaping @Sendable (PostgresTransaction) throws -> T
+        begin: String, writes: Bool, _ body: @escaping @Sendable (PostgresTransaction) throws -> T
     ) async throws -> T {
-        let threads = threads
-        let logger = logger
+        let threads = threads, logger = logger, server = location.server
         do {
-            return try await client.withConnection { connection in
-                try await threads.runIfActive {
-                    let tx = PostgresTransaction(connection: connection, logger: logger)
-                    // Sent with the first statement: one wait fewer per transaction.
-                    try tx.executeDeferred(SQL(raw: begin))
-                    do {
-                        let value = try body(tx)
-                        try tx.commit()
-                        return value
-                    } catch {
-                        // The connection goes back to the pool; it must not carry an open transaction.
-                        tx.rollback()
-                        throw error
-                    }
+            return try await withLease { connection in
+                do {
+                    return try await Self.run(begin: begin, writes: writes, on: connection, threads: threads, logger: logger,
+                                              server: server, body)
+                } catch let error where Self.brokeConnection(error) {
+                    // Closed and waited for before the lease ends, so the pool has seen the close
+                    // (its callback runs first) and never lends this connection again.
+                    try? await connection.close()
+                    throw error
                 }
             }
-        } catch let error as PSQLError {
-            throw PostgresTransaction.map(error)
         } catch is NIOThreadPoolError.ThreadPoolInactive {
-            throw StorageError(code: .unavailable, message: "the PostgreSQL database has been closed")
+            throw Self.closedError
         }
-        // Any other error is the caller's own (a domain error thrown inside the transaction): it passes through.
-    }
-}
-
-/// A leased connection inside BEGIN … COMMIT, driven from a pool thread.
-///
-/// Every wait is one *batch*: the statements held back by ``executeDeferred(_:)`` followed by the
-/// ones the caller waits for, handed to the connection's event loop in one hop and waited for once.
-/// (Each hop between this thread and the event loop wakes a thread; `EventLoopFuture.wait()` would
-/// add a hop per statement, even for a reply that has already come.) The connection answers in
-/// order, so a batch's replies come back in order too.
-final class PostgresTransaction: Transaction {
-    let dialect: SQLDialect = .postgres
-    private let connection: PostgresConnection
-    private let logger: Logger
-    private(set) var commitActions: [@Sendable () -> Void] = []
-    /// Statements not yet sent (``executeDeferred(_:)``): they go out ahead of the next batch.
-    private var unsent: [PostgresQuery] = []
-    /// Whether any statement has reached the connection (so a rollback must be sent).
-    private var hasSent = false
-
-    init(connection: PostgresConnection, logger: Logger) {
-        self.connection = connection
-        self.logger = logger
+        // Any other error is the caller's own (a domain error thrown inside the transaction) or
+        // already a storage error: it passes through.
     }
 
-    func execute(_ sql: SQL) throws -> Int {
-        try run(sql).metadata.rows ?? 0
+    /// Whether `error` means the connection it came from is gone.
+    private static func brokeConnection(_ error: any Error) -> Bool {
+        error is LostConnection || (error as? StorageError)?.code == .commitOutcomeUnknown
     }
 
-    func query(_ sql: SQL) throws -> [Row] {
-        let result = try run(sql)
-        return try result.rows.map(Self.row)
-    }
-
-    func insertReturningID(_ sql: SQL) throws -> Int64 {
-        guard let row = try query(sql + " RETURNING id").first else {
-            throw StorageError(code: .engine, message: "the database returned no id for an insert")
-        }
-        return try row.int64("id")
-    }
-
-    func afterCommit(_ action: @escaping @Sendable () -> Void) { commitActions.append(action) }
-
-    func queryPipelined(_ statements: [SQL]) throws -> [[Row]] {
-        try batch(statements.map(Self.query)).map { try $0.rows.map(Self.row) }
-    }
-
-    func executeDeferred(_ sql: SQL) throws {
-        unsent.append(Self.query(sql))
-    }
-
-    @discardableResult
-    func run(_ sql: SQL) throws -> PostgresQueryResult {
-        try batch([Self.query(sql)])[0]
-    }
-
-    /// Commits: the held-back statements and `COMMIT` in one batch. Nothing is sent if the
-    /// transaction ran no statement (only its `BEGIN` is held back).
-    func commit() throws {
-        guard hasSent || unsent.count > 1 else { return }
-        try batch([PostgresQuery(unsafeSQL: "COMMIT")])
-    }
-
-    /// Rolls back, best effort: held-back statements are dropped, and `ROLLBACK` goes out only if
-    /// something reached the server, so the connection returns to the pool outside a transaction.
-    func rollback() {
-        unsent = []
-        guard hasSent else { return }
-        _ = try? batch([PostgresQuery(unsafeSQL: "ROLLBACK")])
-    }
-
-    /// Sends the held-back statements and then `statements` in one hop to the event loop, waits
-    /// once for all of their replies, and throws the first error among them all — a held-back
-    /// statement's error, not the "transaction is aborted" that follows it.
-    @discardableResult
-    private func batch(_ statements: [PostgresQuery]) throws -> [PostgresQueryResult] {
-        let all = unsent + statements
-        unsent = []
-        hasSent = true
-        let connection = connection, logger = logger
-        let reply = Reply()
-        connection.eventLoop.execute {
-            let futures = all.map { connection.query($0, logger: logger) }
-            EventLoopFuture.whenAllComplete(futures, on: connection.eventLoop).whenComplete { outcome in
-                reply.deliver(outcome)
+    /// Runs one transaction on a thread of the pool, on a leased connection.
+    private static func run<T: Sendable>(
+        begin: String, writes: Bool, on connection: PostgresConnection, threads: NIOThreadPool, logger: Logger,
+        server: String, _ body: @escaping @Sendable (PostgresTransaction) throws -> T
+    ) async throws -> T {
+        try await threads.runIfActive {
+            let tx = PostgresTransaction(connection: connection, logger: logger, server: server)
+            // Sent with the first statement: one wait fewer per transaction.
+            try tx.executeDeferred(SQL(raw: begin))
+            do {
+                let value = try body(tx)
+                try tx.commit(reportingUnknownOutcome: writes)
+                return value
+            } catch {
+                // The connection goes back to the pool; it must not carry an open transaction.
+                tx.rollback()
+                throw error
             }
         }
-        // We are on a pool thread, never an event loop, so blocking is allowed.
-        let outcomes: [Result<PostgresQueryResult, any Error>]
-        switch reply.wait() {
-        case .success(let values): outcomes = values
-        case .failure(let error): throw Self.map(any: error)
-        }
-        var results: [PostgresQueryResult] = []
-        results.reserveCapacity(statements.count)
-        let firstAwaited = outcomes.count - statements.count
-        for (index, outcome) in outcomes.enumerated() {
+    }
+
+    private static let closedError = StorageError(code: .unavailable, message: "the PostgreSQL database has been closed")
+
+    // MARK: - Leasing a connection, fast and with a reason when it cannot be had
+
+    /// Leases a connection and runs `body` on it, within `connect_timeout`.
+    ///
+    /// A lease that waits longer than its patience (a second, or half the timeout) while the pool has
+    /// connections to spare means the pool cannot make one; a direct connection then tells why, and
+    /// the lease fails at once with that reason. When the server is fine the lease waits on. A pool
+    /// that refuses leases outright (its circuit breaker open after a long outage), or that lent
+    /// nothing for the whole timeout although the server answers, is replaced by a fresh one.
+    private func withLease<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let timeout = location.connectTimeout
+        let deadline = ContinuousClock.now + timeout
+        var pool = pools.pool
+        var checkpoint = ContinuousClock.now + min(.seconds(1), timeout / 2)
+        var serverAnswers: Bool?  // nil until a direct connection was tried
+        while true {
+            guard !closed.load(ordering: .acquiring) else { throw Self.closedError }
+            let outcome = try await attempt(on: pool, until: checkpoint, body)
+            let refused: Bool
             switch outcome {
-            case .success(let result): if index >= firstAwaited { results.append(result) }
-            case .failure(let error): throw Self.map(any: error)
+            case .done(let value): return value
+            case .waited: refused = false
+            case .refused: refused = true
             }
-        }
-        return results
-    }
-
-    /// The driver's form of a statement.
-    private static func query(_ sql: SQL) -> PostgresQuery {
-        let (text, values) = sql.rendered(for: .postgres)
-        var bindings = PostgresBindings(capacity: values.count)
-        for value in values {
-            switch value {
-            case .null: bindings.appendNull()
-            case .int(let number): bindings.append(number)
-            case .double(let number): bindings.append(number)
-            case .text(let string): bindings.append(string)
-            case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
-            }
-        }
-        return PostgresQuery(unsafeSQL: text, binds: bindings)
-    }
-
-    /// A batch's replies, handed from the event loop to the waiting pool thread.
-    private final class Reply: @unchecked Sendable {  // `outcome` is guarded by `ready`
-        typealias Outcome = Result<[Result<PostgresQueryResult, any Error>], any Error>
-        private let ready = ConditionLock(value: false)
-        private var outcome: Outcome?
-
-        func deliver(_ outcome: Outcome) {
-            ready.lock()
-            self.outcome = outcome
-            ready.unlock(withValue: true)
-        }
-
-        func wait() -> Outcome {
-            ready.lock(whenValue: true)
-            defer { ready.unlock() }
-            return outcome!
-        }
-    }
-
-    static func row(_ row: PostgresRow) throws -> Row {
-        var columns: [String] = []
-        var values: [SQLValue] = []
-        for cell in row {
-            columns.append(cell.columnName)
-            guard cell.bytes != nil else {
-                values.append(.null)
+            guard !closed.load(ordering: .acquiring) else { throw Self.closedError }
+            if pool !== pools.pool {
+                pool = pools.pool  // replaced meanwhile (its waiters were refused): lease from the new one
                 continue
             }
-            do {
-                switch cell.dataType {
-                case .int8, .int4, .int2:
-                    values.append(.int(try cell.decode(Int64.self)))
-                case .bool:
-                    values.append(.int(try cell.decode(Bool.self) ? 1 : 0))
-                case .float8, .float4:
-                    values.append(.double(try cell.decode(Double.self)))
-                case .numeric:
-                    let text = try cell.decode(String.self)
-                    if let integer = Int64(text) { values.append(.int(integer)) } else { values.append(.double(Double(text) ?? .nan)) }
-                case .bytea:
-                    let buffer = try cell.decode(ByteBuffer.self)
-                    values.append(.blob(Array(buffer.readableBytesView)))
-                default:
-                    values.append(.text(try cell.decode(String.self)))
+            let saturated = pool.lent.load(ordering: .acquiring) >= location.poolSize
+            if ContinuousClock.now >= deadline {
+                if saturated {
+                    throw StorageError(code: .busy, message: "no connection to PostgreSQL at \(location.server) became free within \(ConnectionDiagnosis.seconds(timeout)) (all \(location.poolSize) in use)")
                 }
-            } catch {
-                throw StorageError(code: .decoding, message: "stored data has an unexpected shape (column \(cell.columnName))",
-                                   underlying: String(reflecting: error))
+                if serverAnswers == nil, let reason = await diagnosis.run(timeout: .milliseconds(500)) { throw reason }
+                _ = pools.replace(pool)  // the server answers, this pool lent nothing: the next call gets a fresh one
+                throw StorageError(code: .unavailable, message: "cannot get a connection to PostgreSQL at \(location.server) within \(ConnectionDiagnosis.seconds(timeout))")
             }
+            if saturated && !refused {
+                checkpoint = deadline  // every connection is busy: waiting is expected
+                continue
+            }
+            if serverAnswers == nil {
+                if let reason = await diagnosis.run(timeout: max(deadline - ContinuousClock.now, .milliseconds(100))) { throw reason }
+                serverAnswers = true
+            }
+            if refused {
+                let fresh = pools.replace(pool)
+                if fresh === pool { try? await Task.sleep(for: .milliseconds(50)) }
+                pool = fresh
+            }
+            checkpoint = deadline
         }
-        return Row(columns: columns, values: values)
     }
 
-    static func map(any error: any Error) -> StorageError {
-        if let error = error as? PSQLError { return map(error) }
-        return StorageError(code: .unavailable, message: "the PostgreSQL server cannot be used",
-                            underlying: String(reflecting: error))
-    }
-
-    static func map(_ error: PSQLError) -> StorageError {
-        let underlying = String(reflecting: error)
-        guard error.code == .server, let state = error.serverInfo?[.sqlState] else {
-            return StorageError(code: .unavailable, message: "the PostgreSQL server cannot be used", underlying: underlying)
-        }
-        let constraint = error.serverInfo?[.constraintName]
-        switch state {
-        case "23505":
-            return StorageError(code: .uniqueViolation, message: "a record with the same unique value already exists",
-                                constraint: constraint, underlying: underlying)
-        case "23502", "23503", "23514":
-            return StorageError(code: .constraintViolation, message: "the data violates a database constraint",
-                                constraint: constraint, underlying: underlying)
-        case "40001", "40P01":
-            return StorageError(code: .conflict, message: "the transaction conflicted with another; try again",
-                                underlying: underlying)
-        case "42P01":
-            return StorageError(code: .invalidLocation, message: "a table is missing: install the modules first (`dock install`)",
-                                underlying: underlying)
-        default:
-            return StorageError(code: .engine, message: "the database rejected the operation", underlying: underlying)
+    /// One wait for a lease from `pool`, until `checkpoint`.
+    private func attempt<T: Sendable>(
+        on pool: ConnectionPool, until checkpoint: ContinuousClock.Instant,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> LeaseAttempt<T> {
+        let gate = LeaseGate()
+        return try await withThrowingTaskGroup(of: LeaseAttempt<T>?.self) { group in
+            group.addTask {
+                do {
+                    return .done(try await pool.client.withConnection { connection in
+                        guard gate.claim() else { throw CancellationError() }
+                        pool.lent.add(1, ordering: .acquiringAndReleasing)
+                        defer { pool.lent.subtract(1, ordering: .acquiringAndReleasing) }
+                        return try await body(connection)
+                    })
+                } catch {
+                    if gate.isClaimed { throw error }  // the transaction's own outcome
+                    return .refused
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(until: checkpoint)
+                return nil
+            }
+            while let step = try await group.next() {
+                if let step {
+                    group.cancelAll()
+                    return step
+                }
+                if gate.abandon() {
+                    group.cancelAll()
+                    return .waited
+                }
+                // The lease came in time; wait for the transaction.
+            }
+            return .waited
         }
     }
 }
 
-/// A parsed `postgres://` URL.
-struct PostgresLocation: Sendable {
-    var host: String
-    var port: Int
-    var user: String
-    var password: String?
-    var database: String?
-    var tls: PostgresClient.Configuration.TLS
-    var searchPath: String?
-    var poolSize: Int
-    var minimumConnections: Int
-    /// Seconds between keep-alive checks of an idle connection; nil: none.
-    var keepAliveSeconds: Int64?
+/// How one wait for a lease ended.
+private enum LeaseAttempt<T: Sendable>: Sendable {
+    case done(T)
+    /// No connection came before the checkpoint.
+    case waited
+    /// The pool refused the lease at once (its circuit breaker is open, or it was shut down).
+    case refused
+}
 
-    init(url: String) throws {
-        guard let components = URLComponents(string: url),
-              components.scheme == "postgres" || components.scheme == "postgresql",
-              let host = components.host, !host.isEmpty
-        else {
-            throw StorageError(code: .invalidLocation,
-                               message: "not a PostgreSQL URL (expected postgres://user@host:port/database)")
-        }
-        self.host = host
-        port = components.port ?? 5432
-        user = components.user.flatMap { $0.removingPercentEncoding } ?? "postgres"
-        password = components.password.flatMap { $0.removingPercentEncoding }
-        let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        database = path.isEmpty ? nil : path
-        let options = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
-        switch options["sslmode"] ?? "prefer" {
-        case "disable": tls = .disable
-        case "require", "verify-full", "verify-ca": tls = .require(.makeClientConfiguration())
-        default: tls = .prefer(.makeClientConfiguration())
-        }
-        searchPath = options["search_path"]
-        poolSize = Int(options["pool"] ?? "8") ?? 0
-        guard (1...256).contains(poolSize) else {
-            throw StorageError(code: .invalidLocation, message: "pool must be between 1 and 256 connections")
-        }
-        minimumConnections = Int(options["min"] ?? "0") ?? -1
-        guard (0...poolSize).contains(minimumConnections) else {
-            throw StorageError(code: .invalidLocation, message: "min must be between 0 and pool (\(poolSize)) connections")
-        }
-        let keepAlive = Int64(options["keepalive"] ?? "30") ?? -1
-        guard (0...86_400).contains(keepAlive) else {
-            throw StorageError(code: .invalidLocation, message: "keepalive must be between 0 (off) and 86400 seconds")
-        }
-        keepAliveSeconds = keepAlive == 0 ? nil : keepAlive
-    }
+/// Decides, once, whether a lease that arrives is used or the wait for it was given up.
+private final class LeaseGate: Sendable {
+    private let state = Atomic<Int>(0)  // 0 waiting, 1 claimed by the transaction, 2 abandoned
+
+    func claim() -> Bool { state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged }
+    func abandon() -> Bool { state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged }
+    var isClaimed: Bool { state.load(ordering: .acquiring) == 1 }
 }

@@ -5,38 +5,58 @@ public import SuiteStorage
 /// The embedded engine: SQLite through GRDB. A file opens as a WAL `DatabasePool` (concurrent
 /// readers, one writer); `:memory:` opens a private in-memory database for tests.
 ///
+/// Every commit is fsynced (`synchronous=FULL`) unless the caller opts into ``Durability/normal``;
+/// the setting is read back from the writing connection before the database is handed out.
+///
 /// ```swift
-/// let database = try SQLiteDatabase(path: "dock.sqlite")
+/// let database = try SQLiteDatabase(path: "dock.sqlite")                       // FULL
+/// let scratch = try SQLiteDatabase(location: "scratch.sqlite?synchronous=normal&busy_timeout=5")
 /// let count = try await database.read { tx in try tx.queryInt64("SELECT count(*) FROM client_clients") }
 /// ```
 public final class SQLiteDatabase: SuiteStorage.Database {
     /// How hard a commit waits for the disk.
-    public enum Durability: Sendable {
-        /// `synchronous=NORMAL` in WAL mode: a commit survives a process crash; the last commits
-        /// may be lost on power loss. SQLite's recommended WAL setting and GRDB's default.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// `synchronous=NORMAL` in WAL mode: a commit survives a crash of the process; on power loss
+        /// or an operating-system crash the last commits may be rolled back (the file stays consistent).
         case normal
-        /// `synchronous=FULL`: every commit is fsynced.
+        /// `synchronous=FULL`, the default: every commit is fsynced before it is reported, so it
+        /// survives a crash of the process or the operating system, and power loss.
         case full
+
+        /// The value `PRAGMA synchronous` reports for this setting.
+        var pragmaValue: Int { self == .full ? 2 : 1 }
     }
 
     public let dialect: SQLDialect = .sqlite
     /// The file path, or `:memory:`.
     public let path: String
+    /// The durability in force on the writing connection (read back when the database opened).
+    public let durability: Durability
     private let writer: any DatabaseWriter
     /// Read-only connections that never write, one per core, so their `PRAGMA data_version`
     /// changes on every commit by any other connection (``changeCounter()``). Nil in memory.
     private let watchers: ChangeWatchers?
 
+    /// Opens a location string: a file path, or `:memory:`, optionally followed by options, as in
+    /// `dock.sqlite?synchronous=normal&busy_timeout=5`:
+    /// - `synchronous=full|normal`: the commit durability (default `full`);
+    /// - `busy_timeout=S`: seconds a write waits for another process's write lock (default 30).
+    public convenience init(location: String) throws {
+        let parsed = try SQLiteLocation(location)
+        try self.init(path: parsed.path, durability: parsed.durability, busyTimeout: parsed.busyTimeout)
+    }
+
     /// Opens (creating if needed) the database at `path`, or an in-memory one for `:memory:`.
-    /// - Parameter busyTimeout: how long a write waits for another process's write lock.
-    public init(path: String, durability: Durability = .normal, busyTimeout: TimeInterval = 30) throws {
+    /// - Parameters:
+    ///   - durability: how hard a commit waits for the disk; ``Durability/full`` unless you opt out.
+    ///   - busyTimeout: how long a write waits for another process's write lock before it fails
+    ///     with ``StorageError/Code/busy``.
+    public init(path: String, durability: Durability = .full, busyTimeout: TimeInterval = 30) throws {
         self.path = path
+        self.durability = durability
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
-        if durability == .full {
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        }
         do {
             if path == ":memory:" {
                 writer = try DatabaseQueue(configuration: configuration)
@@ -47,16 +67,47 @@ public final class SQLiteDatabase: SuiteStorage.Database {
                 watchers = try ChangeWatchers(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount),
                                               busyTimeout: busyTimeout)
             }
+            // GRDB's pool sets `synchronous = NORMAL` on its writer when it enables WAL, after any
+            // `prepareDatabase` hook ran, so the setting is made here, on the writer itself, and read
+            // back from inside a write: a durability that is not in force is refused, never assumed.
+            let inForce = try writer.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+                return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            }
+            guard inForce == durability.pragmaValue else {
+                throw StorageError(code: .engine, message: "SQLite did not accept synchronous=\(durability.rawValue) at \(path)",
+                                   underlying: "PRAGMA synchronous reads \(inForce.map(String.init) ?? "nothing")")
+            }
+        } catch let error as StorageError {
+            throw error
+        } catch let error as DatabaseError {
+            throw SQLiteTransaction.map(error, path: path, opening: true)
         } catch {
             throw StorageError(code: .unavailable, message: "cannot open the SQLite database at \(path)",
                                underlying: String(describing: error))
         }
     }
 
+    /// The durability the writing connection has in force now, read with `PRAGMA synchronous`
+    /// inside a write transaction.
+    public func commitDurability() async throws -> CommitDurability {
+        let value = try await write { tx in try tx.queryInt64("PRAGMA synchronous") }
+        switch value {
+        case 2: return CommitDurability(setting: "synchronous=FULL",
+                                        guarantee: "every commit is on disk before it is reported (survives power loss)")
+        case 3: return CommitDurability(setting: "synchronous=EXTRA",
+                                        guarantee: "every commit is on disk before it is reported (survives power loss)")
+        case 1: return CommitDurability(setting: "synchronous=NORMAL",
+                                        guarantee: "a commit survives a process crash; the last commits may be lost on power loss")
+        default: return CommitDurability(setting: "synchronous=OFF",
+                                         guarantee: "commits are not flushed: a crash may lose or corrupt data")
+        }
+    }
+
     public func write<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
         let (value, actions) = try await mappingErrors {
             try await writer.write { db in
-                let tx = SQLiteTransaction(db)
+                let tx = SQLiteTransaction(db, path: path)
                 let value = try body(tx)
                 return (value, tx.commitActions)
             }
@@ -67,7 +118,7 @@ public final class SQLiteDatabase: SuiteStorage.Database {
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
         try await mappingErrors {
-            try await writer.read { db in try body(SQLiteTransaction(db)) }
+            try await writer.read { [path] db in try body(SQLiteTransaction(db, path: path)) }
         }
     }
 
@@ -75,7 +126,7 @@ public final class SQLiteDatabase: SuiteStorage.Database {
     /// lookup of a few microseconds, handing it to a reader's dispatch queue and back costs more
     /// than the lookup (measured: 7k → 14k licence verifications per second on one task).
     public func pointRead<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
-        try mappingErrorsSync { try writer.read { db in try body(SQLiteTransaction(db)) } }
+        try mappingErrorsSync { try writer.read { [path] db in try body(SQLiteTransaction(db, path: path)) } }
     }
 
     public func changeCounter() throws -> Int64? {
@@ -91,11 +142,11 @@ public final class SQLiteDatabase: SuiteStorage.Database {
     }
 
     private func mappingErrors<T>(_ work: () async throws -> T) async throws -> T {
-        do { return try await work() } catch let error as DatabaseError { throw SQLiteTransaction.map(error) }
+        do { return try await work() } catch let error as DatabaseError { throw SQLiteTransaction.map(error, path: path) }
     }
 
     private func mappingErrorsSync<T>(_ work: () throws -> T) throws -> T {
-        do { return try work() } catch let error as DatabaseError { throw SQLiteTransaction.map(error) }
+        do { return try work() } catch let error as DatabaseError { throw SQLiteTransaction.map(error, path: path) }
     }
 }
 
@@ -103,9 +154,14 @@ public final class SQLiteDatabase: SuiteStorage.Database {
 final class SQLiteTransaction: Transaction {
     let dialect: SQLDialect = .sqlite
     private let db: GRDB.Database
+    /// The file's path, for error messages.
+    private let path: String
     private(set) var commitActions: [@Sendable () -> Void] = []
 
-    init(_ db: GRDB.Database) { self.db = db }
+    init(_ db: GRDB.Database, path: String) {
+        self.db = db
+        self.path = path
+    }
 
     func execute(_ sql: SuiteStorage.SQL) throws -> Int {
         let (text, bindings) = sql.rendered(for: .sqlite)
@@ -114,7 +170,7 @@ final class SQLiteTransaction: Transaction {
             try db.cachedStatement(sql: text).execute(arguments: Self.arguments(bindings))
             return db.changesCount
         } catch let error as DatabaseError {
-            throw Self.map(error)
+            throw Self.map(error, path: path)
         }
     }
 
@@ -142,7 +198,7 @@ final class SQLiteTransaction: Transaction {
             }
             return rows
         } catch let error as DatabaseError {
-            throw Self.map(error)
+            throw Self.map(error, path: path)
         }
     }
 
@@ -167,8 +223,11 @@ final class SQLiteTransaction: Transaction {
         })
     }
 
-    static func map(_ error: DatabaseError) -> StorageError {
+    /// The suite's error for a SQLite error: a code a caller can act on and a one-line message
+    /// that names the file, never SQL. `opening` marks errors raised while the file was opened.
+    static func map(_ error: DatabaseError, path: String, opening: Bool = false) -> StorageError {
         let underlying = error.description
+        let file = path == ":memory:" ? "the in-memory SQLite database" : "the SQLite database at \(path)"
         switch error.extendedResultCode {
         case .SQLITE_CONSTRAINT_UNIQUE, .SQLITE_CONSTRAINT_PRIMARYKEY:
             // "UNIQUE constraint failed: client_clients.email_normalized"
@@ -184,11 +243,66 @@ final class SQLiteTransaction: Transaction {
             return StorageError(code: .constraintViolation, message: "the data violates a database constraint",
                                 constraint: error.message, underlying: underlying)
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return StorageError(code: .conflict, message: "the database is busy; try again", underlying: underlying)
-        case .SQLITE_CANTOPEN, .SQLITE_NOTADB, .SQLITE_CORRUPT, .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_FULL:
-            return StorageError(code: .unavailable, message: "the SQLite database cannot be used", underlying: underlying)
+            return StorageError(code: .busy, message: "the database is busy: another connection held \(file) past the busy timeout; try again",
+                                underlying: underlying)
+        case .SQLITE_READONLY:
+            return StorageError(code: .readOnly, message: "\(file) is read-only: check the permissions of the file and its folder",
+                                underlying: underlying)
+        case .SQLITE_FULL:
+            return StorageError(code: .diskFull, message: "the disk holding \(file) is full: the transaction was rolled back",
+                                underlying: underlying)
+        case .SQLITE_NOTADB:
+            return StorageError(code: .unavailable, message: "\(path) is not a SQLite database", underlying: underlying)
+        case .SQLITE_CORRUPT:
+            return StorageError(code: .unavailable, message: "\(file) is damaged", underlying: underlying)
+        case .SQLITE_CANTOPEN:
+            return StorageError(code: .unavailable,
+                                message: "cannot open \(file): check that its folder exists and that the file and folder are writable",
+                                underlying: underlying)
+        case .SQLITE_IOERR:
+            return StorageError(code: .unavailable, message: "the disk failed while using \(file)", underlying: underlying)
         default:
+            if opening {
+                return StorageError(code: .unavailable, message: "cannot open \(file)", underlying: underlying)
+            }
             return StorageError(code: .engine, message: "the database rejected the operation", underlying: underlying)
+        }
+    }
+}
+
+/// A parsed SQLite location: a path (or `:memory:`) and its options.
+struct SQLiteLocation: Sendable {
+    var path: String
+    var durability: SQLiteDatabase.Durability = .full
+    var busyTimeout: TimeInterval = 30
+
+    init(_ location: String) throws {
+        guard let question = location.lastIndex(of: "?") else {
+            path = location
+            return
+        }
+        path = String(location[..<question])
+        for item in location[location.index(after: question)...].split(separator: "&") where !item.isEmpty {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            let name = parts[0], value = parts.count > 1 ? parts[1] : ""
+            switch name {
+            case "synchronous":
+                guard let durability = SQLiteDatabase.Durability(rawValue: value.lowercased()) else {
+                    throw StorageError(code: .invalidLocation, message: "synchronous must be full or normal")
+                }
+                self.durability = durability
+            case "busy_timeout":
+                guard let seconds = TimeInterval(value), seconds >= 0, seconds <= 3_600 else {
+                    throw StorageError(code: .invalidLocation, message: "busy_timeout must be between 0 and 3600 seconds")
+                }
+                busyTimeout = seconds
+            default:
+                throw StorageError(code: .invalidLocation,
+                                   message: "unknown SQLite option \"\(name.prefix(40))\" (known: synchronous, busy_timeout)")
+            }
+        }
+        guard !path.isEmpty else {
+            throw StorageError(code: .invalidLocation, message: "the database location is empty")
         }
     }
 }

@@ -119,6 +119,10 @@ public protocol Database: Sendable {
     /// in-memory SQLite return nil.
     func changeCounter() throws -> Int64?
 
+    /// What a reported commit survives, as read back from the connection that writes (SQLite's
+    /// `PRAGMA synchronous` inside a write; PostgreSQL's `fsync` and `synchronous_commit`).
+    func commitDurability() async throws -> CommitDurability
+
     /// Releases connections. The database must not be used afterwards.
     func close() async throws
 }

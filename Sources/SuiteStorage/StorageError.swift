@@ -13,8 +13,23 @@ public struct StorageError: Error, Sendable, CustomStringConvertible, CustomDebu
         public static let constraintViolation = Code("constraint_violation")
         /// The engine could not serialise this transaction with a concurrent one; retrying may succeed.
         public static let conflict = Code("conflict")
-        /// The database could not be opened or reached.
+        /// The database could not be opened or reached (a closed port, an unknown host, a server
+        /// that went away, a file that is not a database). Nothing was written.
         public static let unavailable = Code("unavailable")
+        /// The server refused the credentials (unknown role, wrong password). Nothing was written.
+        public static let authentication = Code("authentication")
+        /// The database is busy: SQLite's write lock was held by another connection past the busy
+        /// timeout, or no pooled PostgreSQL connection became free in time. Nothing was written;
+        /// retrying later may succeed.
+        public static let busy = Code("busy")
+        /// The file or its folder cannot be written. Nothing was written.
+        public static let readOnly = Code("read_only")
+        /// The disk is full. Nothing was written; the file stays consistent.
+        public static let diskFull = Code("disk_full")
+        /// The connection was lost after `COMMIT` was sent and before the server answered: the
+        /// transaction may or may not have committed. Retry with the same idempotency key, which
+        /// applies the operation exactly once either way; never report it as failed.
+        public static let commitOutcomeUnknown = Code("commit_outcome_unknown")
         /// A row did not hold the type the code expected.
         public static let decoding = Code("decoding")
         /// The database URL or path is not usable.

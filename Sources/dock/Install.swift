@@ -15,16 +15,19 @@ struct Install: AsyncParsableCommand {
         try await runReporting {
             let db = try database.open()
             let reports: [InstallReport]
+            let durability: CommitDurability
             do {
                 reports = try await SuiteDatabase.install(modules, on: db)
+                durability = try await db.commitDurability()
                 try await db.close()
             } catch {
                 try? await db.close()
                 throw error
             }
             if output.json {
-                try printJSON(reports.map { ["module": $0.module, "version": String($0.version),
-                                              "applied": $0.appliedVersions.map(String.init).joined(separator: ",")] })
+                try printJSON(InstallJSON(
+                    modules: reports.map { .init(module: $0.module, version: $0.version, applied: $0.appliedVersions) },
+                    durability: .init(setting: durability.setting, guarantee: durability.guarantee)))
             } else {
                 for report in reports {
                     let what = report.appliedVersions.isEmpty
@@ -32,7 +35,25 @@ struct Install: AsyncParsableCommand {
                         : "applied migration\(report.appliedVersions.count == 1 ? "" : "s") \(report.appliedVersions.map(String.init).joined(separator: ", "))"
                     print("\(report.module): version \(report.version) (\(what))")
                 }
+                print("durability: \(durability)")
             }
         }
     }
+}
+
+/// `dock install --json`: what each module is at, and the commit durability in force.
+private struct InstallJSON: Encodable {
+    struct Module: Encodable {
+        var module: String
+        var version: Int
+        var applied: [Int]
+    }
+
+    struct Durability: Encodable {
+        var setting: String
+        var guarantee: String
+    }
+
+    var modules: [Module]
+    var durability: Durability
 }

@@ -30,12 +30,14 @@ public enum Engine: String, CaseIterable, Sendable, CustomStringConvertible {
         case .postgres:
             guard let url = Self.postgresURL else { throw TestSetupError.postgresNotConfigured }
             let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            let admin = try PostgresDatabase(url: url.withQueryItem("pool", "1"))
+            let admin = try PostgresDatabase(url: url.withQueryItem("pool", "1").withQueryItem("connect_timeout", "60"))
             try await admin.write { tx in try tx.execute(SQL(raw: "CREATE SCHEMA \(schema)")) }
             try await admin.close()
-            let location = url.withQueryItem("search_path", schema).withQueryItem("pool", "4")
+            // A whole test run opens hundreds of connections at once on a small machine, where making
+            // one can take longer than the 5 s default; the fault tests set their own timeouts.
+            let location = url.withQueryItem("search_path", schema).withQueryItem("pool", "4").withQueryItem("connect_timeout", "60")
             return (location, {
-                guard let admin = try? PostgresDatabase(url: url.withQueryItem("pool", "1")) else { return }
+                guard let admin = try? PostgresDatabase(url: url.withQueryItem("pool", "1").withQueryItem("connect_timeout", "60")) else { return }
                 _ = try? await admin.write { tx in try tx.execute(SQL(raw: "DROP SCHEMA \(schema) CASCADE")) }
                 try? await admin.close()
             })

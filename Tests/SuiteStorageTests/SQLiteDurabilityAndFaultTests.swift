@@ -1,0 +1,196 @@
+import Foundation
+import SuiteSQLite
+import SuiteStorage
+import SuiteTestSupport
+import Testing
+
+/// A fresh folder for a SQLite file, removed afterwards.
+private func withFolder<T>(_ body: (String) async throws -> T) async throws -> T {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clientsuite-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    return try await body(folder)
+}
+
+/// `PRAGMA synchronous` as the writing connection sees it, from inside a write transaction.
+private func synchronousInForce(_ database: SQLiteDatabase) async throws -> Int64? {
+    try await database.write { tx in try tx.queryInt64("PRAGMA synchronous") }
+}
+
+@Suite struct SQLiteDurabilityTests {
+    @Test func aFileDatabaseCommitsWithSynchronousFullByDefault() async throws {
+        try await withFolder { folder in
+            let database = try SQLiteDatabase(path: "\(folder)/d.sqlite")
+            #expect(database.durability == .full)
+            #expect(try await synchronousInForce(database) == 2)
+            // Still in force after writes, on the connection that writes.
+            try await database.write { tx in try tx.execute("CREATE TABLE t (x INTEGER)") }
+            try await database.write { tx in try tx.execute("INSERT INTO t (x) VALUES (1)") }
+            #expect(try await synchronousInForce(database) == 2)
+            #expect(try await database.commitDurability().setting == "synchronous=FULL")
+            try await database.close()
+        }
+    }
+
+    @Test func normalIsAnExplicitOptInAndIsReallyInForce() async throws {
+        try await withFolder { folder in
+            let database = try SQLiteDatabase(path: "\(folder)/d.sqlite", durability: .normal)
+            #expect(try await synchronousInForce(database) == 1)
+            #expect(try await database.commitDurability().setting == "synchronous=NORMAL")
+            try await database.close()
+            // The same file opened again with the default is FULL again: the setting is per opening.
+            let again = try SQLiteDatabase(path: "\(folder)/d.sqlite")
+            #expect(try await synchronousInForce(again) == 2)
+            try await again.close()
+        }
+    }
+
+    @Test func theLocationStringCarriesDurabilityAndBusyTimeout() async throws {
+        try await withFolder { folder in
+            let normal = try SQLiteDatabase(location: "\(folder)/d.sqlite?synchronous=normal&busy_timeout=2")
+            #expect(normal.durability == .normal && normal.path == "\(folder)/d.sqlite")
+            #expect(try await synchronousInForce(normal) == 1)
+            try await normal.close()
+            let full = try SQLiteDatabase(location: "\(folder)/d.sqlite?synchronous=FULL")
+            #expect(try await synchronousInForce(full) == 2)
+            try await full.close()
+            let memory = try SQLiteDatabase(location: ":memory:")
+            #expect(try await synchronousInForce(memory) == 2)
+            try await memory.close()
+            for (location, mentions) in [("\(folder)/d.sqlite?synchronous=fast", "synchronous must be full or normal"),
+                                         ("\(folder)/d.sqlite?busy_timeout=-1", "busy_timeout must be between 0 and 3600"),
+                                         ("\(folder)/d.sqlite?journal=off", "unknown SQLite option \"journal\""),
+                                         ("?synchronous=full", "the database location is empty")] {
+                let error = #expect(throws: StorageError.self) { try SQLiteDatabase(location: location) }
+                #expect(error?.code == .invalidLocation, "\(location)")
+                #expect(error?.description.contains(mentions) == true, "\(location): \(String(describing: error))")
+            }
+            // Nothing was created for a refused location.
+            #expect(!FileManager.default.fileExists(atPath: "\(folder)/d.sqlite?synchronous=fast"))
+        }
+    }
+}
+
+@Suite struct SQLiteFaultTests {
+    @Test func aWriteLockHeldPastTheBusyTimeoutFailsAsBusyAndWritesNothing() async throws {
+        try await withFolder { folder in
+            let path = "\(folder)/d.sqlite"
+            let database = try SQLiteDatabase(path: path, busyTimeout: 0.3)
+            try await database.write { tx in try tx.execute("CREATE TABLE t (x INTEGER)") }
+            // Another connection (as another process would) takes the write lock and keeps it.
+            let holder = try SQLiteDatabase(path: path)
+            let release = AsyncStream<Void>.makeStream()
+            let held = AsyncStream<Void>.makeStream()
+            let holding = Task {
+                try await holder.write { tx in
+                    try tx.execute("INSERT INTO t (x) VALUES (1)")
+                    held.continuation.yield()
+                    // Block the holder's writer thread until the test is done (a semaphore: no async in here).
+                    let semaphore = DispatchSemaphore(value: 0)
+                    Task { for await _ in release.stream { break }; semaphore.signal() }
+                    semaphore.wait()
+                }
+            }
+            for await _ in held.stream { break }
+            let started = ContinuousClock.now
+            let error = await #expect(throws: StorageError.self) {
+                try await database.write { tx in try tx.execute("INSERT INTO t (x) VALUES (2)") }
+            }
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(error?.code == .busy)
+            #expect(error?.description.hasPrefix("the database is busy") == true, "\(String(describing: error))")
+            release.continuation.yield()
+            try await holding.value
+            #expect(try await database.read { tx in try tx.queryInt64("SELECT count(*) FROM t WHERE x = 2") } == 0)
+            // Once the lock is free, writes go through.
+            try await database.write { tx in try tx.execute("INSERT INTO t (x) VALUES (3)") }
+            try await holder.close()
+            try await database.close()
+        }
+    }
+
+    @Test func aFileThatIsNotADatabaseIsRefusedWithAClearLine() async throws {
+        try await withFolder { folder in
+            let path = "\(folder)/notes.txt"
+            try Data("these are not the pages you are looking for\n".utf8).write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: StorageError.self) { try SQLiteDatabase(path: path) }
+            #expect(error?.code == .unavailable)
+            #expect(error?.description == "\(path) is not a SQLite database")
+        }
+    }
+
+    @Test func aReadOnlyFilesystemRefusesWritesWithAClearLineAndKeepsTheData() async throws {
+        let filesystem = try SmallFilesystem(kilobytes: 4_096)
+        defer { filesystem.remove() }
+        let path = "\(filesystem.path)/d.sqlite"
+        let database = try SQLiteDatabase(path: path)
+        try await database.write { tx in try tx.execute("CREATE TABLE t (x INTEGER)") }
+        try await database.write { tx in try tx.execute("INSERT INTO t (x) VALUES (1)") }
+        try await database.close()
+        try filesystem.remount(readOnly: true)
+        // Opening for writing on a read-only mount fails, or the first write does: either way a clear line.
+        do {
+            let readOnly = try SQLiteDatabase(path: path)
+            let error = await #expect(throws: StorageError.self) {
+                try await readOnly.write { tx in try tx.execute("INSERT INTO t (x) VALUES (2)") }
+            }
+            #expect(error?.code == .readOnly || error?.code == .unavailable)
+            #expect(error?.description.contains(path) == true, "\(String(describing: error))")
+            try? await readOnly.close()
+        } catch let error as StorageError {
+            #expect(error.code == .readOnly || error.code == .unavailable)
+            #expect(error.description.contains(path), "\(error)")
+            #expect(!error.description.contains("SQLITE") && !error.description.contains("Error("), "\(error)")
+        }
+        try filesystem.remount(readOnly: false)
+        let reopened = try SQLiteDatabase(path: path)
+        #expect(try await reopened.read { tx in try tx.queryInt64("SELECT count(*) FROM t") } == 1)
+        try await reopened.close()
+    }
+
+    @Test func aFullDiskFailsTheWriteWholeAndTheFileRecoversOnceSpaceIsFreed() async throws {
+        let filesystem = try SmallFilesystem(kilobytes: 1_024)
+        defer { filesystem.remove() }
+        let path = "\(filesystem.path)/d.sqlite"
+        let database = try SQLiteDatabase(path: path)
+        try await database.write { tx in
+            try tx.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)")
+            try tx.execute("CREATE TABLE audit (t_id INTEGER NOT NULL)")
+        }
+        // Leave little room: a filler file takes most of what is free.
+        let filler = "\(filesystem.path)/filler"
+        try Data(repeating: 7, count: 640 * 1_024).write(to: URL(fileURLWithPath: filler))
+        var written = 0
+        var failure: StorageError?
+        while failure == nil && written < 10_000 {
+            do {
+                try await database.write { tx in
+                    let id = try tx.insertReturningID("INSERT INTO t (payload) VALUES (\(SQLValue.blob([UInt8](repeating: 1, count: 8_000))))")
+                    try tx.execute("INSERT INTO audit (t_id) VALUES (\(id))")
+                }
+                written += 1
+            } catch let error as StorageError {
+                failure = error
+            }
+        }
+        let error = try #require(failure)
+        #expect(error.code == .diskFull, "\(error.debugDescription)")
+        #expect(error.description == "the disk holding the SQLite database at \(path) is full: the transaction was rolled back")
+        #expect(written > 0)
+        // Free the space: the same process writes again, and every committed row has its audit row.
+        try FileManager.default.removeItem(atPath: filler)
+        try await database.write { tx in
+            let id = try tx.insertReturningID("INSERT INTO t (payload) VALUES (\(SQLValue.blob([1])))")
+            try tx.execute("INSERT INTO audit (t_id) VALUES (\(id))")
+        }
+        try await database.close()
+        let reopened = try SQLiteDatabase(path: path)
+        let (rows, audited, check) = try await reopened.read { tx in
+            (try tx.queryInt64("SELECT count(*) FROM t"), try tx.queryInt64("SELECT count(*) FROM audit"),
+             try tx.queryFirst("PRAGMA integrity_check")?.string("integrity_check"))
+        }
+        #expect(rows == Int64(written + 1) && audited == rows)
+        #expect(check == "ok")
+        try await reopened.close()
+    }
+}
