@@ -1,15 +1,16 @@
 import Foundation
 import GRDB
+import SuiteSQLite
 
-/// The raw engine: GRDB on a WAL `DatabasePool` with GRDB's defaults (synchronous=NORMAL),
+/// The raw engine: GRDB on a WAL `DatabasePool` at the durability of what it is compared with,
 /// one single-row INSERT per write transaction. Every write figure is a ratio to this.
 struct BaselineInserts {
     private let pool: DatabasePool
     /// Rows inserted so far, so every run writes fresh values.
     private var inserted = 0
 
-    init(path: String) throws {
-        pool = try DatabasePool(path: path)
+    init(path: String, durability: SQLiteDatabase.Durability) throws {
+        pool = try rawPool(path: path, durability: durability)
         try pool.write { db in
             try db.execute(sql: "CREATE TABLE bench (id INTEGER PRIMARY KEY, a INTEGER NOT NULL, b TEXT NOT NULL, c REAL NOT NULL)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SuiteSQLite
 
 extension Benchmarks {
     // MARK: 10–12. Forge: mint plus activate, online verify, offline verify
@@ -8,8 +9,9 @@ extension Benchmarks {
     /// offline token verification against bare Ed25519 verification in the same run.
     mutating func measureForge() async throws {
         let (count, warmup, rounds) = (max(options.writeIterations / 4, 500), options.warmupIterations / 4, 3)
-        print("\nforge: mint+activate \(grouped(count)) per run, best of \(rounds) interleaved rounds")
-        var baseline = try BaselineInserts(path: workspace.file("forge-baseline.sqlite"))
+        print("\nforge at synchronous=NORMAL, against floors at NORMAL: mint+activate \(grouped(count)) per run, "
+            + "best of \(rounds) interleaved rounds")
+        var baseline = try BaselineInserts(path: workspace.file("forge-baseline.sqlite"), durability: .normal)
         var forge = try await ForgeFigures(path: workspace.file("forge.sqlite"))
         let floor = try await ForgeEngineFloor(path: workspace.file("forge-floor.sqlite"))
         _ = try await baseline.run(warmup)

@@ -7,8 +7,8 @@ extension Benchmarks {
     /// (the statements it ran before its lean path, and the lean shape), best of each — the same method as figures 1–3.
     mutating func measureSQLiteProvisions() async throws {
         let (count, warmup, rounds) = (options.writeIterations, options.warmupIterations, 3)
-        print("\nprovision on SQLite: \(grouped(count)) per run, sequential awaits, \(grouped(warmup)) untimed first, "
-            + "best of \(rounds) interleaved rounds")
+        print("\nprovision on SQLite at synchronous=NORMAL (the figures' history is at NORMAL; the floor is too): "
+            + "\(grouped(count)) per run, sequential awaits, \(grouped(warmup)) untimed first, best of \(rounds) interleaved rounds")
         let baseline = try BaselineDebits(path: workspace.file("debits.sqlite"))
         var suite = try await SQLiteProvisions(path: workspace.file("provisions.sqlite"))
         var floor = try await SQLiteProvisionSQL(path: workspace.file("provision-sql.sqlite"))

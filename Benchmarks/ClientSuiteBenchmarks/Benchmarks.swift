@@ -1,4 +1,5 @@
 import Foundation
+import SuiteSQLite
 
 /// The whole run: write throughput against the raw engine, analytics latency as the data grows,
 /// the CLI's seeding memory, and `provision` against the raw engine on SQLite and PostgreSQL.
@@ -62,20 +63,29 @@ struct Benchmarks {
 
     // MARK: 1–3. Write transactions
 
-    /// Three interleaved rounds of baseline, create, create's SQL, activate, activate's SQL; each
-    /// figure is the best of its three runs, so a burst of other work on the machine (or disk
-    /// write-back) cannot pull one side of a ratio down alone. The engine-floor runs (the same SQL on
-    /// raw GRDB) are diagnostics: they show how much of a gap is SQLite work for this schema.
+    /// At the default durability (FULL: every commit fsynced) and at NORMAL, each against a raw
+    /// GRDB floor at the same durability: three interleaved rounds of baseline, create, create's
+    /// SQL, activate, activate's SQL; each figure is the best of its three runs, so a burst of other
+    /// work on the machine (or disk write-back) cannot pull one side of a ratio down alone. The
+    /// engine-floor runs (the same SQL on raw GRDB) are diagnostics: they show how much of a gap is
+    /// SQLite work for this schema.
     private mutating func measureWrites() async throws {
+        for durability in [SQLiteDatabase.Durability.full, .normal] {
+            try await measureWrites(durability)
+        }
+    }
+
+    private mutating func measureWrites(_ durability: SQLiteDatabase.Durability) async throws {
         let (count, warmup, rounds) = (options.writeIterations, options.warmupIterations, 3)
-        print("\nwrite transactions: \(grouped(count)) per run, sequential awaits, \(grouped(warmup)) untimed first, "
-            + "best of \(rounds) interleaved rounds")
-        var baseline = try BaselineInserts(path: workspace.file("baseline.sqlite"))
-        var suite = try await ClientWrites(path: workspace.file("clients.sqlite"))
-        var floor = try await EngineFloor(path: workspace.file("floor.sqlite"))
+        let name = label(durability), suffix = durability == .full ? "" : "n"
+        print("\nwrite transactions at synchronous=\(name): \(grouped(count)) per run, sequential awaits, "
+            + "\(grouped(warmup)) untimed first, best of \(rounds) interleaved rounds")
+        var baseline = try BaselineInserts(path: workspace.file("baseline-\(name).sqlite"), durability: durability)
+        var suite = try await ClientWrites(path: workspace.file("clients-\(name).sqlite"), durability: durability)
+        var floor = try await EngineFloor(path: workspace.file("floor-\(name).sqlite"), durability: durability)
         let (baseMode, suiteMode) = (try await baseline.settings(), try await suite.settings())
         print("  settings: GRDB pool journal_mode=\(baseMode.journalMode) synchronous=\(baseMode.synchronous); "
-            + "SQLiteDatabase journal_mode=\(suiteMode.journalMode) synchronous=\(suiteMode.synchronous) (1 = NORMAL)")
+            + "SQLiteDatabase journal_mode=\(suiteMode.journalMode) synchronous=\(suiteMode.synchronous) (2 = FULL, 1 = NORMAL)")
 
         _ = try await baseline.run(warmup)
         _ = try await suite.create(warmup)
@@ -96,11 +106,11 @@ struct Benchmarks {
         try floor.close()
         try await suite.close()
 
-        report.add(ResultRow(name: "1. GRDB single-row INSERT txn (baseline)", result: rateText(best.baseline)))
-        report.add(writeRow("2. make()…create()", best.create, against: best.baseline))
-        report.add(writeRow("2f. create's SQL on raw GRDB (diagnostic)", best.createSQL, against: best.baseline, target: nil))
-        report.add(writeRow("3. activate(refid)", best.activate, against: best.baseline))
-        report.add(writeRow("3f. activate's SQL on raw GRDB (diagnostic)", best.activateSQL, against: best.baseline, target: nil))
+        report.add(ResultRow(name: "1\(suffix). GRDB single-row INSERT txn (baseline), \(name)", result: rateText(best.baseline)))
+        report.add(writeRow("2\(suffix). make()…create(), \(name)", best.create, against: best.baseline))
+        report.add(writeRow("2\(suffix)f. create's SQL on raw GRDB, \(name) (diagnostic)", best.createSQL, against: best.baseline, target: nil))
+        report.add(writeRow("3\(suffix). activate(refid), \(name)", best.activate, against: best.baseline))
+        report.add(writeRow("3\(suffix)f. activate's SQL on raw GRDB, \(name) (diagnostic)", best.activateSQL, against: best.baseline, target: nil))
         print("  best: Swift layers over the raw SQL add \(fixed(1e6 / best.create - 1e6 / best.createSQL, 1)) µs per create, "
             + "\(fixed(1e6 / best.activate - 1e6 / best.activateSQL, 1)) µs per activate")
     }

@@ -4,7 +4,7 @@ import SuiteCore
 import SuiteSQLite
 import SuiteStorage
 
-/// The Client module's public async API on a SuiteSQLite file (WAL, synchronous=NORMAL):
+/// The Client module's public async API on a SuiteSQLite file (WAL, at the durability given):
 /// one transaction per call, awaited one after the other — the same shape as the baseline.
 struct ClientWrites {
     private let database: SQLiteDatabase
@@ -14,8 +14,8 @@ struct ClientWrites {
     /// Created clients still pending, oldest first: what `activate` consumes.
     private var pending: [Refid] = []
 
-    init(path: String) async throws {
-        database = try SQLiteDatabase(path: path)
+    init(path: String, durability: SQLiteDatabase.Durability) async throws {
+        database = try SQLiteDatabase(path: path, durability: durability)
         try await Clients.install(on: database)
         clients = Clients(database: database)
     }

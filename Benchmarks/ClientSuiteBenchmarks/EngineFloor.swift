@@ -13,11 +13,11 @@ struct EngineFloor {
     /// Created clients still pending, oldest first.
     private var pending: [(refid: String, day: String)] = []
 
-    init(path: String) async throws {
-        let installer = try SQLiteDatabase(path: path)
+    init(path: String, durability: SQLiteDatabase.Durability) async throws {
+        let installer = try SQLiteDatabase(path: path, durability: durability)
         try await Clients.install(on: installer)
         try await installer.close()
-        pool = try DatabasePool(path: path)
+        pool = try rawPool(path: path, durability: durability)
     }
 
     mutating func create(_ count: Int) async throws -> Double {

@@ -16,13 +16,13 @@ struct ForgeEngineFloor {
     private let client: String
 
     init(path: String) async throws {
-        let installer = try SQLiteDatabase(path: path)
+        let installer = try SQLiteDatabase(path: path, durability: .normal)
         try await Clients.install(on: installer)
         try await Licences.install(on: installer)
         let clients = Clients(database: installer, configuration: try ClientConfiguration(defaultStatus: .active))
         client = try await clients.make().name("Floor Client").email("floor@bench.example").create().refid.rawValue
         try await installer.close()
-        pool = try DatabasePool(path: path)
+        pool = try rawPool(path: path, durability: .normal)
     }
 
     /// `count` licences minted active, each in its own write transaction. Returns operations per second.

@@ -14,7 +14,7 @@ struct ForgeFigures {
     private(set) var keys: [LicenceKey] = []
 
     init(path: String) async throws {
-        database = try SQLiteDatabase(path: path)
+        database = try SQLiteDatabase(path: path, durability: .normal)
         try await Clients.install(on: database)
         try await Licences.install(on: database)
         let clients = Clients(database: database, configuration: try ClientConfiguration(defaultStatus: .active))

@@ -13,7 +13,7 @@ struct BaselineDebits {
     private let pool: DatabasePool
 
     init(path: String) throws {
-        pool = try DatabasePool(path: path)
+        pool = try rawPool(path: path, durability: .normal)
         try pool.write { db in
             try db.execute(sql: """
                 CREATE TABLE wallet (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);
@@ -60,7 +60,7 @@ struct SQLiteProvisions {
     private var provisioned = 0
 
     init(path: String) async throws {
-        database = try SQLiteDatabase(path: path)
+        database = try SQLiteDatabase(path: path, durability: .normal)
         try await Allies.install(on: database)
         allies = Allies(database: database)
         reseller = try await allies.make().user("bench-sqlite").company("Benchmark Reseller").create().refid
@@ -99,7 +99,7 @@ struct SQLiteProvisionSQL {
     private var provisioned = 0
 
     init(path: String) async throws {
-        let installer = try SQLiteDatabase(path: path)
+        let installer = try SQLiteDatabase(path: path, durability: .normal)
         try await Allies.install(on: installer)
         let allies = Allies(database: installer)
         let reseller = try await allies.make().user("bench-floor").company("Benchmark Reseller").create()
@@ -113,7 +113,7 @@ struct SQLiteProvisionSQL {
             "fingerprint": ProvisionSQL.fingerprint.databaseValue, "description": "Benchmark licence".databaseValue,
             "metadata": "{\"reseller\":\"\(reseller.refid.rawValue)\"}".databaseValue,
         ]
-        pool = try DatabasePool(path: path)
+        pool = try rawPool(path: path, durability: .normal)
     }
 
     mutating func run(_ shape: ProvisionSQL.Shape, _ count: Int) async throws -> Double {

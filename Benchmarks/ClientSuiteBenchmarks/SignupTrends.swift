@@ -20,7 +20,7 @@ struct SignupTrends {
     private(set) var seeded = 0
 
     init(path: String) async throws {
-        database = try SQLiteDatabase(path: path)
+        database = try SQLiteDatabase(path: path, durability: .normal)
         try await Clients.install(on: database)
         end = Date()
         clock = ManualWallClock(now: end)

@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+import SuiteSQLite
 
 /// Command-line options. Kept to plain flags so the benchmark needs no argument parser.
 struct Options: Sendable {
@@ -94,6 +96,24 @@ func measure(_ body: () async throws -> Void) async rethrows -> Double {
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
+
+/// A raw GRDB pool whose writer commits with `durability` (GRDB's pool sets NORMAL when it enables
+/// WAL; the setting is made on the writer afterwards and read back), so a floor matches what it is
+/// compared with.
+func rawPool(path: String, durability: SQLiteDatabase.Durability) throws -> DatabasePool {
+    let pool = try DatabasePool(path: path)
+    let inForce = try pool.writeWithoutTransaction { db in
+        try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+        return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+    }
+    guard inForce == (durability == .full ? 2 : 1) else {
+        throw BenchmarkError(message: "synchronous=\(durability.rawValue) is not in force on the raw pool at \(path)")
+    }
+    return pool
+}
+
+/// The label a durability has in figures.
+func label(_ durability: SQLiteDatabase.Durability) -> String { durability == .full ? "FULL" : "NORMAL" }
 
 func median(_ values: [Double]) -> Double {
     precondition(!values.isEmpty, "median of nothing")

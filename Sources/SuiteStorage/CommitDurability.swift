@@ -11,10 +11,12 @@ public struct CommitDurability: Sendable, Hashable, CustomStringConvertible {
     /// What a reported commit survives.
     public var guarantee: String
 
+    /// A durability as an engine reports it.
     public init(setting: String, guarantee: String) {
         self.setting = setting
         self.guarantee = guarantee
     }
 
+    /// `setting: guarantee`, as `dock install` prints it.
     public var description: String { "\(setting): \(guarantee)" }
 }

@@ -9,7 +9,8 @@ struct Dock: AsyncParsableCommand {
         abstract: "Install, inspect and operate ClientSuite.",
         discussion: """
             The database is --database, else $DOCK_DATABASE_URL, else ./dock.sqlite. \
-            A SQLite file path or a postgres://user@host:port/db URL.
+            A SQLite file path (options: ?synchronous=full|normal&busy_timeout=S) or a \
+            postgres://user@host:port/db URL (options: sslmode, search_path, pool, min, keepalive, connect_timeout).
             """,
         subcommands: [Install.self, ClientCommand.self, AllyCommand.self, ForgeCommand.self, WaveCommand.self, WorkflowCommand.self, Demo.self])
 
