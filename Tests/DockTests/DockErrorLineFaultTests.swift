@@ -113,23 +113,11 @@ private func expectOneCleanLine(_ arguments: [String], location: String?, secret
 
         // The write lock held by another connection past a short busy timeout.
         let holder = try SQLiteDatabase(path: path)
-        let release = AsyncStream<Void>.makeStream()
-        let held = AsyncStream<Void>.makeStream()
-        let holding = Task {
-            try await holder.write { tx in
-                try tx.execute("UPDATE client_clients SET name = name")
-                held.continuation.yield()
-                let semaphore = DispatchSemaphore(value: 0)
-                Task { for await _ in release.stream { break }; semaphore.signal() }
-                semaphore.wait()
-            }
-        }
-        for await _ in held.stream { break }
+        let held = await HeldTransaction(on: holder, "UPDATE client_clients SET name = name")
         let busy = try expectOneCleanLine(["client", "create", "--name", "Busy", "--email", "b@acme.example"],
                                           location: "\(path)?busy_timeout=0.2")
         #expect(busy.hasPrefix("error: the database is busy"), "\(busy)")
-        release.continuation.yield()
-        try await holding.value
+        try await held.finish()
         try await holder.close()
 
         // A read-only filesystem, and a full one.

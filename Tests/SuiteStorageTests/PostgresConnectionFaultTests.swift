@@ -121,25 +121,13 @@ private func closedPort() throws -> Int {
 
     @Test func aPoolWhoseConnectionsAreAllHeldFailsAsBusyAfterConnectTimeout() async throws {
         try await Engine.postgres.withDatabase(inMemory: false, postgresOptions: [("pool", "1"), ("connect_timeout", "0.5")]) { database in
-            let release = AsyncStream<Void>.makeStream()
-            let held = AsyncStream<Void>.makeStream()
-            let holding = Task {
-                try await database.read { tx in
-                    _ = try tx.queryInt64("SELECT 1")
-                    held.continuation.yield()
-                    let semaphore = DispatchSemaphore(value: 0)
-                    Task { for await _ in release.stream { break }; semaphore.signal() }
-                    semaphore.wait()
-                }
-            }
-            for await _ in held.stream { break }
+            let held = await HeldTransaction(on: database, writing: false, "SELECT 1")
             let error = await #expect(throws: StorageError.self) {
                 try await database.read { tx in try tx.queryInt64("SELECT 2") }
             }
             #expect(error?.code == .busy)
             #expect(error?.description.contains("all 1 in use") == true, "\(String(describing: error))")
-            release.continuation.yield()
-            try await holding.value
+            try await held.finish()
             #expect(try await database.read { tx in try tx.queryInt64("SELECT 3") } == 3)
         }
     }

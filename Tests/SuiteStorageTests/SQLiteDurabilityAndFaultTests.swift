@@ -79,19 +79,7 @@ private func synchronousInForce(_ database: SQLiteDatabase) async throws -> Int6
             try await database.write { tx in try tx.execute("CREATE TABLE t (x INTEGER)") }
             // Another connection (as another process would) takes the write lock and keeps it.
             let holder = try SQLiteDatabase(path: path)
-            let release = AsyncStream<Void>.makeStream()
-            let held = AsyncStream<Void>.makeStream()
-            let holding = Task {
-                try await holder.write { tx in
-                    try tx.execute("INSERT INTO t (x) VALUES (1)")
-                    held.continuation.yield()
-                    // Block the holder's writer thread until the test is done (a semaphore: no async in here).
-                    let semaphore = DispatchSemaphore(value: 0)
-                    Task { for await _ in release.stream { break }; semaphore.signal() }
-                    semaphore.wait()
-                }
-            }
-            for await _ in held.stream { break }
+            let held = await HeldTransaction(on: holder, "INSERT INTO t (x) VALUES (1)")
             let started = ContinuousClock.now
             let error = await #expect(throws: StorageError.self) {
                 try await database.write { tx in try tx.execute("INSERT INTO t (x) VALUES (2)") }
@@ -99,8 +87,7 @@ private func synchronousInForce(_ database: SQLiteDatabase) async throws -> Int6
             #expect(ContinuousClock.now - started < .seconds(5))
             #expect(error?.code == .busy)
             #expect(error?.description.hasPrefix("the database is busy") == true, "\(String(describing: error))")
-            release.continuation.yield()
-            try await holding.value
+            try await held.finish()
             #expect(try await database.read { tx in try tx.queryInt64("SELECT count(*) FROM t WHERE x = 2") } == 0)
             // Once the lock is free, writes go through.
             try await database.write { tx in try tx.execute("INSERT INTO t (x) VALUES (3)") }

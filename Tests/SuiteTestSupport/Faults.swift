@@ -1,4 +1,5 @@
 import Foundation
+public import SuiteStorage
 
 /// Runs a shell command line to completion and returns its exit status and output (stdout and
 /// stderr together). For the fault tests' set-up: mounting filesystems, stopping a server.
@@ -97,4 +98,37 @@ public struct FaultSetupError: Error, CustomStringConvertible {
     }
 
     public var description: String { "fault test set-up failed: \(what): \(output)" }
+}
+
+/// A transaction kept open — holding SQLite's write lock, or a pooled PostgreSQL connection — until
+/// ``finish()``, as another process would hold it.
+public final class HeldTransaction: Sendable {
+    private let release = AsyncStream<Void>.makeStream()
+    private let task: Task<Void, any Error>
+
+    /// Opens a transaction on `database` (a write unless `writing` is false), runs `statement` in
+    /// it, and returns once the statement has run.
+    public init(on database: any Database, writing: Bool = true, _ statement: SQL) async {
+        let held = AsyncStream<Void>.makeStream()
+        let release = release.stream
+        task = Task {
+            defer { held.continuation.finish() }
+            let body: @Sendable (any Transaction) throws -> Void = { tx in
+                try tx.execute(statement)
+                held.continuation.yield()
+                // The transaction's own thread waits (no async in here) until the test lets go.
+                let semaphore = DispatchSemaphore(value: 0)
+                Task { for await _ in release { break }; semaphore.signal() }
+                semaphore.wait()
+            }
+            if writing { try await database.write(body) } else { try await database.read(body) }
+        }
+        for await _ in held.stream { break }
+    }
+
+    /// Ends the transaction (it commits) and waits for it.
+    public func finish() async throws {
+        release.continuation.yield()
+        try await task.value
+    }
 }
