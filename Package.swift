@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "WalletTests",
             dependencies: [
-                "SuiteTestSupport", "Wallet",
+                "SuiteTestSupport", "Wallet", "SuiteSQLite", "SuiteStorage",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
