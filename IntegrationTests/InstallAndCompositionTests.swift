@@ -68,7 +68,7 @@ import Testing
             let client = try await clients.make().name("Acme").email("a@acme.example").create()
             let directory: any ClientDirectory = clients
             let summary = try await database.read { tx in try directory.client(client.refid, in: tx) }
-            #expect(summary?.status == "pending")
+            #expect(summary?.status == .pending)
             #expect(summary?.email == "a@acme.example")
             let missing = try await database.read { tx in try directory.client(Refid(rawValue: "CL-NONE"), in: tx) }
             #expect(missing == nil)

@@ -335,8 +335,7 @@ public struct Allies: Sendable {
 
 extension Allies: ResellerDirectory {
     /// Implements ``ResellerDirectory`` so that the Client module's "Invalid Reseller" check is real.
-    public func reseller(_ refid: Refid, in transaction: any TransactionContext) throws -> ResellerSummary? {
-        guard let tx = transaction as? any Transaction else { return nil }
+    public func reseller(_ refid: Refid, in tx: any Transaction) throws -> ResellerSummary? {
         return try findByRefid(refid, in: tx).map { ResellerSummary(refid: $0.refid, isActive: $0.status == .active) }
     }
 }

@@ -458,8 +458,7 @@ public struct Clients: Sendable {
 extension Clients: ClientAcquisitions {
     /// Implements ``ClientAcquisitions`` from the signup rollup (one row per reseller, day and status).
     public func clientsAcquired(from start: CivilDate?, to end: CivilDate?, reseller: Refid?,
-                                in transaction: any TransactionContext) throws -> [Refid: Int64] {
-        guard let tx = transaction as? any Transaction else { return [:] }
+                                in tx: any Transaction) throws -> [Refid: Int64] {
         var filter: SQL = reseller.map { " scope = \($0)" } ?? " scope NOT IN ('*', '')"
         if let start { filter = filter + " AND day >= \(start.description)" }
         if let end { filter = filter + " AND day <= \(end.description)" }
@@ -475,13 +474,20 @@ extension Clients: ClientAcquisitions {
 }
 
 extension Clients: ClientDirectory {
+    /// A stored status as the boundary's standing.
+    static func standing(_ status: String) throws -> ClientStanding {
+        guard let standing = ClientStanding(rawValue: status) else {
+            throw StorageError(code: .decoding, message: "stored data has an unexpected shape (column status, expected a client status)")
+        }
+        return standing
+    }
+
     /// Implements ``ClientDirectory`` for other modules (Forge checks a client before activating a licence).
-    public func client(_ refid: Refid, in transaction: any TransactionContext) throws -> ClientSummary? {
-        guard let tx = transaction as? any Transaction else { return nil }
+    public func client(_ refid: Refid, in tx: any Transaction) throws -> ClientSummary? {
         // Only the summary's columns: licence verification asks this on every call.
         return try tx.queryFirst("SELECT name, email, owner_refid, status FROM client_clients WHERE refid = \(refid)").map { row in
             ClientSummary(refid: refid, name: try row.string("name"), email: try row.string("email"),
-                          reseller: try row.optionalRefid("owner_refid"), status: try row.string("status"))
+                          reseller: try row.optionalRefid("owner_refid"), status: try Self.standing(row.string("status")))
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 public import SuiteCore
+public import SuiteStorage
 
 /// Where a licence is in its life. Pending → active (activation, once); active → expired (by
 /// time; the sweep records it); pending, active or expired → revoked; expired → active (renewal).

@@ -219,7 +219,7 @@ public struct Licences: Sendable {
         case .active:
             // An active licence always has a client; one that vanished is no better than a suspended one.
             let status = found.clientStatus
-            code = licence.client != nil && (status == nil || status == "suspended" || status == "inactive") ? .clientSuspended : .valid
+            code = licence.client != nil && status?.mayHoldLicences != true ? .clientSuspended : .valid
         }
         return LicenceVerification(code: code, licence: licence)
     }
@@ -380,7 +380,7 @@ public struct Licences: Sendable {
         guard let summary = try clients.client(refid, in: tx) else {
             throw ForgeError(.invalidClient, message: "Invalid Client: no client with refid \(refid.rawValue.prefix(64))")
         }
-        guard summary.status != "suspended" && summary.status != "inactive" else {
+        guard summary.status.mayHoldLicences else {
             throw ForgeError(.invalidClient, message: "Invalid Client: the client is \(summary.status)")
         }
         return summary

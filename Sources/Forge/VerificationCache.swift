@@ -1,4 +1,5 @@
 import Synchronization
+import SuiteStorage
 
 /// What verifications read, by key digest, valid for one value of the database's change counter.
 ///
@@ -8,7 +9,7 @@ import Synchronization
 final class VerificationCache: Sendable {
     struct Entry: Sendable {
         var licence: Licence?
-        var clientStatus: String?
+        var clientStatus: ClientStanding?
     }
 
     static let capacity = 100_000

@@ -14,7 +14,7 @@ public import SuiteCore
 /// thread (no hop per statement, which is what keeps a write transaction within a few
 /// microseconds of the bare engine); on PostgreSQL a dedicated I/O thread that waits for each reply.
 /// A transaction must not escape its closure.
-public protocol Transaction: TransactionContext {
+public protocol Transaction: AnyObject {
     /// The engine's dialect, for the few fragments that differ.
     var dialect: SQLDialect { get }
 

@@ -332,7 +332,7 @@ public struct Invoices: Sendable {
         guard let summary = try clients.client(refid, in: tx) else {
             throw WaveError(.invalidClient, message: "Invalid Client: no client with refid \(refid.rawValue.prefix(64))")
         }
-        guard summary.status != "inactive" else {
+        guard summary.status != .inactive else {
             throw WaveError(.invalidClient, message: "Invalid Client: the client is inactive")
         }
         return summary

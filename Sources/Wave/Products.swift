@@ -182,8 +182,7 @@ public struct Products: Sendable {
 
 extension Products: ProductCatalog {
     /// Implements `ProductCatalog`: the product whose slug is `code`, as Forge sees it.
-    public func product(_ code: String, in transaction: any TransactionContext) throws -> ProductSummary? {
-        guard let tx = transaction as? any Transaction else { return nil }
+    public func product(_ code: String, in tx: any Transaction) throws -> ProductSummary? {
         return try find(slug: code, in: tx).map {
             ProductSummary(code: $0.slug, name: $0.name, isActive: $0.isActive, licenceDays: $0.licenceDays)
         }

@@ -7,7 +7,7 @@ import SuiteTestSupport
 /// A reseller directory over a fixed list — a boundary implementation for tests until Ally exists.
 struct KnownResellers: ResellerDirectory {
     var resellers: [String: Bool]  // refid → active
-    func reseller(_ refid: Refid, in transaction: any TransactionContext) throws -> ResellerSummary? {
+    func reseller(_ refid: Refid, in transaction: any Transaction) throws -> ResellerSummary? {
         resellers[refid.rawValue].map { ResellerSummary(refid: refid, isActive: $0) }
     }
 }
@@ -15,10 +15,10 @@ struct KnownResellers: ResellerDirectory {
 /// A user directory over a fixed list of accounts.
 struct KnownUsers: UserDirectory {
     var accounts: [UserAccount]
-    func user(id: String, in transaction: any TransactionContext) throws -> UserAccount? {
+    func user(id: String, in transaction: any Transaction) throws -> UserAccount? {
         accounts.first { $0.id == id }
     }
-    func user(email: String, in transaction: any TransactionContext) throws -> UserAccount? {
+    func user(email: String, in transaction: any Transaction) throws -> UserAccount? {
         accounts.first { $0.email?.lowercased() == email }
     }
 }

@@ -367,7 +367,7 @@ func expectForgeError<T>(_ code: ForgeError.Code, _ body: () async throws -> T,
 struct FixedResellers: ResellerDirectory {
     let refids: Set<String>
     init(_ refids: [String]) { self.refids = Set(refids) }
-    func reseller(_ refid: Refid, in transaction: any TransactionContext) throws -> ResellerSummary? {
+    func reseller(_ refid: Refid, in transaction: any Transaction) throws -> ResellerSummary? {
         refids.contains(refid.rawValue) ? ResellerSummary(refid: refid, isActive: true) : nil
     }
 }

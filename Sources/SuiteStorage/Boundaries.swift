@@ -1,11 +1,12 @@
 import Foundation
+public import SuiteCore
 
 /// The boundary protocols through which modules see each other. No domain module imports
 /// another; the `Suite` wires real implementations in, and an app may supply its own.
 ///
-/// Lookups receive the caller's open transaction (as `any TransactionContext`, which a storage-backed
-/// implementation casts to its transaction type) so that an implementation backed by the same
-/// database reads consistently inside the write that depends on it.
+/// Lookups receive the caller's open ``Transaction``, so that an implementation backed by the same
+/// database reads consistently inside the write that depends on it; one that is not (a remote user
+/// directory, a static catalogue) ignores it.
 
 /// What the Client module needs to know about a reseller.
 public struct ResellerSummary: Hashable, Sendable {
@@ -22,14 +23,14 @@ public struct ResellerSummary: Hashable, Sendable {
 /// Answers "is this a registered reseller?" — implemented by the Ally module.
 public protocol ResellerDirectory: Sendable {
     /// The reseller with this refid, or nil if there is none.
-    func reseller(_ refid: Refid, in transaction: any TransactionContext) throws -> ResellerSummary?
+    func reseller(_ refid: Refid, in transaction: any Transaction) throws -> ResellerSummary?
 }
 
 /// A directory that knows no resellers: every reseller refid is rejected as "Invalid Reseller".
 /// The default until the Ally module is installed.
 public struct NoResellers: ResellerDirectory {
     public init() {}
-    public func reseller(_ refid: Refid, in transaction: any TransactionContext) throws -> ResellerSummary? { nil }
+    public func reseller(_ refid: Refid, in transaction: any Transaction) throws -> ResellerSummary? { nil }
 }
 
 /// A user account of the host application, which a client may be bound to (1:1).
@@ -46,19 +47,19 @@ public struct UserAccount: Hashable, Sendable {
 /// The host application's user accounts, as the Client module sees them.
 public protocol UserDirectory: Sendable {
     /// The user with this id, or nil.
-    func user(id: String, in transaction: any TransactionContext) throws -> UserAccount?
+    func user(id: String, in transaction: any Transaction) throws -> UserAccount?
     /// The user whose login email is `email` (already trimmed and lower-cased), or nil.
-    func user(email: String, in transaction: any TransactionContext) throws -> UserAccount?
+    func user(email: String, in transaction: any Transaction) throws -> UserAccount?
 }
 
 /// A user directory that accepts any non-empty user id as it is and finds no user by email.
 /// The default for apps that keep users elsewhere and validate ids themselves.
 public struct OpaqueUserIDs: UserDirectory {
     public init() {}
-    public func user(id: String, in transaction: any TransactionContext) throws -> UserAccount? {
+    public func user(id: String, in transaction: any Transaction) throws -> UserAccount? {
         id.isEmpty ? nil : UserAccount(id: id)
     }
-    public func user(email: String, in transaction: any TransactionContext) throws -> UserAccount? { nil }
+    public func user(email: String, in transaction: any Transaction) throws -> UserAccount? { nil }
 }
 
 /// What other modules need to know about a client — implemented by the Client module.
@@ -68,10 +69,10 @@ public struct ClientSummary: Hashable, Sendable {
     public var email: String
     /// The managing reseller, or nil for a standalone client.
     public var reseller: Refid?
-    /// The client's lifecycle status, as its raw value (`pending`, `active`, `suspended`, `inactive`).
-    public var status: String
+    /// The client's standing in its lifecycle.
+    public var status: ClientStanding
 
-    public init(refid: Refid, name: String, email: String, reseller: Refid?, status: String) {
+    public init(refid: Refid, name: String, email: String, reseller: Refid?, status: ClientStanding) {
         self.refid = refid
         self.name = name
         self.email = email
@@ -80,16 +81,27 @@ public struct ClientSummary: Hashable, Sendable {
     }
 }
 
+/// A client's lifecycle status as other modules see it: the same four states as the Client
+/// module's own `ClientStatus`, without its transition rules.
+public enum ClientStanding: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    case pending, active, suspended, inactive
+
+    /// Whether licences may be minted for and activated by the client (not suspended, not inactive).
+    public var mayHoldLicences: Bool { self == .pending || self == .active }
+
+    public var description: String { rawValue }
+}
+
 /// Answers "does this client exist, and who owns it?" — implemented by the Client module.
 public protocol ClientDirectory: Sendable {
-    func client(_ refid: Refid, in transaction: any TransactionContext) throws -> ClientSummary?
+    func client(_ refid: Refid, in transaction: any Transaction) throws -> ClientSummary?
 }
 
 /// A client directory that knows no clients: every client refid is rejected as invalid. The
 /// default when the Client module is not installed.
 public struct NoClients: ClientDirectory {
     public init() {}
-    public func client(_ refid: Refid, in transaction: any TransactionContext) throws -> ClientSummary? { nil }
+    public func client(_ refid: Refid, in transaction: any Transaction) throws -> ClientSummary? { nil }
 }
 
 /// How many clients each reseller acquired — implemented by the Client module from its daily
@@ -99,7 +111,7 @@ public protocol ClientAcquisitions: Sendable {
     /// Clients created between `start` and `end` (inclusive UTC days; nil = unbounded), per
     /// reseller. Only resellers with at least one client appear. With `reseller`, only that one.
     func clientsAcquired(from start: CivilDate?, to end: CivilDate?, reseller: Refid?,
-                         in transaction: any TransactionContext) throws -> [Refid: Int64]
+                         in transaction: any Transaction) throws -> [Refid: Int64]
 }
 
 /// What Forge needs to know about a product — implemented by Wave's product catalogue.
@@ -124,7 +136,7 @@ public struct ProductSummary: Hashable, Sendable {
 /// mint through it.
 public protocol ProductCatalog: Sendable {
     /// The product with this code, or nil.
-    func product(_ code: String, in transaction: any TransactionContext) throws -> ProductSummary?
+    func product(_ code: String, in transaction: any Transaction) throws -> ProductSummary?
 }
 
 /// A product catalogue given as a fixed list — for apps that keep products in code or config.
@@ -135,7 +147,7 @@ public struct FixedProductCatalog: ProductCatalog {
         self.products = Dictionary(products.map { ($0.code, $0) }, uniquingKeysWith: { _, last in last })
     }
 
-    public func product(_ code: String, in transaction: any TransactionContext) throws -> ProductSummary? { products[code] }
+    public func product(_ code: String, in transaction: any Transaction) throws -> ProductSummary? { products[code] }
 }
 
 /// A catalogue that accepts any well-formed product code (1–64 letters, digits, `.`, `_`, `-`)
@@ -144,7 +156,7 @@ public struct FixedProductCatalog: ProductCatalog {
 public struct OpenProductCatalog: ProductCatalog {
     public init() {}
 
-    public func product(_ code: String, in transaction: any TransactionContext) throws -> ProductSummary? {
+    public func product(_ code: String, in transaction: any Transaction) throws -> ProductSummary? {
         // ASCII letters and digits, `.`, `_` and `-`: checked byte by byte (so a character count is a byte count).
         let allowed = code.utf8.allSatisfy { byte in
             (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
