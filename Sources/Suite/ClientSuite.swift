@@ -65,12 +65,20 @@ public struct ClientSuite: Sendable {
     /// Wires the modules over an open database where they are installed.
     /// - Parameters:
     ///   - webhookSecret: the local checkout gateway's signing secret; nil keeps one in the database.
-    ///   - failpoint: a test hook called after each workflow step, inside its transaction; throwing
-    ///     from it aborts the step's transaction.
     public init(database: any Database, clientConfiguration: ClientConfiguration = .defaults,
                 clock: any WallClock = SystemWallClock(), events: DomainEventBus = DomainEventBus(),
                 checkoutBaseURL: URL = URL(string: "http://localhost/checkout/")!, webhookSecret: Data? = nil,
-                failpoint: WorkflowFailpoint? = nil, logger: Logger = Logger(label: "clientsuite")) {
+                logger: Logger = Logger(label: "clientsuite")) {
+        self.init(database: database, clientConfiguration: clientConfiguration, clock: clock, events: events,
+                  checkoutBaseURL: checkoutBaseURL, webhookSecret: webhookSecret, failpoint: nil, logger: logger)
+    }
+
+    /// The same wiring with a test hook (`package` access: the package's own tests only), called
+    /// after each workflow step inside its transaction; throwing from it aborts the step's transaction.
+    package init(database: any Database, clientConfiguration: ClientConfiguration = .defaults,
+                 clock: any WallClock = SystemWallClock(), events: DomainEventBus = DomainEventBus(),
+                 checkoutBaseURL: URL = URL(string: "http://localhost/checkout/")!, webhookSecret: Data? = nil,
+                 failpoint: WorkflowFailpoint?, logger: Logger = Logger(label: "clientsuite")) {
         self.database = database
         self.events = events
         self.clock = clock

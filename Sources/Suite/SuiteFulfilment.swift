@@ -6,8 +6,8 @@ public import SuiteCore
 public import SuiteStorage
 public import Wave
 
-/// A step of a workflow, for ``WorkflowFailpoint``.
-public enum WorkflowStep: String, Sendable, CaseIterable {
+/// A step of a workflow, for ``WorkflowFailpoint``: a test hook, not API (`package` access).
+package enum WorkflowStep: String, Sendable, CaseIterable {
     /// Provision: reseller, clients and product checked, cost computed.
     case validated
     /// Provision: the reseller's credits debited (one ledger transfer for the whole batch).
@@ -27,7 +27,8 @@ public enum WorkflowStep: String, Sendable, CaseIterable {
 }
 
 /// A test hook called after each ``WorkflowStep`` inside its transaction; throwing aborts it.
-public typealias WorkflowFailpoint = @Sendable (WorkflowStep) throws -> Void
+/// Only the package's own tests can pass one (`package` access).
+package typealias WorkflowFailpoint = @Sendable (WorkflowStep) throws -> Void
 
 /// A licence a workflow issued, with its key when this call minted it (keys are stored only as a
 /// digest, so a replayed call returns the licence without its key).
