@@ -123,28 +123,30 @@ struct ForgeCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a licence for good.")
+        static let configuration = CommandConfiguration(abstract: "Revoke a licence for good (by refid or key).")
         @OptionGroup var database: DatabaseOptions
-        @Argument(help: "The licence refid.") var refid: String
+        @Argument(help: "The licence refid (LC-…) or its key.") var licence: String
         @Option(help: "Why, for the audit trail.") var reason: String?
 
         func run() async throws {
             try await withLicences(database) { licences in
-                let licence = try await licences.revoke(Refid(rawValue: refid), actor: "cli", reason: reason)
+                let found = try await licences.find(refidOrKey: licence)
+                let licence = try await licences.revoke(found.refid, actor: "cli", reason: reason)
                 print("\(licence.refid): \(licence.status)")
             }
         }
     }
 
     struct Renew: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Extend an activated licence by N days.")
+        static let configuration = CommandConfiguration(abstract: "Extend an activated licence by N days (by refid or key).")
         @OptionGroup var database: DatabaseOptions
-        @Argument(help: "The licence refid.") var refid: String
+        @Argument(help: "The licence refid (LC-…) or its key.") var licence: String
         @Option(help: "Days to add.") var days: Int
 
         func run() async throws {
             try await withLicences(database) { licences in
-                let licence = try await licences.renew(Refid(rawValue: refid), days: days, actor: "cli")
+                let found = try await licences.find(refidOrKey: licence)
+                let licence = try await licences.renew(found.refid, days: days, actor: "cli")
                 print("\(licence.refid): \(licence.status) until \(licence.expiresAt.map(isoString) ?? "-")")
             }
         }

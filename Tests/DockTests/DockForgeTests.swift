@@ -45,6 +45,20 @@ import Testing
             #expect(unknown.status != 0 && unknown.stderr.hasPrefix("error: Invalid Product"))
             let list = try dock.json("forge", "list", "--client", client) as? [String: Any]
             #expect((list?["licences"] as? [[String: Any]])?.count == 1)
+
+            // Renew and revoke take the key as well as the refid, like activate.
+            let second = try dock.json("forge", "mint", "--product", "pro-1y", "--days", "30", "--client", client) as? [String: Any]
+            let secondRefid = try #require(second?["refid"] as? String), secondKey = try #require(second?["key"] as? String)
+            #expect(try dock.run("forge", "activate", secondKey, "--client", client).status == 0)
+            let renewed = try dock.run("forge", "renew", secondKey.lowercased(), "--days", "5")
+            #expect(renewed.status == 0 && renewed.stdout.hasPrefix("\(secondRefid): active until"), "\(renewed.stderr)")
+            #expect(try dock.run("forge", "revoke", secondKey, "--reason", "chargeback").stdout == "\(secondRefid): revoked\n")
+            let secondHistory = try dock.json("forge", "history", secondRefid) as? [[String: Any]]
+            #expect(secondHistory?.map { $0["event"] as? String } == ["minted", "activated", "renewed", "revoked"])
+            for arguments in [["forge", "revoke", "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA"], ["forge", "renew", "not a key", "--days", "1"]] {
+                let missing = try dock.run(arguments)
+                #expect(missing.status != 0 && missing.stderr == "error: Licence Not Found: no licence with this key\n", "\(missing.stderr)")
+            }
         }
     }
 

@@ -73,6 +73,20 @@ func expectForgeError<T>(_ code: ForgeError.Code, _ body: () async throws -> T,
     }
 
     @Test(arguments: Engine.allCases)
+    func aLicenceIsFoundByItsKeyAsTypedOrByItsRefid(engine: Engine) async throws {
+        try await engine.withForge { forge in
+            let minted = try await forge.licences.make().product("PRO").mint()
+            let typed = minted.key.rawValue.lowercased()
+            #expect(try await forge.licences.findByKey(typed)?.refid == minted.licence.refid)
+            #expect(try await forge.licences.find(refidOrKey: minted.licence.refid.rawValue).refid == minted.licence.refid)
+            #expect(try await forge.licences.find(refidOrKey: typed).refid == minted.licence.refid)
+            #expect(try await forge.licences.findByKey("not a key") == nil)
+            #expect(try await forge.licences.findByKey("AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA") == nil)
+            await #expect(throws: ForgeError.self) { try await forge.licences.find(refidOrKey: "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA") }
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
     func aLicenceIsMintedPendingThenActivatedForAClientWithItsTerm(engine: Engine) async throws {
         try await engine.withForge { forge in
             let acme = try await forge.client("Acme")
