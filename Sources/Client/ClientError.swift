@@ -79,4 +79,7 @@ public struct ClientError: Error, Sendable, CustomStringConvertible, CustomDebug
     static func notFound(_ refid: String) -> ClientError {
         ClientError(.notFound, message: "Client Not Found: no client with refid \(refid.prefix(64))")
     }
+
+    /// Not found by email: the email is not repeated (it is personal data).
+    static let notFoundByEmail = ClientError(.notFound, message: "Client Not Found: no client with this email")
 }

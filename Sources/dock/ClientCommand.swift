@@ -37,14 +37,14 @@ struct ClientCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one client by refid.")
+        static let configuration = CommandConfiguration(abstract: "Show one client by refid or email.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The client's refid (CL-…).") var refid: String
+        @Argument(help: "The client's refid (CL-…) or email.") var client: String
 
         func run() async throws {
             try await withClients(database) { clients in
-                let client = try await clients.find(Refid(rawValue: refid))
+                let client = try await clients.find(refidOrEmail: client)
                 if output.json { try printJSON(ClientJSON(client)) } else { printClient(client) }
             }
         }

@@ -21,6 +21,10 @@ import Testing
             #expect(try await clients.findByEmail("billing@ACME.com ")?.refid == acme.refid)
             #expect(try await clients.findByRefid(Refid(rawValue: "CL-0000")) == nil)
             await _ = expectClientError(.notFound) { try await clients.find(Refid(rawValue: "CL-0000")) }
+            #expect(try await clients.find(refidOrEmail: " BILLING@acme.com").refid == acme.refid)
+            #expect(try await clients.find(refidOrEmail: acme.refid.rawValue).refid == acme.refid)
+            let missing = await expectClientError(.notFound) { try await clients.find(refidOrEmail: "nobody@acme.com") }
+            #expect(missing?.message.contains("nobody") == false)
         }
     }
 

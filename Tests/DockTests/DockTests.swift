@@ -74,6 +74,11 @@ func withDock<T>(_ engine: Engine, _ body: (Dock) async throws -> T) async throw
             let shown = try dock.json("client", "show", refid) as? [String: Any]
             #expect(shown?["status"] as? String == "active")
             #expect(shown?["user_id"] as? String == "user-42")
+            // By email too, trimmed and in any case; an unknown email is not repeated back.
+            let byEmail = try dock.json("client", "show", " Billing@ACME.com ") as? [String: Any]
+            #expect(byEmail?["refid"] as? String == refid)
+            let nobody = try dock.run("client", "show", "nobody@acme.com")
+            #expect(nobody.status != 0 && nobody.stderr == "error: Client Not Found: no client with this email\n")
 
             let history = try dock.run("client", "history", refid)
             #expect(history.stdout.contains("suspend") && history.stdout.contains("paid"))
