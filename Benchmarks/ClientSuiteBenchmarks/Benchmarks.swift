@@ -77,7 +77,7 @@ struct Benchmarks {
 
     private mutating func measureWrites(_ durability: SQLiteDatabase.Durability) async throws {
         let (count, warmup, rounds) = (options.writeIterations, options.warmupIterations, 3)
-        let name = label(durability), suffix = durability == .full ? "" : "n"
+        let name = durability.pragmaName, suffix = durability == .full ? "" : "n"
         print("\nwrite transactions at synchronous=\(name): \(grouped(count)) per run, sequential awaits, "
             + "\(grouped(warmup)) untimed first, best of \(rounds) interleaved rounds")
         var baseline = try BaselineInserts(path: workspace.file("baseline-\(name).sqlite"), durability: durability)

@@ -103,17 +103,14 @@ extension Duration {
 func rawPool(path: String, durability: SQLiteDatabase.Durability) throws -> DatabasePool {
     let pool = try DatabasePool(path: path)
     let inForce = try pool.writeWithoutTransaction { db in
-        try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+        try db.execute(sql: "PRAGMA synchronous = \(durability.pragmaName)")
         return try Int.fetchOne(db, sql: "PRAGMA synchronous")
     }
-    guard inForce == (durability == .full ? 2 : 1) else {
+    guard inForce == durability.pragmaValue else {
         throw BenchmarkError(message: "synchronous=\(durability.rawValue) is not in force on the raw pool at \(path)")
     }
     return pool
 }
-
-/// The label a durability has in figures.
-func label(_ durability: SQLiteDatabase.Durability) -> String { durability == .full ? "FULL" : "NORMAL" }
 
 func median(_ values: [Double]) -> Double {
     precondition(!values.isEmpty, "median of nothing")

@@ -10,9 +10,13 @@ extension Licences {
     /// ```
     public func findByKey(_ key: String) async throws -> Licence? {
         guard let parsed = try? LicenceKey(parsing: key) else { return nil }
-        return try await database.read { tx in
-            try tx.queryFirst("SELECT \(raw: Self.columns) FROM forge_licences WHERE key_digest = \(parsed.digest)").map(Self.decode)
-        }
+        return try await database.read { tx in try self.findByKeyDigest(parsed.digest, in: tx) }
+    }
+
+    /// The licence whose key has this digest, or nil: the one lookup by key that verification and
+    /// ``findByKey(_:)`` share.
+    func findByKeyDigest(_ digest: String, in tx: any Transaction) throws -> Licence? {
+        try tx.queryFirst("SELECT \(raw: Self.columns) FROM forge_licences WHERE key_digest = \(digest)").map(Self.decode)
     }
 
     /// The licence named by `text`: a refid (`LC-…`) or a key. Throws "Licence Not Found" if there is none.

@@ -128,7 +128,7 @@ public struct Licences: Sendable {
     public func activate(key: String, for client: Refid, actor: String = "system") async throws -> Licence {
         let key = try LicenceKey(parsing: key)
         return try await database.write { tx in
-            guard let refid = try tx.queryFirst("SELECT refid FROM forge_licences WHERE key_digest = \(key.digest)")?.refid("refid") else {
+            guard let refid = try self.findByKeyDigest(key.digest, in: tx)?.refid else {
                 throw ForgeError.notFound("key")
             }
             return try self.activate(refid, for: client, actor: actor, in: tx)
@@ -201,10 +201,9 @@ public struct Licences: Sendable {
 
     /// The licence with this key digest and its client's status: everything a verification reads.
     private func lookUp(digest: String, in tx: any Transaction) throws -> VerificationCache.Entry {
-        guard let row = try tx.queryFirst("SELECT \(raw: Self.columns) FROM forge_licences WHERE key_digest = \(digest)") else {
+        guard let licence = try findByKeyDigest(digest, in: tx) else {
             return VerificationCache.Entry(licence: nil, clientStatus: nil)
         }
-        let licence = try Self.decode(row)
         let clientStatus = try licence.client.flatMap { try clients.client($0, in: tx)?.status }
         return VerificationCache.Entry(licence: licence, clientStatus: clientStatus)
     }

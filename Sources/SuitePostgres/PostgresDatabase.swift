@@ -89,14 +89,12 @@ public final class PostgresDatabase: SuiteStorage.Database {
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
+        let run = { try await self.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", writes: false) { tx in try body(tx) } }
         do {
-            return try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", writes: false) { tx in try body(tx) }
+            return try await run()
         } catch let lost as LostConnection {
-            do {
-                return try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", writes: false) { tx in try body(tx) }
-            } catch is LostConnection {
-                throw lost.error
-            }
+            // As for a write: once, on a fresh connection.
+            do { return try await run() } catch is LostConnection { throw lost.error }
         }
     }
 

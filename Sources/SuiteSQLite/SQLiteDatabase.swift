@@ -23,8 +23,10 @@ public final class SQLiteDatabase: SuiteStorage.Database {
         /// survives a crash of the process or the operating system, and power loss.
         case full
 
-        /// The value `PRAGMA synchronous` reports for this setting.
-        var pragmaValue: Int { self == .full ? 2 : 1 }
+        /// The setting as `PRAGMA synchronous` takes it: `FULL` or `NORMAL`.
+        public var pragmaName: String { self == .full ? "FULL" : "NORMAL" }
+        /// The value `PRAGMA synchronous` reports for this setting (2 or 1).
+        public var pragmaValue: Int { self == .full ? 2 : 1 }
     }
 
     public let dialect: SQLDialect = .sqlite
@@ -71,7 +73,7 @@ public final class SQLiteDatabase: SuiteStorage.Database {
             // `prepareDatabase` hook ran, so the setting is made here, on the writer itself, and read
             // back from inside a write: a durability that is not in force is refused, never assumed.
             let inForce = try writer.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+                try db.execute(sql: "PRAGMA synchronous = \(durability.pragmaName)")
                 return try Int.fetchOne(db, sql: "PRAGMA synchronous")
             }
             guard inForce == durability.pragmaValue else {

@@ -5,7 +5,7 @@
 /// let durability = try await database.commitDurability()
 /// print(durability)   // synchronous=FULL: every commit is on disk before it is reported (survives power loss)
 /// ```
-public struct CommitDurability: Sendable, Hashable, CustomStringConvertible {
+public struct CommitDurability: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The setting in force, e.g. `synchronous=FULL` or `synchronous_commit=on, fsync=on`.
     public var setting: String
     /// What a reported commit survives.

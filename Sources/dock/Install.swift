@@ -27,7 +27,7 @@ struct Install: AsyncParsableCommand {
             if output.json {
                 try printJSON(InstallJSON(
                     modules: reports.map { .init(module: $0.module, version: $0.version, applied: $0.appliedVersions) },
-                    durability: .init(setting: durability.setting, guarantee: durability.guarantee)))
+                    durability: durability))
             } else {
                 for report in reports {
                     let what = report.appliedVersions.isEmpty
@@ -49,11 +49,6 @@ private struct InstallJSON: Encodable {
         var applied: [Int]
     }
 
-    struct Durability: Encodable {
-        var setting: String
-        var guarantee: String
-    }
-
     var modules: [Module]
-    var durability: Durability
+    var durability: CommitDurability
 }

@@ -4,19 +4,6 @@ import SuiteStorage
 import SuiteTestSupport
 import Testing
 
-/// The test server's URL with its user, password, host, port or database replaced.
-private func serverURL(user: String? = nil, password: String? = nil, host: String? = nil, port: Int? = nil,
-                       database: String? = nil, options: [(String, String)] = []) throws -> String {
-    guard let url = Engine.postgresURL else { throw TestSetupError.postgresNotConfigured }
-    var components = try #require(URLComponents(string: url))
-    if let user { components.user = user }
-    if let password { components.password = password }
-    if let host { components.host = host }
-    if let port { components.port = port }
-    if let database { components.path = "/" + database }
-    return options.reduce(components.string ?? url) { $0.withQueryItem($1.0, $1.1) }
-}
-
 /// Opens `url`, runs one read, and returns the error it failed with and how long that took.
 private func failure(of url: String) async throws -> (error: StorageError, seconds: Double) {
     let database = try PostgresDatabase(url: url)
@@ -71,11 +58,11 @@ private func closedPort() throws -> Int {
         let password = "s3cret-never-shown"
         let closed = try closedPort()
         let cases: [(name: String, url: String, code: StorageError.Code, mentions: String)] = [
-            ("closed port", try serverURL(port: closed), .unavailable, "connection refused"),
-            ("unresolvable host", try serverURL(host: "no-such-host.invalid"), .unavailable, "cannot resolve the host \"no-such-host.invalid\""),
-            ("unknown role", try serverURL(user: "nobody_here", password: password), .authentication, "refused user \"nobody_here\""),
-            ("unknown database", try serverURL(database: "no_such_db"), .invalidLocation, "database \"no_such_db\" does not exist"),
-            ("TLS required, refused", try serverURL(options: [("sslmode", "require")]), .unavailable, "does not accept TLS"),
+            ("closed port", try Engine.postgresURL(port: closed), .unavailable, "connection refused"),
+            ("unresolvable host", try Engine.postgresURL(host: "no-such-host.invalid"), .unavailable, "cannot resolve the host \"no-such-host.invalid\""),
+            ("unknown role", try Engine.postgresURL(user: "nobody_here", password: password), .authentication, "refused user \"nobody_here\""),
+            ("unknown database", try Engine.postgresURL(database: "no_such_db"), .invalidLocation, "database \"no_such_db\" does not exist"),
+            ("TLS required, refused", try Engine.postgresURL(options: [("sslmode", "require")]), .unavailable, "does not accept TLS"),
         ]
         for (name, url, code, mentions) in cases {
             let (error, seconds) = try await failure(of: url)
@@ -109,13 +96,13 @@ private func closedPort() throws -> Int {
 
     @Test func aServerThatNeverAnswersTimesOutAfterConnectTimeout() async throws {
         let silent = try SilentServer()
-        let (error, seconds) = try await failure(of: try serverURL(port: silent.port, options: [("connect_timeout", "1")]))
+        let (error, seconds) = try await failure(of: try Engine.postgresURL(port: silent.port, options: [("connect_timeout", "1")]))
         #expect(error.code == .unavailable)
         #expect(error.description.contains("127.0.0.1:\(silent.port)") && error.description.contains("within 1 s"), "\(error)")
         #expect(seconds >= 0.9 && seconds < 10, "took \(seconds) s")
-        let bad = #expect(throws: StorageError.self) { try PostgresDatabase(url: try serverURL(options: [("connect_timeout", "0")])) }
+        let bad = #expect(throws: StorageError.self) { try PostgresDatabase(url: try Engine.postgresURL(options: [("connect_timeout", "0")])) }
         #expect(bad?.description.contains("connect_timeout must be more than 0") == true)
-        let typo = #expect(throws: StorageError.self) { try PostgresDatabase(url: try serverURL(options: [("connect_timout", "1")])) }
+        let typo = #expect(throws: StorageError.self) { try PostgresDatabase(url: try Engine.postgresURL(options: [("connect_timout", "1")])) }
         #expect(typo?.description.contains("unknown PostgreSQL URL option \"connect_timout\"") == true)
     }
 

@@ -18,6 +18,19 @@ public enum Engine: String, CaseIterable, Sendable, CustomStringConvertible {
         ProcessInfo.processInfo.environment["CLIENTSUITE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// The test server's URL with its user, password, host, port or database replaced, and
+    /// `options` added to its query: for tests of what a wrong URL does.
+    public static func postgresURL(user: String? = nil, password: String? = nil, host: String? = nil, port: Int? = nil,
+                                   database: String? = nil, options: [(String, String)] = []) throws -> String {
+        guard let url = postgresURL, var components = URLComponents(string: url) else { throw TestSetupError.postgresNotConfigured }
+        if let user { components.user = user }
+        if let password { components.password = password }
+        if let host { components.host = host }
+        if let port { components.port = port }
+        if let database { components.path = "/" + database }
+        return options.reduce(components.string ?? url) { $0.withQueryItem($1.0, $1.1) }
+    }
+
     /// A location string for a fresh, empty database on this engine: a new SQLite file, or a new
     /// PostgreSQL schema (selected through `search_path`). Returned with a clean-up action.
     public func freshLocation() async throws -> (location: String, cleanUp: @Sendable () async -> Void) {

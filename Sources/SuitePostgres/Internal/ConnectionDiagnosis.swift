@@ -44,12 +44,12 @@ final class ConnectionDiagnosis: Sendable {
             try? await connection.close()
             return nil
         } catch {
-            return explain(error, location: location, timeout: timeout)
+            return explain(error, location: location)
         }
     }
 
     /// A one-line reason that names the server and the cause, never the password.
-    static func explain(_ error: any Error, location: PostgresLocation, timeout: Duration) -> StorageError {
+    static func explain(_ error: any Error, location: PostgresLocation) -> StorageError {
         let server = location.server
         let underlying = String(reflecting: error)
         guard let error = error as? PSQLError else {
@@ -93,13 +93,13 @@ final class ConnectionDiagnosis: Sendable {
                                 message: "the server at \(server) closed the connection before PostgreSQL's start-up finished (is it PostgreSQL?)",
                                 underlying: underlying)
         case .connectionError:
-            return explainNetwork(error.underlying, location: location, timeout: timeout, underlying: underlying)
+            return explainNetwork(error.underlying, location: location, underlying: underlying)
         default:
             return StorageError(code: .unavailable, message: "cannot connect to PostgreSQL at \(server)", underlying: underlying)
         }
     }
 
-    private static func explainNetwork(_ error: (any Error)?, location: PostgresLocation, timeout: Duration,
+    private static func explainNetwork(_ error: (any Error)?, location: PostgresLocation,
                                        underlying: String) -> StorageError {
         let server = location.server
         if let error = error as? NIOConnectionError {
