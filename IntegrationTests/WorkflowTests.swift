@@ -60,7 +60,8 @@ func withSuite<T: Sendable>(_ engine: Engine, _ body: @Sendable (SuiteFixture) a
     let armed = Armed()
     do {
         let opened = try await ClientSuite.open(location)
-        let suite = ClientSuite(database: opened.database, webhookSecret: Data(repeating: 3, count: 32), failpoint: { step in
+        let suite = ClientSuite(database: opened.database,
+                                configuration: .init(webhookSecret: Data(repeating: 3, count: 32)), failpoint: { step in
             if armed.withLock({ $0 }) == step { throw Injected() }
         })
         try await suite.products.create(name: "Pro (1 year)", slug: "pro-1y", price: 4_900, currency: "USD", licenceDays: 365)

@@ -22,7 +22,7 @@ public struct Allies: Sendable {
     public let events: DomainEventBus
     /// Client counts per reseller for ``AllyAnalytics`` (the Client module implements it); nil
     /// reports zero clients acquired.
-    public let acquisitions: (any ClientAcquisitions)?
+    public private(set) var acquisitions: (any ClientAcquisitions)?
     public let clock: any WallClock
     public let logger: Logger
     /// Reseller ids and wallets seen committed, so a provision need not read the reseller.
@@ -35,12 +35,13 @@ public struct Allies: Sendable {
     ///   - discounts: tier discounts (``TierDiscounts/defaults`` when nil).
     ///   - lowCreditThreshold: the balance at or below which a ``LowCreditEvent`` fires (≥ 0).
     ///   - acquisitions: usually the app's `Clients`, so analytics can count clients per reseller.
+    ///   - ledger: where credit wallets live; nil opens one on `database` (a suite passes its one ledger).
     public init(database: any Database, discounts: TierDiscounts? = nil,
                 lowCreditThreshold: Int64 = Allies.defaultLowCreditThreshold, events: DomainEventBus = DomainEventBus(),
-                acquisitions: (any ClientAcquisitions)? = nil, clock: any WallClock = SystemWallClock(),
+                acquisitions: (any ClientAcquisitions)? = nil, ledger: Ledger? = nil, clock: any WallClock = SystemWallClock(),
                 logger: Logger = Logger(label: "clientsuite.ally")) {
         self.database = database
-        self.ledger = Ledger(database: database, clock: clock)
+        self.ledger = ledger ?? Ledger(database: database, clock: clock)
         self.discounts = discounts ?? .defaults
         // A negative threshold could never be reached by a wallet that cannot go below zero.
         self.lowCreditThreshold = max(0, lowCreditThreshold)
@@ -54,6 +55,15 @@ public struct Allies: Sendable {
     @discardableResult
     public static func install(on database: any Database) async throws -> [InstallReport] {
         try await SchemaInstaller.install([Ledger.schema, schema], on: database)
+    }
+
+    /// This service counting acquisitions through `acquisitions`: the same database, ledger, events
+    /// and caches. A composition root uses it to close the Client ↔ Ally pair, where each side is
+    /// the other's directory, without building either twice.
+    public func counting(_ acquisitions: any ClientAcquisitions) -> Allies {
+        var copy = self
+        copy.acquisitions = acquisitions
+        return copy
     }
 
     /// A fluent registration builder.

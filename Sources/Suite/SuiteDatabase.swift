@@ -13,16 +13,8 @@ import Wave
 /// Opening a database from a location, and installing modules: the suite's wiring.
 public enum SuiteDatabase {
     /// The modules this build can install, by name.
-    public static let schemas: [String: ModuleSchema] = [
-        "client": Clients.schema, "wallet": Ledger.schema, "ally": Allies.schema, "forge": Licences.schema,
-        "wave": WaveModule.schema, "workflow": Workflows.schema,
-    ]
-
-    /// Modules that must be installed before another (Ally keeps its credits, and Wave its client
-    /// wallets, in the Wallet ledger).
-    public static let dependencies: [String: [String]] = [
-        "ally": ["wallet"], "wave": ["wallet"], "workflow": ["client", "wallet", "ally", "forge", "wave"],
-    ]
+    public static let schemas: [String: ModuleSchema] = Dictionary(
+        uniqueKeysWithValues: SuiteModule.allCases.map { ($0.rawValue, $0.schema) })
 
     /// Opens a database: a `postgres://` (or `postgresql://`) URL, or a SQLite file path
     /// (`:memory:` for a private in-memory database).
@@ -42,21 +34,33 @@ public enum SuiteDatabase {
         return try SQLiteDatabase(location: trimmed)
     }
 
-    /// Installs the named modules (all known modules when empty). Idempotent.
+    /// Installs the named modules (all known modules when empty) with those they need. Idempotent.
     public static func install(_ modules: [String], on database: any Database) async throws -> [InstallReport] {
-        let requested = modules.isEmpty ? schemas.keys.sorted() : modules.map { $0.lowercased() }
-        var names: [String] = []
-        for name in requested {
-            for needed in (dependencies[name] ?? []) + [name] where !names.contains(needed) { names.append(needed) }
-        }
-        let chosen = try names.map { name in
-            guard let schema = schemas[name] else {
+        let requested = try modules.isEmpty ? SuiteModule.allCases : modules.map { name in
+            guard let module = SuiteModule(rawValue: name.lowercased()) else {
                 throw StorageError(code: .invalidLocation,
                                    message: "unknown module \"\(name.prefix(40))\" (known: \(schemas.keys.sorted().joined(separator: ", ")))")
             }
-            return schema
+            return module
         }
-        return try await SchemaInstaller.install(chosen, on: database)
+        return try await SchemaInstaller.install(SuiteModule.closure(of: requested).map(\.schema), on: database)
+    }
+
+    /// The modules to build over `database`, each installed at its latest version: `modules` with
+    /// those they need, or (nil) every module the database has. Throws, naming the `dock install`
+    /// to run, when one is missing or behind.
+    public static func requireInstalled(_ modules: Set<SuiteModule>?, in database: any Database) async throws -> [SuiteModule] {
+        try await database.read { tx in
+            let chosen: [SuiteModule]
+            if let modules {
+                chosen = SuiteModule.closure(of: modules.sorted())
+            } else {
+                let present = Set((try? tx.query("SELECT DISTINCT module FROM suite_migrations").map { try $0.string("module") }) ?? [])
+                chosen = SuiteModule.allCases.filter { present.contains($0.rawValue) }
+            }
+            for module in chosen { try SchemaInstaller.requireInstalled(module.schema, in: tx) }
+            return chosen
+        }
     }
 
     /// Whether `module` is installed, without writing anything (false for a database never installed).

@@ -21,7 +21,7 @@ public struct Invoices: Sendable {
     /// Checks that an invoiced client exists and is not inactive (the Client module's `Clients`).
     public let clients: any ClientDirectory
     /// Where a payment goes when the wallet is short; nil reports such a payment as failed.
-    public let gateway: (any PaymentGateway)?
+    public private(set) var gateway: (any PaymentGateway)?
     /// Where ``InvoiceCreated``, ``InvoicePaid`` and ``InvoiceStatusChanged`` are published after commit.
     public let events: DomainEventBus
     /// Runs inside the transaction that marks an invoice paid — by wallet, checkout webhook or
@@ -40,17 +40,27 @@ public struct Invoices: Sendable {
     /// The last sequence number a year may hand out (`INV-2026-99999999`).
     public static let maximumSequence: Int64 = 99_999_999
 
+    /// - Parameter ledger: where client wallets live; nil opens one on `database` (a suite passes its one ledger).
     public init(database: any Database, clients: any ClientDirectory, gateway: (any PaymentGateway)? = nil,
                 events: DomainEventBus = DomainEventBus(), fulfilment: (any InvoiceFulfilment)? = nil,
-                clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "clientsuite.wave")) {
+                ledger: Ledger? = nil, clock: any WallClock = SystemWallClock(),
+                logger: Logger = Logger(label: "clientsuite.wave")) {
         self.database = database
-        self.ledger = Ledger(database: database, clock: clock)
+        self.ledger = ledger ?? Ledger(database: database, clock: clock)
         self.clients = clients
         self.gateway = gateway
         self.events = events
         self.fulfilment = fulfilment
         self.clock = clock
         self.logger = logger
+    }
+
+    /// This service without a payment gateway: a payment the wallet cannot cover fails instead
+    /// of opening a checkout session.
+    public func walletOnly() -> Invoices {
+        var copy = self
+        copy.gateway = nil
+        return copy
     }
 
     /// A fluent invoice builder: `invoices.make().for(client).currency("USD").line("Pro", amount: 4_900).create()`.

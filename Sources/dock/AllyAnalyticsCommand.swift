@@ -1,3 +1,4 @@
+import Suite
 import Ally
 import ArgumentParser
 import Foundation
@@ -24,7 +25,8 @@ extension AllyCommand {
 
             func run() async throws {
                 let start = try from.map { try parseDate($0, "from") }, end = try to.map { try parseDate($0, "to") }
-                try await withAllies(common.database) { allies in
+                try await withSuite(common.database) { suite in
+                    let allies = try suite.allies
                     let ranking = try await allies.analytics().topResellers(limit: limit, from: start, to: end,
                                                                              by: bySpend ? .creditsSpent : .clientsAcquired)
                     if common.output.json {
@@ -50,7 +52,8 @@ extension AllyCommand {
             @OptionGroup var common: Common
 
             func run() async throws {
-                try await withAllies(common.database) { allies in
+                try await withSuite(common.database) { suite in
+                    let allies = try suite.allies
                     let snapshot = try await allies.analytics().tierSnapshot()
                     if common.output.json {
                         try printJSON(Dictionary(uniqueKeysWithValues: ResellerTier.allCases.map { tier in
@@ -84,7 +87,8 @@ extension AllyCommand {
 
             func run() async throws {
                 let start = try parseDate(from, "from"), end = try parseDate(to, "to")
-                try await withAllies(common.database) { allies in
+                try await withSuite(common.database) { suite in
+                    let allies = try suite.allies
                     let points = try await allies.analytics().interval(interval).forReseller(reseller.map(Refid.init(rawValue:)))
                         .creditTrends(from: start, to: end)
                     if common.output.json {
@@ -107,7 +111,8 @@ extension AllyCommand {
             @OptionGroup var common: Common
 
             func run() async throws {
-                try await withAllies(common.database) { allies in
+                try await withSuite(common.database) { suite in
+                    let allies = try suite.allies
                     let total = try await allies.analytics().totalCreditsDistributed()
                     if common.output.json { try printJSON(["total_credits_distributed": JSONValue.int(total)]) } else { print(total) }
                 }
@@ -120,7 +125,8 @@ extension AllyCommand {
             @Argument(help: "The reseller's refid.") var refid: String
 
             func run() async throws {
-                try await withAllies(common.database) { allies in
+                try await withSuite(common.database) { suite in
+                    let allies = try suite.allies
                     let stats = try await allies.analytics().resellerStats(Refid(rawValue: refid))
                     let rows: [(String, JSONValue)] = [
                         ("reseller", .string(stats.reseller.rawValue)), ("company", .string(stats.company)),

@@ -1,3 +1,4 @@
+import Suite
 import Ally
 import ArgumentParser
 import Foundation
@@ -25,7 +26,8 @@ struct AllyCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await withAllies(database) { allies in
+            try await withSuite(database) { suite in
+                let allies = try suite.allies
                 let reseller = try await allies.make().user(user).company(company).tier(ResellerTier(rawValue: tier.lowercased())!)
                     .metadata(try parseMetadata(metadata)).create(actor: "cli")
                 try printReseller(reseller, balance: 0, json: output.json)
@@ -40,7 +42,8 @@ struct AllyCommand: AsyncParsableCommand {
         @Argument(help: "The reseller's refid (RS-…).") var refid: String
 
         func run() async throws {
-            try await withAllies(database) { allies in
+            try await withSuite(database) { suite in
+                let allies = try suite.allies
                 guard let reseller = try await allies.findByRefid(Refid(rawValue: refid)) else {
                     throw AllyError(.notFound, message: "Reseller Not Found: no reseller with refid \(refid.prefix(64))")
                 }
@@ -57,7 +60,8 @@ struct AllyCommand: AsyncParsableCommand {
         @Option(help: "Cursor printed by the previous page.") var after: String?
 
         func run() async throws {
-            try await withAllies(database) { allies in
+            try await withSuite(database) { suite in
+                let allies = try suite.allies
                 let page = try await allies.list(limit: limit, after: after.map(Refid.init(rawValue:)))
                 if output.json {
                     try printJSON(["resellers": JSONValue.array(page.resellers.map { .object(resellerJSON($0, balance: nil)) }),
@@ -82,7 +86,8 @@ struct AllyCommand: AsyncParsableCommand {
         @Option(help: "Makes a retried top-up apply once.") var idempotencyKey: String?
 
         func run() async throws {
-            try await withAllies(database) { allies in
+            try await withSuite(database) { suite in
+                let allies = try suite.allies
                 let transfer = try await allies.addCredits(Refid(rawValue: refid), amount, actor: actor, idempotencyKey: idempotencyKey)
                 if output.json {
                     try printJSON(["transfer": JSONValue.string(transfer.refid.rawValue), "balance": .int(transfer.creditBalanceAfter)])
@@ -103,7 +108,8 @@ struct AllyCommand: AsyncParsableCommand {
         @Option(help: "Makes a retried provision spend once (required).") var idempotencyKey: String
 
         func run() async throws {
-            try await withAllies(database) { allies in
+            try await withSuite(database) { suite in
+                let allies = try suite.allies
                 let provision = try await allies.provision(Refid(rawValue: refid), cost: cost, action: action,
                                                            idempotencyKey: idempotencyKey)
                 if output.json {
@@ -125,7 +131,8 @@ struct AllyCommand: AsyncParsableCommand {
         @Argument(help: "The reseller's refid.") var refid: String
 
         func run() async throws {
-            try await withAllies(database) { allies in
+            try await withSuite(database) { suite in
+                let allies = try suite.allies
                 let balance = try await allies.balance(Refid(rawValue: refid))
                 if output.json { try printJSON(["reseller": JSONValue.string(refid), "balance": .int(balance)]) } else { print(balance) }
             }
@@ -141,7 +148,8 @@ struct AllyCommand: AsyncParsableCommand {
         @Option(help: "Cursor printed by the previous page.") var after: String?
 
         func run() async throws {
-            try await withAllies(database) { allies in
+            try await withSuite(database) { suite in
+                let allies = try suite.allies
                 guard let reseller = try await allies.findByRefid(Refid(rawValue: refid)) else {
                     throw AllyError(.notFound, message: "Reseller Not Found: no reseller with refid \(refid.prefix(64))")
                 }
@@ -167,7 +175,8 @@ struct AllyCommand: AsyncParsableCommand {
         @Option(help: "Why, for the audit trail.") var reason: String?
 
         func apply(_ change: @escaping @Sendable (Allies, Refid, String?) async throws -> Reseller) async throws {
-            try await withAllies(database) { allies in
+            try await withSuite(database) { suite in
+                let allies = try suite.allies
                 let reseller = try await change(allies, Refid(rawValue: refid), reason)
                 print("\(reseller.refid): \(reseller.status)")
             }
@@ -193,7 +202,8 @@ struct AllyCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await withAllies(database) { allies in
+            try await withSuite(database) { suite in
+                let allies = try suite.allies
                 let report = try await allies.ledger.reconcile()
                 if output.json {
                     try printJSON(["accounts_checked": JSONValue.int(Int64(report.accountsChecked)), "clean": .bool(report.isClean),

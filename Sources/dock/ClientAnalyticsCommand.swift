@@ -1,3 +1,4 @@
+import Suite
 import ArgumentParser
 import Client
 import Foundation
@@ -29,7 +30,8 @@ extension ClientCommand {
 
             func run() async throws {
                 let start = try parseDate(from, "from"), end = try parseDate(to, "to")
-                try await withClients(scope.database) { clients in
+                try await withSuite(scope.database) { suite in
+                    let clients = try suite.clients
                     let points = try await scope.analytics(clients).interval(interval).signupTrends(from: start, to: end)
                     if scope.output.json {
                         try printJSON(points.map { ["bucket": JSONValue.string($0.bucket), "count": JSONValue.int($0.count)] })
@@ -49,7 +51,8 @@ extension ClientCommand {
 
             func run() async throws {
                 let start = try from.map { try parseDate($0, "from") }, end = try to.map { try parseDate($0, "to") }
-                try await withClients(scope.database) { clients in
+                try await withSuite(scope.database) { suite in
+                    let clients = try suite.clients
                     let breakdown = try await scope.analytics(clients).statusBreakdown(from: start, to: end)
                     if scope.output.json {
                         try printJSON(Dictionary(uniqueKeysWithValues: ClientStatus.allCases.map { ($0.rawValue, breakdown[$0]) }))
@@ -68,7 +71,8 @@ extension ClientCommand {
 
             func run() async throws {
                 let start = try parseDate(from, "from"), end = try parseDate(to, "to")
-                try await withClients(scope.database) { clients in
+                try await withSuite(scope.database) { suite in
+                    let clients = try suite.clients
                     let growth = try await scope.analytics(clients).growth(from: start, to: end)
                     let change = growth.changePercentage.map { String(format: "%.2f", $0) }
                     if scope.output.json {
@@ -91,7 +95,8 @@ extension ClientCommand {
 
             func run() async throws {
                 let start = try from.map { try parseDate($0, "from") }, end = try to.map { try parseDate($0, "to") }
-                try await withClients(scope.database) { clients in
+                try await withSuite(scope.database) { suite in
+                    let clients = try suite.clients
                     let result = try await scope.analytics(clients).segmentation(from: start, to: end)
                     if scope.output.json {
                         try printJSON([
@@ -129,7 +134,8 @@ extension ClientCommand {
             let run = Refid.generate(prefix: "").rawValue.prefix(8).lowercased()
             let span = TimeInterval.days(days)
             let count = count, batch = batch
-            try await withClients(database, clock: clock) { clients in
+            try await withSuite(database, clock: clock) { suite in
+                let clients = try suite.clients
                 let progress = ProgressBar(total: count, label: "seeding")
                 var created = 0
                 while created < count {

@@ -1,3 +1,4 @@
+import Suite
 import ArgumentParser
 import Client
 import Foundation
@@ -26,7 +27,8 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
 
         func run() async throws {
-            try await withClients(database) { clients in
+            try await withSuite(database) { suite in
+                let clients = try suite.clients
                 let client = try await clients.make()
                     .name(name).email(email).phone(phone).reseller(reseller).user(user)
                     .metadata(try parseMetadata(metadata))
@@ -43,7 +45,8 @@ struct ClientCommand: AsyncParsableCommand {
         @Argument(help: "The client's refid (CL-…) or email.") var client: String
 
         func run() async throws {
-            try await withClients(database) { clients in
+            try await withSuite(database) { suite in
+                let clients = try suite.clients
                 let client = try await clients.find(refidOrEmail: client)
                 if output.json { try printJSON(ClientJSON(client)) } else { printClient(client) }
             }
@@ -72,7 +75,8 @@ struct ClientCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await withClients(database) { clients in
+            try await withSuite(database) { suite in
+                let clients = try suite.clients
                 var query = clients.query().limit(limit).after(after).newestFirst(newestFirst)
                 if let status { query = query.status(ClientStatus(rawValue: status.lowercased())!) }
                 if standalone { query = query.standalone() }
@@ -108,7 +112,8 @@ struct ClientCommand: AsyncParsableCommand {
             @Option(help: "Why, for the audit trail.") var reason: String?
 
             func apply(_ action: ClientTransition) async throws {
-                try await withClients(database) { clients in
+                try await withSuite(database) { suite in
+                    let clients = try suite.clients
                     let client = try await clients.transition(action, Refid(rawValue: refid), actor: actor, reason: reason)
                     if output.json { try printJSON(ClientJSON(client)) } else {
                         print("\(client.refid): \(client.status)")
@@ -151,7 +156,8 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
 
         func run() async throws {
-            try await withClients(database) { clients in
+            try await withSuite(database) { suite in
+                let clients = try suite.clients
                 let client = try await clients.bindUser(user, to: Refid(rawValue: refid), actor: actor)
                 if output.json { try printJSON(ClientJSON(client)) } else { print("\(client.refid): bound to user \(user)") }
             }
@@ -166,7 +172,8 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
 
         func run() async throws {
-            try await withClients(database) { clients in
+            try await withSuite(database) { suite in
+                let clients = try suite.clients
                 let client = try await clients.unbindUser(from: Refid(rawValue: refid), actor: actor)
                 if output.json { try printJSON(ClientJSON(client)) } else { print("\(client.refid): no user bound") }
             }
@@ -180,7 +187,8 @@ struct ClientCommand: AsyncParsableCommand {
         @Argument(help: "The client's refid.") var refid: String
 
         func run() async throws {
-            try await withClients(database) { clients in
+            try await withSuite(database) { suite in
+                let clients = try suite.clients
                 let entries = try await clients.auditTrail(of: Refid(rawValue: refid), limit: 1000)
                 let rows = entries.map {
                     [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-",

@@ -19,9 +19,9 @@ struct Demo: AsyncParsableCommand {
             let today = CivilDate(Date())
             let clock = ManualWallClock(now: Date())
             print("== Installing every module into \(database.location)")
-            let suite = try await ClientSuite.open(database.location,
-                                                   clientConfiguration: try await ClientConfiguration.load(file: database.config),
-                                                   clock: clock, logger: quietLogger())
+            let configuration = ClientSuite.Configuration(client: try await ClientConfiguration.load(file: database.config),
+                                                          clock: clock, logger: quietLogger())
+            let suite = try await ClientSuite.open(database.location, configuration: configuration)
             do {
                 try await tour(suite, clock: clock, today: today)
                 try await suite.close()
@@ -109,7 +109,7 @@ struct Demo: AsyncParsableCommand {
             let first = try await webhooks.receive(delivery)
             let redelivered = try await webhooks.receive(delivery)
             print("the customer pays; the signed webhook arrives: \(describe(first)); delivered again: \(describe(redelivered))")
-            issued += suite.fulfilment.takeIssued(for: piper.invoice.refid) ?? []
+            issued += try suite.fulfilment.takeIssued(for: piper.invoice.refid) ?? []
         }
         at(clock, today, daysAgo: 0, hour: 8)
         let vandelay = try await suite.workflows.purchase(.new(name: "Vandelay Imports", email: "art+\(run)@vandelay.example"),

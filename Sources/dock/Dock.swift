@@ -1,3 +1,4 @@
+import Suite
 import ArgumentParser
 import Foundation
 

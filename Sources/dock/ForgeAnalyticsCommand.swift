@@ -1,3 +1,4 @@
+import Suite
 import ArgumentParser
 import Forge
 import Foundation
@@ -28,7 +29,8 @@ extension ForgeCommand {
 
             func run() async throws {
                 let start = try from.map { try parseDate($0, "from") }, end = try to.map { try parseDate($0, "to") }
-                try await withLicences(scope.database) { licences in
+                try await withSuite(scope.database) { suite in
+                    let licences = try suite.licences
                     let stats = try await scope.analytics(licences).mintingStats(from: start, to: end)
                     if scope.output.json {
                         var json = Dictionary(uniqueKeysWithValues: LicenceStatus.allCases.map { ($0.rawValue, JSONValue.int(stats[$0])) })
@@ -48,7 +50,8 @@ extension ForgeCommand {
             @Option(help: "How many days ahead, today included.") var days = 30
 
             func run() async throws {
-                try await withLicences(scope.database) { licences in
+                try await withSuite(scope.database) { suite in
+                    let licences = try suite.licences
                     let points = try await scope.analytics(licences).expirationForecast(days: days)
                     try printTrend(points, header: "EXPIRING", json: scope.output.json)
                 }
@@ -63,7 +66,8 @@ extension ForgeCommand {
 
             func run() async throws {
                 let start = try from.map { try parseDate($0, "from") }, end = try to.map { try parseDate($0, "to") }
-                try await withLicences(scope.database) { licences in
+                try await withSuite(scope.database) { suite in
+                    let licences = try suite.licences
                     let products = try await scope.analytics(licences).productPopularity(from: start, to: end)
                     if scope.output.json {
                         try printJSON(products.map {
@@ -86,7 +90,8 @@ extension ForgeCommand {
 
             func run() async throws {
                 let start = try parseDate(from, "from"), end = try parseDate(to, "to")
-                try await withLicences(scope.database) { licences in
+                try await withSuite(scope.database) { suite in
+                    let licences = try suite.licences
                     let analytics = scope.analytics(licences).interval(interval)
                     let points = activations
                         ? try await analytics.activationTrends(from: start, to: end)

@@ -26,7 +26,8 @@ struct ForgeCommand: AsyncParsableCommand {
         @Option(help: "Metadata as key=value (repeatable).") var metadata: [String] = []
 
         func run() async throws {
-            try await withLicences(database) { licences in
+            try await withSuite(database) { suite in
+                let licences = try suite.licences
                 var builder = licences.make().product(product).metadata(try parseMetadata(metadata))
                     .client(client.map(Refid.init(rawValue:)))
                 if lifetime { builder = builder.lifetime() } else if let days { builder = builder.days(days) }
@@ -65,7 +66,8 @@ struct ForgeCommand: AsyncParsableCommand {
                 }
                 items += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             }
-            try await withLicences(database) { store in
+            try await withSuite(database) { suite in
+                let store = try suite.licences
                 let owner = Refid(rawValue: client)
                 var activated: [Licence] = [], refused: [String] = []
                 let bar = items.count >= 100 ? ProgressBar(total: items.count, label: "activating") : nil
@@ -108,7 +110,8 @@ struct ForgeCommand: AsyncParsableCommand {
 
         func run() async throws {
             var valid = false
-            try await withLicences(database) { licences in
+            try await withSuite(database) { suite in
+                let licences = try suite.licences
                 let result = try await licences.verify(key)
                 valid = result.isValid
                 if output.json {
@@ -129,7 +132,8 @@ struct ForgeCommand: AsyncParsableCommand {
         @Option(help: "Why, for the audit trail.") var reason: String?
 
         func run() async throws {
-            try await withLicences(database) { licences in
+            try await withSuite(database) { suite in
+                let licences = try suite.licences
                 let found = try await licences.find(refidOrKey: licence)
                 let licence = try await licences.revoke(found.refid, actor: "cli", reason: reason)
                 print("\(licence.refid): \(licence.status)")
@@ -144,7 +148,8 @@ struct ForgeCommand: AsyncParsableCommand {
         @Option(help: "Days to add.") var days: Int
 
         func run() async throws {
-            try await withLicences(database) { licences in
+            try await withSuite(database) { suite in
+                let licences = try suite.licences
                 let found = try await licences.find(refidOrKey: licence)
                 let licence = try await licences.renew(found.refid, days: days, actor: "cli")
                 print("\(licence.refid): \(licence.status) until \(licence.expiresAt.map(isoString) ?? "-")")
@@ -159,7 +164,8 @@ struct ForgeCommand: AsyncParsableCommand {
         @Argument(help: "The licence refid.") var refid: String
 
         func run() async throws {
-            try await withLicences(database) { licences in
+            try await withSuite(database) { suite in
+                let licences = try suite.licences
                 let licence = try await licences.find(Refid(rawValue: refid))
                 if output.json { try printJSON(licenceJSON(licence)) } else { printLicences([licence]) }
             }
@@ -179,7 +185,8 @@ struct ForgeCommand: AsyncParsableCommand {
         @Option(help: "Cursor printed by the previous page.") var after: String?
 
         func run() async throws {
-            try await withLicences(database) { licences in
+            try await withSuite(database) { suite in
+                let licences = try suite.licences
                 var query = licences.query().limit(limit).after(after)
                 switch status {
                 case .active?: query = query.active()
@@ -211,7 +218,8 @@ struct ForgeCommand: AsyncParsableCommand {
         @Argument(help: "The licence refid.") var refid: String
 
         func run() async throws {
-            try await withLicences(database) { licences in
+            try await withSuite(database) { suite in
+                let licences = try suite.licences
                 let trail = try await licences.auditTrail(of: Refid(rawValue: refid))
                 if output.json {
                     try printJSON(trail.map {
@@ -236,7 +244,8 @@ struct ForgeCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            try await withLicences(database) { licences in
+            try await withSuite(database) { suite in
+                let licences = try suite.licences
                 var total = 0
                 while true {
                     let marked = try await licences.markExpired(limit: 500)
@@ -250,26 +259,6 @@ struct ForgeCommand: AsyncParsableCommand {
 }
 
 extension LicenceStatus: ExpressibleByArgument {}
-
-/// Runs `body` with the Forge module; clients are checked through the Client module when installed.
-func withLicences(_ options: DatabaseOptions, _ body: (Licences) async throws -> Void) async throws {
-    try await runReporting {
-        let database = try options.open()
-        do {
-            try await database.read { tx in try SchemaInstaller.requireInstalled(Licences.schema, in: tx) }
-            let clients: any ClientDirectory = await SuiteDatabase.isInstalled("client", in: database)
-                ? Clients(database: database) : NoClients()
-            // With Wave installed its product catalogue is the authority; without it, any well-formed code.
-            let products: any ProductCatalog = await SuiteDatabase.isInstalled("wave", in: database)
-                ? Products(database: database) : OpenProductCatalog()
-            try await body(Licences(database: database, products: products, clients: clients))
-            try await database.close()
-        } catch {
-            try? await database.close()
-            throw error
-        }
-    }
-}
 
 func licenceJSON(_ licence: Licence) -> [String: JSONValue] {
     [

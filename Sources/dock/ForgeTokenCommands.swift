@@ -1,3 +1,4 @@
+import Suite
 import ArgumentParser
 import Forge
 import Foundation
@@ -42,7 +43,8 @@ extension ForgeCommand {
         @Option(help: "Make the token itself expire after N days (so revocations reach offline verifiers).") var validForDays: Int?
 
         func run() async throws {
-            try await withLicences(database) { licences in
+            try await withSuite(database) { suite in
+                let licences = try suite.licences
                 let key = try readSigningKey(keyFile)
                 let licence = try await licences.find(Refid(rawValue: refid))
                 if let days = validForDays, !(1...Licences.maximumDays).contains(days) {

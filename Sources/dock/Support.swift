@@ -19,25 +19,19 @@ struct DatabaseOptions: ParsableArguments {
         database ?? ProcessInfo.processInfo.environment["DOCK_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "./dock.sqlite"
     }
 
-    /// Opens the database. Driver logs stay quiet below errors, so stderr carries only our one-line error.
+    /// Opens the database alone, for `dock install` and `dock status`. Driver logs stay quiet
+    /// below errors, so stderr carries only our one-line error.
     func open() throws -> any SuiteStorage.Database {
         try SuiteDatabase.open(location, logger: quietLogger())
     }
 
-    /// Opens the database and the Client module, refusing a database where it is not installed.
-    func openClients(clock: any WallClock = SystemWallClock()) async throws -> (any SuiteStorage.Database, Clients) {
-        let database = try open()
-        do {
-            try await database.read { tx in try SchemaInstaller.requireInstalled(Clients.schema, in: tx) }
-            let configuration = try await ClientConfiguration.load(file: config)
-            // With the Ally module installed, resellers are checked for real; without it, none exist.
-            let resellers: any ResellerDirectory = await SuiteDatabase.isInstalled("ally", in: database)
-                ? Allies(database: database) : NoResellers()
-            return (database, Clients(database: database, configuration: configuration, resellers: resellers, clock: clock))
-        } catch {
-            try? await database.close()
-            throw error
-        }
+    /// Opens the suite over the database, with every module installed there; a command asks it
+    /// for the modules it needs (`try suite.clients`), and one not installed is a one-line error
+    /// that names the `dock install` to run.
+    func openSuite(clock: any WallClock = SystemWallClock()) async throws -> ClientSuite {
+        let configuration = ClientSuite.Configuration(client: try await ClientConfiguration.load(file: config), clock: clock,
+                                                      logger: quietLogger())
+        return try await ClientSuite.open(location, install: false, configuration: configuration)
     }
 }
 
@@ -59,34 +53,16 @@ func runReporting(_ body: () async throws -> Void) async throws {
     }
 }
 
-/// Runs `body` with the database and Ally module, closing the database afterwards.
-func withAllies(_ options: DatabaseOptions, _ body: (Allies) async throws -> Void) async throws {
+/// Runs `body` with the suite over the database (see ``DatabaseOptions/openSuite(clock:)``), closing it afterwards.
+func withSuite(_ options: DatabaseOptions, clock: any WallClock = SystemWallClock(),
+               _ body: (ClientSuite) async throws -> Void) async throws {
     try await runReporting {
-        let database = try options.open()
+        let suite = try await options.openSuite(clock: clock)
         do {
-            try await database.read { tx in try SchemaInstaller.requireInstalled(Allies.schema, in: tx) }
-            // With the Client module installed, analytics count the clients each reseller acquired.
-            let acquisitions: (any ClientAcquisitions)? = await SuiteDatabase.isInstalled("client", in: database)
-                ? Clients(database: database) : nil
-            try await body(Allies(database: database, acquisitions: acquisitions))
-            try await database.close()
+            try await body(suite)
+            try await suite.close()
         } catch {
-            try? await database.close()
-            throw error
-        }
-    }
-}
-
-/// Runs `body` with the database and Client module, closing the database afterwards.
-func withClients(_ options: DatabaseOptions, clock: any WallClock = SystemWallClock(),
-                 _ body: (Clients) async throws -> Void) async throws {
-    try await runReporting {
-        let (database, clients) = try await options.openClients(clock: clock)
-        do {
-            try await body(clients)
-            try await database.close()
-        } catch {
-            try? await database.close()
+            try? await suite.close()
             throw error
         }
     }

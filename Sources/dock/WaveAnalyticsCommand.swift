@@ -1,3 +1,4 @@
+import Suite
 import ArgumentParser
 import Foundation
 import SuiteCore
@@ -25,8 +26,8 @@ extension WaveCommand {
 
             func run() async throws {
                 let start = try parseDate(from, "from"), end = try parseDate(to, "to")
-                try await withWave(common.database) { wave in
-                    let points = try await wave.invoices.analytics().interval(interval)
+                try await withSuite(common.database) { suite in
+                    let points = try await suite.invoices.analytics().interval(interval)
                         .forClient(common.client.map(Refid.init(rawValue:))).revenueTrends(from: start, to: end, currency: currency)
                     if common.output.json {
                         try printJSON(points.map {
@@ -51,8 +52,8 @@ extension WaveCommand {
 
             func run() async throws {
                 let start = try from.map { try parseDate($0, "from") }, end = try to.map { try parseDate($0, "to") }
-                try await withWave(common.database) { wave in
-                    let totals = try await wave.invoices.analytics().forClient(common.client.map(Refid.init(rawValue:)))
+                try await withSuite(common.database) { suite in
+                    let totals = try await suite.invoices.analytics().forClient(common.client.map(Refid.init(rawValue:)))
                         .totals(from: start, to: end)
                     if common.output.json {
                         try printJSON(["revenue": JSONValue.object(totals.revenue.mapValues { .int($0) }),
@@ -76,8 +77,8 @@ extension WaveCommand {
             @OptionGroup var common: Common
 
             func run() async throws {
-                try await withWave(common.database) { wave in
-                    let mrr = try await wave.invoices.analytics().forClient(common.client.map(Refid.init(rawValue:))).mrr()
+                try await withSuite(common.database) { suite in
+                    let mrr = try await suite.invoices.analytics().forClient(common.client.map(Refid.init(rawValue:))).mrr()
                     if common.output.json {
                         try printJSON(mrr.map {
                             ["currency": JSONValue.string($0.currency), "amount": .int($0.amount), "past_due_amount": .int($0.pastDueAmount),

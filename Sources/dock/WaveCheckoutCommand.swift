@@ -27,13 +27,13 @@ extension WaveCommand {
             @Flag(help: "Print the signed webhook (signature and body) instead of delivering it.") var printOnly = false
 
             func run() async throws {
-                try await withWave(database) { wave in
-                    let delivery = try await wave.gateway.complete(session)
+                try await withSuite(database) { suite in
+                    let delivery = try await suite.gateway.complete(session)
                     if printOnly {
                         return try printJSON(["signature": delivery.signature, "body": String(decoding: delivery.body, as: UTF8.self)])
                     }
-                    let outcome = try await wave.webhooks().receive(delivery, actor: "cli")
-                    try report(outcome, json: output.json, wave: wave)
+                    let outcome = try await suite.webhooks().receive(delivery, actor: "cli")
+                    try report(outcome, json: output.json, suite: suite)
                 }
             }
         }
@@ -49,7 +49,7 @@ extension WaveCommand {
             @Option(help: "Seconds a signature may be from now.") var tolerance: Int64 = 300
 
             func run() async throws {
-                try await withWave(database) { wave in
+                try await withSuite(database) { suite in
                     let data: Data
                     if body == "-" {
                         data = FileHandle.standardInput.readDataToEndOfFile()
@@ -59,8 +59,8 @@ extension WaveCommand {
                         }
                         data = read
                     }
-                    let outcome = try await wave.webhooks(tolerance: tolerance).receive(body: data, signature: signature, actor: "cli")
-                    try report(outcome, json: output.json, wave: wave)
+                    let outcome = try await suite.webhooks(tolerance: tolerance).receive(body: data, signature: signature, actor: "cli")
+                    try report(outcome, json: output.json, suite: suite)
                 }
             }
         }
@@ -72,8 +72,8 @@ extension WaveCommand {
             @Argument(help: "The checkout session (CS-…).") var session: String
 
             func run() async throws {
-                try await withWave(database) { wave in
-                    guard let found = try await wave.gateway.session(session) else {
+                try await withSuite(database) { suite in
+                    guard let found = try await suite.gateway.session(session) else {
                         throw WaveError(.notFound, message: "Checkout Session Not Found: no session with this id")
                     }
                     if output.json { return try printJSON(sessionJSON(found)) }
@@ -92,9 +92,9 @@ extension WaveCommand {
             @Option(help: "The invoice (refid or number).") var invoice: String
 
             func run() async throws {
-                try await withWave(database) { wave in
-                    let found = try await wave.invoice(invoice)
-                    let sessions = try await wave.gateway.sessions(for: found.refid)
+                try await withSuite(database) { suite in
+                    let found = try await suite.invoices.find(refidOrNumber: invoice)
+                    let sessions = try await suite.gateway.sessions(for: found.refid)
                     if output.json { return try printJSON(sessions.map(sessionJSON)) }
                     printTable(["SESSION", "STATUS", "AMOUNT", "CREATED"], sessions.map {
                         [$0.id, $0.status.rawValue, "\($0.amount) \($0.currency)", isoString($0.createdAt)]
@@ -114,7 +114,7 @@ func sessionJSON(_ session: CheckoutSession) -> [String: JSONValue] {
 }
 
 /// Prints what receiving a webhook did.
-private func report(_ outcome: WebhookOutcome, json: Bool, wave: WaveContext) throws {
+private func report(_ outcome: WebhookOutcome, json: Bool, suite: ClientSuite) throws {
     var object: [String: JSONValue] = [:]
     var issued: [IssuedLicence] = []
     let line: String
@@ -122,7 +122,7 @@ private func report(_ outcome: WebhookOutcome, json: Bool, wave: WaveContext) th
     case .paid(let payment):
         object = ["outcome": "paid", "payment": .object(paymentJSON(payment))]
         line = "paid: invoice \(payment.invoice.rawValue) by checkout \(payment.reference ?? "") (payment \(payment.refid.rawValue))"
-        issued = wave.fulfilment?.takeIssued(for: payment.invoice) ?? []
+        issued = (try? suite.fulfilment)?.takeIssued(for: payment.invoice) ?? []
         if !issued.isEmpty { object["licences"] = .array(issued.map(issuedJSON)) }
     case .alreadyPaid(let payment):
         object = ["outcome": "already_paid", "payment": .object(paymentJSON(payment))]

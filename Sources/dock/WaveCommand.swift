@@ -32,8 +32,8 @@ struct WaveCommand: AsyncParsableCommand {
             @Option(help: "Licence term in days (none: lifetime).") var licenceDays: Int?
 
             func run() async throws {
-                try await withWave(database) { wave in
-                    let product = try await wave.products.create(name: name, slug: slug, price: price, currency: currency,
+                try await withSuite(database) { suite in
+                    let product = try await suite.products.create(name: name, slug: slug, price: price, currency: currency,
                                                                  licenceDays: licenceDays, actor: "cli")
                     try printProduct(product, json: output.json)
                 }
@@ -48,8 +48,8 @@ struct WaveCommand: AsyncParsableCommand {
             @Option(help: "Cursor printed by the previous page.") var after: String?
 
             func run() async throws {
-                try await withWave(database) { wave in
-                    let page = try await wave.products.list(limit: limit, after: after.map(Refid.init(rawValue:)))
+                try await withSuite(database) { suite in
+                    let page = try await suite.products.list(limit: limit, after: after.map(Refid.init(rawValue:)))
                     if output.json {
                         try printJSON(["products": JSONValue.array(page.products.map { .object(productJSON($0)) }),
                                        "next_cursor": page.nextCursor.map { .string($0.rawValue) } ?? .null])
@@ -70,8 +70,8 @@ struct WaveCommand: AsyncParsableCommand {
             @Argument(help: "Refid or slug.") var product: String
 
             func run() async throws {
-                try await withWave(database) { wave in
-                    try printProduct(try await wave.product(product), json: output.json)
+                try await withSuite(database) { suite in
+                    try printProduct(try await suite.products.find(refidOrSlug: product), json: output.json)
                 }
             }
         }
@@ -83,9 +83,9 @@ struct WaveCommand: AsyncParsableCommand {
             @Argument(help: "Refid or slug.") var product: String
 
             func run() async throws {
-                try await withWave(database) { wave in
-                    let found = try await wave.product(product)
-                    try printProduct(try await wave.products.deactivate(found.refid, actor: "cli"), json: output.json)
+                try await withSuite(database) { suite in
+                    let found = try await suite.products.find(refidOrSlug: product)
+                    try printProduct(try await suite.products.deactivate(found.refid, actor: "cli"), json: output.json)
                 }
             }
         }
@@ -114,8 +114,8 @@ struct WaveCommand: AsyncParsableCommand {
             }
 
             func run() async throws {
-                try await withWave(database) { wave in
-                    var builder = wave.invoices.make().for(Refid(rawValue: client)).currency(currency).due(inDays: dueDays)
+                try await withSuite(database) { suite in
+                    var builder = try suite.invoices.make().for(Refid(rawValue: client)).currency(currency).due(inDays: dueDays)
                     if let description { builder = builder.description(description) }
                     for text in line {
                         let parsed = try parseLine(text)
@@ -133,7 +133,7 @@ struct WaveCommand: AsyncParsableCommand {
             @Argument(help: "Refid or number.") var invoice: String
 
             func run() async throws {
-                try await withWave(database) { wave in try printInvoice(try await wave.invoice(invoice), json: output.json) }
+                try await withSuite(database) { suite in try printInvoice(try await suite.invoices.find(refidOrNumber: invoice), json: output.json) }
             }
         }
 
@@ -146,12 +146,12 @@ struct WaveCommand: AsyncParsableCommand {
             @Option(help: "Cursor printed by the previous page.") var after: String?
 
             func run() async throws {
-                try await withWave(database) { wave in
+                try await withSuite(database) { suite in
                     let cursor = after.map(Refid.init(rawValue:))
                     let page = if let client {
-                        try await wave.invoices.getByClient(Refid(rawValue: client), limit: limit, after: cursor)
+                        try await suite.invoices.getByClient(Refid(rawValue: client), limit: limit, after: cursor)
                     } else {
-                        try await wave.invoices.list(limit: limit, after: cursor)
+                        try await suite.invoices.list(limit: limit, after: cursor)
                     }
                     if output.json {
                         try printJSON(["invoices": JSONValue.array(page.invoices.map { .object(invoiceJSON($0)) }),
@@ -174,9 +174,9 @@ struct WaveCommand: AsyncParsableCommand {
             @Option(help: "Why, for the audit trail.") var reason: String?
 
             func apply(_ change: @escaping @Sendable (Invoices, Refid, String?) async throws -> Invoice) async throws {
-                try await withWave(database) { wave in
-                    let found = try await wave.invoice(invoice)
-                    try printInvoice(try await change(wave.invoices, found.refid, reason), json: output.json)
+                try await withSuite(database) { suite in
+                    let found = try await suite.invoices.find(refidOrNumber: invoice)
+                    try printInvoice(try await change(suite.invoices, found.refid, reason), json: output.json)
                 }
             }
         }
@@ -203,9 +203,9 @@ struct WaveCommand: AsyncParsableCommand {
             @Option(help: "The external transaction id.") var transactionId: String
 
             func run() async throws {
-                try await withWave(database) { wave in
-                    let found = try await wave.invoice(invoice)
-                    let payment = try await wave.invoices.markAsPaid(found.refid, driver: driver, transactionId: transactionId, actor: "cli")
+                try await withSuite(database) { suite in
+                    let found = try await suite.invoices.find(refidOrNumber: invoice)
+                    let payment = try await suite.invoices.markAsPaid(found.refid, driver: driver, transactionId: transactionId, actor: "cli")
                     if output.json {
                         try printJSON(["outcome": JSONValue.string("paid"), "invoice": .string(found.refid.rawValue),
                                        "number": .string(found.number), "payment": .object(paymentJSON(payment))])
@@ -224,9 +224,9 @@ struct WaveCommand: AsyncParsableCommand {
             @Argument(help: "Refid or number.") var invoice: String
 
             func run() async throws {
-                try await withWave(database) { wave in
-                    let found = try await wave.invoice(invoice)
-                    let trail = try await wave.invoices.auditTrail(of: found.refid)
+                try await withSuite(database) { suite in
+                    let found = try await suite.invoices.find(refidOrNumber: invoice)
+                    let trail = try await suite.invoices.auditTrail(of: found.refid)
                     if output.json {
                         try printJSON(JSONValue.array(trail.map {
                             ["event": .string($0.event), "from": $0.fromStatus.map { .string($0.rawValue) } ?? .null,
@@ -261,8 +261,8 @@ struct WaveCommand: AsyncParsableCommand {
             @Option(help: "Makes a retried top-up apply once.") var idempotencyKey: String?
 
             func run() async throws {
-                try await withWave(database) { wave in
-                    let transfer = try await wave.invoices.topUp(Refid(rawValue: client), amount: amount, currency: currency,
+                try await withSuite(database) { suite in
+                    let transfer = try await suite.invoices.topUp(Refid(rawValue: client), amount: amount, currency: currency,
                                                                  idempotencyKey: idempotencyKey, actor: "cli")
                     if output.json {
                         try printJSON(["client": JSONValue.string(client), "currency": .string(transfer.unit.code),
@@ -283,8 +283,8 @@ struct WaveCommand: AsyncParsableCommand {
             @Option(help: "ISO 4217 currency code.") var currency: String
 
             func run() async throws {
-                try await withWave(database) { wave in
-                    let wallet = try await wave.invoices.wallet(of: Refid(rawValue: client), currency: currency)
+                try await withSuite(database) { suite in
+                    let wallet = try await suite.invoices.wallet(of: Refid(rawValue: client), currency: currency)
                     if output.json {
                         try printJSON(["client": JSONValue.string(client), "currency": .string(wallet.unit.code),
                                        "balance": .int(wallet.balance), "available": .int(wallet.available)])
@@ -309,15 +309,15 @@ struct WaveCommand: AsyncParsableCommand {
         @Option(help: "Passed to the gateway with a checkout request.") var idempotencyKey: String?
 
         func run() async throws {
-            try await withWave(database, gateway: !walletOnly) { wave in
-                let found = try await wave.invoice(invoice)
-                let outcome = try await wave.invoices.attemptPayment(found.refid, idempotencyKey: idempotencyKey, actor: "cli")
+            try await withSuite(database) { suite in
+                let found = try await suite.invoices.find(refidOrNumber: invoice)
+                let outcome = try await (walletOnly ? suite.invoices.walletOnly() : suite.invoices).attemptPayment(found.refid, idempotencyKey: idempotencyKey, actor: "cli")
                 var json: [String: JSONValue] = ["invoice": .string(found.refid.rawValue), "number": .string(found.number)]
                 switch outcome {
                 case .paid(let payment):
                     json["outcome"] = "paid"
                     json["payment"] = .object(paymentJSON(payment))
-                    let issued = wave.fulfilment?.takeIssued(for: found.refid) ?? []
+                    let issued = (try? suite.fulfilment)?.takeIssued(for: found.refid) ?? []
                     if !issued.isEmpty { json["licences"] = .array(issued.map(issuedJSON)) }
                     if output.json { try printJSON(json) } else {
                         print("\(found.number): paid by \(payment.method)" + (payment.isNew ? "" : " (paid before)"))
@@ -339,62 +339,6 @@ struct WaveCommand: AsyncParsableCommand {
                     throw ExitCode.failure
                 }
             }
-        }
-    }
-}
-
-/// Wave's values over one open database, as the CLI uses them.
-struct WaveContext {
-    let products: Products
-    let invoices: Invoices
-    let gateway: LocalCheckoutGateway
-    /// The suite's fulfilment when every module is installed: licences a payment issued, with their keys.
-    let fulfilment: SuiteFulfilment?
-
-    /// The receiver of the local gateway's webhooks (the database's signing secret).
-    func webhooks(tolerance: Int64 = 300) async throws -> CheckoutWebhooks {
-        CheckoutWebhooks(invoices: invoices, signer: try await gateway.signer(tolerance: tolerance))
-    }
-
-    /// A product by refid (`PR-…`) or slug.
-    func product(_ text: String) async throws -> Product {
-        let found = text.hasPrefix("PR-") ? try await products.find(Refid(rawValue: text)) : try await products.find(slug: text)
-        guard let found else { throw WaveError(.notFound, message: "Product Not Found: no product \(text.prefix(64))") }
-        return found
-    }
-
-    /// An invoice by refid (`IN-…`) or number (`INV-…`).
-    func invoice(_ text: String) async throws -> Invoice {
-        let found = text.hasPrefix("INV-") ? try await invoices.find(number: text) : try await invoices.find(Refid(rawValue: text))
-        guard let found else { throw WaveError(.notFound, message: "Invoice Not Found: no invoice \(text.prefix(64))") }
-        return found
-    }
-}
-
-/// Runs `body` with the database and Wave module, closing the database afterwards. Clients are
-/// checked through the Client module when it is installed (otherwise none exist).
-func withWave(_ options: DatabaseOptions, gateway: Bool = true, _ body: (WaveContext) async throws -> Void) async throws {
-    try await runReporting {
-        let database = try options.open()
-        do {
-            try await database.read { tx in try SchemaInstaller.requireInstalled(WaveModule.schema, in: tx) }
-            let local = LocalCheckoutGateway(database: database)
-            if await SuiteDatabase.isInstalled("workflow", in: database) {
-                // The whole suite is installed: a paid invoice for a product activates the client and issues its licence.
-                let suite = ClientSuite(database: database, clientConfiguration: try await ClientConfiguration.load(file: options.config))
-                let invoices = Invoices(database: database, clients: suite.clients, gateway: gateway ? local : nil,
-                                        events: suite.events, fulfilment: suite.fulfilment)
-                try await body(WaveContext(products: suite.products, invoices: invoices, gateway: local, fulfilment: suite.fulfilment))
-            } else {
-                let clients: any ClientDirectory = await SuiteDatabase.isInstalled("client", in: database)
-                    ? Clients(database: database) : NoClients()
-                let invoices = Invoices(database: database, clients: clients, gateway: gateway ? local : nil)
-                try await body(WaveContext(products: Products(database: database), invoices: invoices, gateway: local, fulfilment: nil))
-            }
-            try await database.close()
-        } catch {
-            try? await database.close()
-            throw error
         }
     }
 }

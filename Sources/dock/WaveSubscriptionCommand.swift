@@ -1,3 +1,4 @@
+import Suite
 import ArgumentParser
 import Foundation
 import SuiteCore
@@ -24,7 +25,8 @@ extension WaveCommand {
             @Option(help: "daily, weekly, monthly or yearly.") var interval: BillingInterval
 
             func run() async throws {
-                try await withSubscriptions(database) { subscriptions in
+                try await withSuite(database) { suite in
+                    let subscriptions = try suite.subscriptions
                     let plan = try await subscriptions.plans.create(name: name, slug: slug, price: price, currency: currency,
                                                                     interval: interval, actor: "cli")
                     try printPlan(plan, json: output.json)
@@ -40,7 +42,8 @@ extension WaveCommand {
             @Option(help: "Cursor printed by the previous page.") var after: String?
 
             func run() async throws {
-                try await withSubscriptions(database) { subscriptions in
+                try await withSuite(database) { suite in
+                    let subscriptions = try suite.subscriptions
                     let page = try await subscriptions.plans.list(limit: limit, after: after.map(Refid.init(rawValue:)))
                     if output.json {
                         try printJSON(["plans": JSONValue.array(page.plans.map { .object(planJSON($0)) }),
@@ -63,7 +66,8 @@ extension WaveCommand {
             @Argument(help: "Refid or slug.") var plan: String
 
             func run() async throws {
-                try await withSubscriptions(database) { subscriptions in
+                try await withSuite(database) { suite in
+                    let subscriptions = try suite.subscriptions
                     try printPlan(try await subscriptions.plan(plan), json: output.json)
                 }
             }
@@ -76,7 +80,8 @@ extension WaveCommand {
             @Argument(help: "Refid or slug.") var plan: String
 
             func run() async throws {
-                try await withSubscriptions(database) { subscriptions in
+                try await withSuite(database) { suite in
+                    let subscriptions = try suite.subscriptions
                     let found = try await subscriptions.plan(plan)
                     try printPlan(try await subscriptions.plans.deactivate(found.refid, actor: "cli"), json: output.json)
                 }
@@ -102,7 +107,8 @@ extension WaveCommand {
             @Option(help: "Trial length in days (0: invoice now).") var trialDays = 0
 
             func run() async throws {
-                try await withSubscriptions(database) { subscriptions in
+                try await withSuite(database) { suite in
+                    let subscriptions = try suite.subscriptions
                     let found = try await subscriptions.plan(plan)
                     let started = try await subscriptions.start(client: Refid(rawValue: client), plan: found.refid,
                                                                 trialDays: trialDays, actor: "cli")
@@ -143,7 +149,8 @@ extension WaveCommand {
             @Argument(help: "Refid.") var subscription: String
 
             func run() async throws {
-                try await withSubscriptions(database) { subscriptions in
+                try await withSuite(database) { suite in
+                    let subscriptions = try suite.subscriptions
                     try printSubscription(try await subscriptions.subscription(subscription), json: output.json)
                 }
             }
@@ -158,7 +165,8 @@ extension WaveCommand {
             @Option(help: "Cursor printed by the previous page.") var after: String?
 
             func run() async throws {
-                try await withSubscriptions(database) { subscriptions in
+                try await withSuite(database) { suite in
+                    let subscriptions = try suite.subscriptions
                     let cursor = after.map(Refid.init(rawValue:))
                     let page = if let client {
                         try await subscriptions.getByClient(Refid(rawValue: client), limit: limit, after: cursor)
@@ -188,7 +196,8 @@ extension WaveCommand {
             @Option(help: "Why, for the audit trail.") var reason: String?
 
             func run() async throws {
-                try await withSubscriptions(database) { subscriptions in
+                try await withSuite(database) { suite in
+                    let subscriptions = try suite.subscriptions
                     let canceled = try await subscriptions.cancel(Refid(rawValue: subscription), atPeriodEnd: !now, actor: "cli",
                                                                   reason: reason)
                     try printSubscription(canceled, json: output.json)
@@ -203,7 +212,8 @@ extension WaveCommand {
             @Argument(help: "Refid.") var subscription: String
 
             func run() async throws {
-                try await withSubscriptions(database) { subscriptions in
+                try await withSuite(database) { suite in
+                    let subscriptions = try suite.subscriptions
                     let trail = try await subscriptions.auditTrail(of: Refid(rawValue: subscription))
                     if output.json {
                         try printJSON(JSONValue.array(trail.map {
@@ -240,7 +250,8 @@ extension WaveCommand {
         }
 
         func run() async throws {
-            try await withSubscriptions(database) { subscriptions in
+            try await withSuite(database) { suite in
+                let subscriptions = try suite.subscriptions
                 var total = RenewalReport()
                 while total.renewed + total.canceled < limit {
                     let size = min(batch, limit - total.renewed - total.canceled)
@@ -269,10 +280,7 @@ extension WaveCommand {
     }
 }
 
-/// Subscriptions (and their invoices) over one open database, as the CLI uses them.
-func withSubscriptions(_ options: DatabaseOptions, _ body: (Subscriptions) async throws -> Void) async throws {
-    try await withWave(options) { wave in try await body(Subscriptions(invoices: wave.invoices)) }
-}
+
 
 extension Subscriptions {
     /// A plan by refid (`PL-…`) or slug.

@@ -196,19 +196,3 @@ func printIssued(_ licences: [IssuedLicence]) {
          $0.licence.expiresAt.map(isoString) ?? "never", $0.key?.rawValue ?? "(issued earlier)"]
     })
 }
-
-/// Runs `body` with every module wired over the database (all must be installed), closing it afterwards.
-func withSuite(_ options: DatabaseOptions, _ body: (ClientSuite) async throws -> Void) async throws {
-    try await runReporting {
-        let suite = try await ClientSuite.open(options.location, install: false,
-                                               clientConfiguration: try await ClientConfiguration.load(file: options.config),
-                                               logger: quietLogger())
-        do {
-            try await body(suite)
-            try await suite.close()
-        } catch {
-            try? await suite.close()
-            throw error
-        }
-    }
-}
