@@ -115,11 +115,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Wiring: opens a database from a URL and installs modules.
+        // The one composition root: builds each module once and hosts the workflows. It links the
+        // embedded SQLite driver only; an app that wants PostgreSQL adds SuitePostgres and passes
+        // `.postgres` in its drivers, so an app on SQLite alone never compiles PostgresNIO.
         .target(
             name: "Suite",
             dependencies: [
-                "SuiteCore", "SuiteStorage", "SuiteSQLite", "SuitePostgres", "Client", "Wallet", "Ally", "Forge", "Wave",
+                "SuiteCore", "SuiteStorage", "SuiteSQLite", "Client", "Wallet", "Ally", "Forge", "Wave",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -127,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "dock",
             dependencies: [
-                "Suite", "Client", "Ally", "Wallet", "Forge", "Wave",
+                "Suite", "SuiteSQLite", "SuitePostgres", "Client", "Ally", "Wallet", "Forge", "Wave",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -135,16 +137,17 @@ let package = Package(
         ),
         .executableTarget(
             name: "ResellerProvisioning",
-            dependencies: ["Suite", "Client", "Ally", "Forge", "Wave", "Wallet"],
+            dependencies: ["Suite", "SuiteSQLite", "SuitePostgres", "Client", "Ally", "Forge", "Wave", "Wallet"],
             path: "Examples/ResellerProvisioning",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "StandalonePurchase",
-            dependencies: ["Suite", "Client", "Forge", "Wave"],
+            dependencies: ["Suite", "SuiteSQLite", "SuitePostgres", "Client", "Forge", "Wave"],
             path: "Examples/StandalonePurchase",
             swiftSettings: swiftSettings
         ),
+        // SQLite alone: its build compiles no PostgresNIO (scripts/check-sqlite-only.sh checks the graph).
         .executableTarget(
             name: "ClientQuickstart",
             dependencies: ["Suite", "Client"],
@@ -219,6 +222,7 @@ let package = Package(
             dependencies: [
                 "dock", "SuiteTestSupport", "Suite", "Forge", "Client", "SuiteSQLite", "SuiteStorage",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

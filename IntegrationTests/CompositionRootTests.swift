@@ -16,7 +16,7 @@ import Wave
     @Test(arguments: Engine.allCases)
     func aSuiteOpenedWithClientAloneInstallsAndWiresOnlyClient(engine: Engine) async throws {
         let (location, cleanUp) = try await engine.freshLocation()
-        let suite = try await ClientSuite.open(location, modules: [.client])
+        let suite = try await ClientSuite.open(location, drivers: Engine.drivers, modules: [.client])
         let installed = try await SchemaInstaller.installedModules(on: suite.database).map(\.module)
         let client = try await suite.clients.make().name("Acme").email("a@acme.example").create()
         let found = try await suite.clients.find(client.refid)
@@ -41,11 +41,11 @@ import Wave
     func aSuiteOpenedWithoutInstallingTakesTheModulesTheDatabaseHas(engine: Engine) async throws {
         let (location, cleanUp) = try await engine.freshLocation()
         // Ally brings the Wallet ledger it keeps credits in.
-        let first = try await ClientSuite.open(location, modules: [.ally])
+        let first = try await ClientSuite.open(location, drivers: Engine.drivers, modules: [.ally])
         let firstModules = first.modules
         try await first.close()
 
-        let reopened = try await ClientSuite.open(location, install: false)
+        let reopened = try await ClientSuite.open(location, drivers: Engine.drivers, install: false)
         let reseller = try await reopened.allies.make().user("u-1").company("Northwind").create()
         try await reopened.allies.addCredits(reseller.refid, 500)
         let balance = try await reopened.allies.balance(reseller.refid)
@@ -54,7 +54,7 @@ import Wave
         try await reopened.close()
 
         let missing = await #expect(throws: StorageError.self) {
-            try await ClientSuite.open(location, modules: [.forge], install: false)
+            try await ClientSuite.open(location, drivers: Engine.drivers, modules: [.forge], install: false)
         }
         await cleanUp()
         #expect(firstModules == [.wallet, .ally])
@@ -70,7 +70,7 @@ import Wave
         let clock = ManualWallClock(now: Date(timeIntervalSince1970: 1_790_000_000))
         let events = DomainEventBus()
         let stream = events.subscribe()
-        let suite = try await ClientSuite.open(location, configuration: .init(clock: clock, events: events))
+        let suite = try await ClientSuite.open(location, drivers: Engine.drivers, configuration: .init(clock: clock, events: events))
         let reseller = try await suite.allies.make().user("u-1").company("Northwind").create()
         clock.advance(by: 60)
         // Client checks the reseller through the suite's Allies: the same one the test registered with.
@@ -101,7 +101,7 @@ import Wave
     @Test(arguments: Engine.allCases)
     func anInjectedUserDirectoryDecidesWhoMayBeBoundToAClient(engine: Engine) async throws {
         let (location, cleanUp) = try await engine.freshLocation()
-        let database = try SuiteDatabase.open(location)
+        let database = try SuiteDatabase.open(location, drivers: Engine.drivers)
         try await SuiteDatabase.install(["client"], on: database)
         try await database.write { tx in
             try tx.execute("CREATE TABLE app_users (id TEXT PRIMARY KEY, email TEXT NOT NULL)")

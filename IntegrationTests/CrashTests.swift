@@ -17,7 +17,7 @@ private func dock(_ arguments: [String]) throws -> Process {
 
 /// What must hold after any crash: counts of violations, each of which must be zero.
 func violations(at location: String) async throws -> [String: Int64] {
-    let database = try SuiteDatabase.open(location)
+    let database = try SuiteDatabase.open(location, drivers: Engine.drivers)
     do {
         let counts = try await database.read { tx in
             let checks: [String: String] = [
@@ -100,7 +100,7 @@ func violations(at location: String) async throws -> [String: Int64] {
         }
         #expect(kills >= 3, "the child finished before it could be killed; kills: \(kills)")
         // Work was done: licences from both workflows exist.
-        let database = try SuiteDatabase.open(location)
+        let database = try SuiteDatabase.open(location, drivers: Engine.drivers)
         let (provisioned, purchased) = try await database.read { tx in
             (try tx.queryInt64("SELECT count(*) FROM workflow_licences WHERE source = 'provision'") ?? 0,
              try tx.queryInt64("SELECT count(*) FROM workflow_licences WHERE source = 'purchase'") ?? 0)

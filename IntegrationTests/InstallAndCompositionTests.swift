@@ -12,7 +12,7 @@ import Testing
     @Test(arguments: Engine.allCases)
     func theSuiteOpensALocationInstallsEveryModuleAndRecordsVersions(engine: Engine) async throws {
         let (location, cleanUp) = try await engine.freshLocation()
-        let database = try SuiteDatabase.open(location)
+        let database = try SuiteDatabase.open(location, drivers: Engine.drivers)
         let first = try await SuiteDatabase.install([], on: database)
         let second = try await SuiteDatabase.install([], on: database)
         let installed = try await SchemaInstaller.installedModules(on: database)
@@ -25,7 +25,18 @@ import Testing
         #expect(first.allSatisfy { !$0.appliedVersions.isEmpty })
         #expect(second.allSatisfy { $0.appliedVersions.isEmpty })
         #expect(installed.map(\.module) == SuiteDatabase.schemas.keys.sorted())
-        #expect(throws: StorageError.self) { try SuiteDatabase.open("mysql://nope") }
+        #expect(throws: StorageError.self) { try SuiteDatabase.open("mysql://nope", drivers: Engine.drivers) }
+    }
+
+    @Test func aPostgresURLWithoutThePostgresDriverSaysWhatToLink() async throws {
+        // The default drivers are SQLite's alone: an app that links no PostgreSQL driver.
+        let error = #expect(throws: StorageError.self) { try SuiteDatabase.open("postgres://app@127.0.0.1:1/app") }
+        #expect(error?.code == .invalidLocation)
+        #expect(error?.description == "this program has no PostgreSQL driver (it opens: SQLite); link SuitePostgres and pass .postgres in its drivers")
+        let suite = await #expect(throws: StorageError.self) { try await ClientSuite.open("postgresql://app@127.0.0.1:1/app") }
+        #expect(suite?.code == .invalidLocation)
+        let empty = #expect(throws: StorageError.self) { try SuiteDatabase.open("  ") }
+        #expect(empty?.description == "the database location is empty")
     }
 
     @Test(arguments: Engine.allCases)

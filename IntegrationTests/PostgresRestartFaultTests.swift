@@ -36,7 +36,7 @@ private final class Progress: Sendable {
         try await admin.close()
         let location = server.url.withQueryItem("search_path", schema).withQueryItem("pool", "8").withQueryItem("connect_timeout", "3")
 
-        let suite = try await ClientSuite.open(location)
+        let suite = try await ClientSuite.open(location, drivers: Engine.drivers)
         // A crash may lose commits the server acknowledged when synchronous_commit is off: the
         // exactly-once check below holds only for a server that keeps what it acknowledged.
         let durability = try await suite.database.commitDurability()

@@ -59,7 +59,7 @@ func withSuite<T: Sendable>(_ engine: Engine, _ body: @Sendable (SuiteFixture) a
     let (location, cleanUp) = try await engine.freshLocation()
     let armed = Armed()
     do {
-        let opened = try await ClientSuite.open(location)
+        let opened = try await ClientSuite.open(location, drivers: Engine.drivers)
         let suite = ClientSuite(database: opened.database,
                                 configuration: .init(webhookSecret: Data(repeating: 3, count: 32)), failpoint: { step in
             if armed.withLock({ $0 }) == step { throw Injected() }

@@ -28,6 +28,8 @@ start_cluster /tmp clientsuite-pg "$settings"
 export CLIENTSUITE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 export CLIENTSUITE_TEST_POSTGRES_PASSWORD_URL="postgres://clientsuite_pw:right-password@127.0.0.1:$port/postgres?sslmode=disable"
 
+log "an app on SQLite alone compiles no PostgreSQL driver"
+scripts/check-sqlite-only.sh
 log "building"
 swift build --build-tests
 if [ "$#" -gt 0 ]; then

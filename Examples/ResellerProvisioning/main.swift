@@ -11,6 +11,8 @@ import Client
 import Forge
 import Foundation
 import Suite
+import SuitePostgres
+import SuiteSQLite
 import SuiteCore
 import Wallet
 import Wave
@@ -18,7 +20,7 @@ import Wave
 // 1. One call opens the database, installs every module (idempotent) and wires the four modules
 //    together through their boundary protocols.
 let location = CommandLine.arguments.dropFirst().first ?? ":memory:"
-let suite = try await ClientSuite.open(location)
+let suite = try await ClientSuite.open(location, drivers: [.sqlite, .postgres])   // a file, :memory: or postgres://
 
 // 2. Something to sell. Wave's product catalogue is also Forge's: a licence's product code is the
 //    product's slug, and its duration comes from the product (here one year).

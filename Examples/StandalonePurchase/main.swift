@@ -10,12 +10,14 @@ import Client
 import Forge
 import Foundation
 import Suite
+import SuitePostgres
+import SuiteSQLite
 import SuiteCore
 import Wave
 
 // 1. One call: open, install every module, wire them.
 let location = CommandLine.arguments.dropFirst().first ?? ":memory:"
-let suite = try await ClientSuite.open(location)
+let suite = try await ClientSuite.open(location, drivers: [.sqlite, .postgres])   // a file, :memory: or postgres://
 let tag = UUID().uuidString.prefix(6).lowercased()
 let product = try await suite.products.create(name: "Studio (lifetime)", slug: "studio-\(tag)", price: 19_900, currency: "USD")
 

@@ -4,6 +4,7 @@ public import Foundation
 public import Forge
 public import Logging
 public import SuiteCore
+public import SuiteSQLite
 public import SuiteStorage
 public import Wallet
 public import Wave
@@ -12,7 +13,7 @@ public import Wave
 /// their boundary protocols. `dock`, the examples, the tests and a server get their modules here.
 ///
 /// ```swift
-/// let suite = try await ClientSuite.open("app.sqlite")          // or a postgres:// URL; installs every module
+/// let suite = try await ClientSuite.open("app.sqlite")          // installs every module; see `drivers` for PostgreSQL
 /// let reseller = try await suite.allies.make().user("u-1").company("Northwind").gold().create()
 /// let result = try await suite.workflows.provision(reseller: reseller.refid, client: client.refid,
 ///                                                 product: "pro-1y", idempotencyKey: "order-42")
@@ -119,14 +120,16 @@ public struct ClientSuite: Sendable {
         return module
     }
 
-    /// Opens `location` (a SQLite path, `:memory:`, or a `postgres://` URL) and builds the suite.
+    /// Opens `location` (a SQLite path, `:memory:`, or, with `.postgres` among the drivers, a
+    /// `postgres://` URL) and builds the suite.
     /// - Parameters:
+    ///   - drivers: the engines this app links; SQLite by default (see ``SuiteDatabase/open(_:drivers:logger:)``).
     ///   - modules: the modules to build (with those they need); nil for every module when
     ///     installing, or for every module installed when not.
     ///   - install: installs the modules first (idempotent); false requires them installed.
-    public static func open(_ location: String, modules: Set<SuiteModule>? = nil, install: Bool = true,
-                            configuration: Configuration = Configuration()) async throws -> ClientSuite {
-        let database = try SuiteDatabase.open(location, logger: configuration.logger)
+    public static func open(_ location: String, drivers: [any DatabaseDriver] = [.sqlite], modules: Set<SuiteModule>? = nil,
+                            install: Bool = true, configuration: Configuration = Configuration()) async throws -> ClientSuite {
+        let database = try SuiteDatabase.open(location, drivers: drivers, logger: configuration.logger)
         do {
             let chosen: [SuiteModule]
             if install {

@@ -3,8 +3,7 @@ public import Logging
 import Client
 import SuiteCore
 public import SuiteStorage
-import SuitePostgres
-import SuiteSQLite
+public import SuiteSQLite
 import Wallet
 import Ally
 import Forge
@@ -16,22 +15,13 @@ public enum SuiteDatabase {
     public static let schemas: [String: ModuleSchema] = Dictionary(
         uniqueKeysWithValues: SuiteModule.allCases.map { ($0.rawValue, $0.schema) })
 
-    /// Opens a database: a `postgres://` (or `postgresql://`) URL, or a SQLite file path
-    /// (`:memory:` for a private in-memory database).
-    /// - Parameter logger: where the PostgreSQL driver logs connection events.
-    public static func open(_ location: String, logger: Logger = Logger(label: "clientsuite")) throws -> any Database {
-        let trimmed = location.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else {
-            throw StorageError(code: .invalidLocation, message: "the database location is empty")
-        }
-        if trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://") {
-            return try PostgresDatabase(url: trimmed, logger: logger)
-        }
-        if trimmed.contains("://") {
-            throw StorageError(code: .invalidLocation,
-                               message: "unsupported database URL: use a SQLite file path or a postgres:// URL")
-        }
-        return try SQLiteDatabase(location: trimmed)
+    /// Opens a database with the first of `drivers` that accepts `location`: a SQLite file path
+    /// (`:memory:` for a private in-memory database) with the default, or a `postgres://` URL when
+    /// the app passes `.postgres` (from SuitePostgres).
+    /// - Parameter logger: where a driver logs connection events.
+    public static func open(_ location: String, drivers: [any DatabaseDriver] = [.sqlite],
+                            logger: Logger = Logger(label: "clientsuite")) throws -> any Database {
+        try drivers.open(location, logger: logger)
     }
 
     /// Installs the named modules (all known modules when empty) with those they need. Idempotent.

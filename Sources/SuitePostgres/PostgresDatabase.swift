@@ -284,3 +284,21 @@ private final class LeaseGate: Sendable {
     func abandon() -> Bool { state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged }
     var isClaimed: Bool { state.load(ordering: .acquiring) == 1 }
 }
+
+/// The PostgreSQL driver: opens `postgres://` and `postgresql://` URLs with
+/// ``PostgresDatabase/init(url:logger:)``.
+public struct PostgresDriver: DatabaseDriver {
+    public init() {}
+    public var engine: String { "PostgreSQL" }
+    public func accepts(_ location: String) -> Bool {
+        location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
+    }
+    public func open(_ location: String, logger: Logger) throws -> any Database {
+        try PostgresDatabase(url: location, logger: logger)
+    }
+}
+
+extension DatabaseDriver where Self == PostgresDriver {
+    /// The PostgreSQL driver.
+    public static var postgres: PostgresDriver { PostgresDriver() }
+}

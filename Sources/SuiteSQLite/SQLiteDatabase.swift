@@ -1,5 +1,6 @@
 import Foundation
 internal import GRDB
+public import Logging
 public import SuiteStorage
 
 /// The embedded engine: SQLite through GRDB. A file opens as a WAL `DatabasePool` (concurrent
@@ -307,4 +308,18 @@ struct SQLiteLocation: Sendable {
             throw StorageError(code: .invalidLocation, message: "the database location is empty")
         }
     }
+}
+
+/// The SQLite driver: opens any location that is not a URL (`app.sqlite`, `:memory:`,
+/// `app.sqlite?synchronous=normal`) with ``SQLiteDatabase/init(location:)``.
+public struct SQLiteDriver: DatabaseDriver {
+    public init() {}
+    public var engine: String { "SQLite" }
+    public func accepts(_ location: String) -> Bool { !location.contains("://") }
+    public func open(_ location: String, logger: Logger) throws -> any SuiteStorage.Database { try SQLiteDatabase(location: location) }
+}
+
+extension DatabaseDriver where Self == SQLiteDriver {
+    /// The SQLite driver.
+    public static var sqlite: SQLiteDriver { SQLiteDriver() }
 }

@@ -9,7 +9,7 @@ struct ClientCommand: AsyncParsableCommand {
         commandName: "client",
         abstract: "Manage clients: create, show, list, lifecycle, user binding, analytics.",
         subcommands: [
-            Create.self, Show.self, List.self, Transition.Activate.self, Transition.Suspend.self,
+            Create.self, Show.self, List.self, Update.self, Transition.Activate.self, Transition.Suspend.self,
             Transition.Deactivate.self, Transition.Reinstate.self, Bind.self, Unbind.self, History.self,
             Analytics.self, Seed.self,
         ])
@@ -144,6 +144,33 @@ struct ClientCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "suspended or inactive → active.")
             @OptionGroup var options: Options
             func run() async throws { try await options.apply(.reinstate) }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge metadata into a client: k=v sets a key, k=null removes it.",
+            discussion: "--secret keys go to the encrypted field (CLIENT_ENCRYPTION_KEY must be set); they are never printed.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The client's refid.") var refid: String
+        @Option(help: "Metadata as key=value (repeatable; JSON values keep their type; key=null removes).") var metadata: [String] = []
+        @Option(help: "Secret metadata as key=value (repeatable; key=null removes).") var secret: [String] = []
+        @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
+
+        func validate() throws {
+            if metadata.isEmpty && secret.isEmpty { throw ValidationError("give at least one --metadata or --secret key=value") }
+            _ = try parseMetadata(metadata, option: "metadata")
+            _ = try parseMetadata(secret, option: "secret")
+        }
+
+        func run() async throws {
+            try await withSuite(database) { suite in
+                let client = try await suite.clients.updateMetadata(
+                    Refid(rawValue: refid), merging: try parseMetadata(metadata, option: "metadata"),
+                    secrets: try parseMetadata(secret, option: "secret"), actor: actor)
+                if output.json { try printJSON(ClientJSON(client)) } else { printClient(client) }
+            }
         }
     }
 

@@ -21,7 +21,7 @@ struct Demo: AsyncParsableCommand {
             print("== Installing every module into \(database.location)")
             let configuration = ClientSuite.Configuration(client: try await ClientConfiguration.load(file: database.config),
                                                           clock: clock, logger: quietLogger())
-            let suite = try await ClientSuite.open(database.location, configuration: configuration)
+            let suite = try await ClientSuite.open(database.location, drivers: drivers, configuration: configuration)
             do {
                 try await tour(suite, clock: clock, today: today)
                 try await suite.close()

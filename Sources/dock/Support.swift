@@ -4,6 +4,8 @@ import Client
 import Foundation
 import Logging
 import Suite
+import SuitePostgres
+import SuiteSQLite
 import SuiteCore
 import SuiteStorage
 
@@ -22,7 +24,7 @@ struct DatabaseOptions: ParsableArguments {
     /// Opens the database alone, for `dock install` and `dock status`. Driver logs stay quiet
     /// below errors, so stderr carries only our one-line error.
     func open() throws -> any SuiteStorage.Database {
-        try SuiteDatabase.open(location, logger: quietLogger())
+        try SuiteDatabase.open(location, drivers: drivers, logger: quietLogger())
     }
 
     /// Opens the suite over the database, with every module installed there; a command asks it
@@ -31,9 +33,12 @@ struct DatabaseOptions: ParsableArguments {
     func openSuite(clock: any WallClock = SystemWallClock()) async throws -> ClientSuite {
         let configuration = ClientSuite.Configuration(client: try await ClientConfiguration.load(file: config), clock: clock,
                                                       logger: quietLogger())
-        return try await ClientSuite.open(location, install: false, configuration: configuration)
+        return try await ClientSuite.open(location, drivers: drivers, install: false, configuration: configuration)
     }
 }
+
+/// The engines `dock` opens: SQLite files and PostgreSQL URLs.
+let drivers: [any DatabaseDriver] = [.sqlite, .postgres]
 
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON (snake_case keys) instead of a table.")
@@ -175,11 +180,11 @@ func printClient(_ client: Client) {
 
 /// Parses `key=value` metadata flags. Values that parse as JSON (numbers, true/false, null,
 /// arrays, objects, quoted strings) keep their type; anything else is a string.
-func parseMetadata(_ pairs: [String]) throws -> Metadata {
+func parseMetadata(_ pairs: [String], option: String = "metadata") throws -> Metadata {
     var metadata: Metadata = [:]
     for pair in pairs {
         guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-            throw ValidationError("--metadata expects key=value, got \"\(pair.prefix(40))\"")
+            throw ValidationError("--\(option) expects key=value, got \"\(pair.prefix(40))\"")
         }
         let key = String(pair[..<equals])
         let raw = String(pair[pair.index(after: equals)...])

@@ -105,11 +105,16 @@ struct WaveCommand: AsyncParsableCommand {
             @Option(help: "The client (refid).") var client: String
             @Option(help: "ISO 4217 currency code.") var currency: String
             @Option(help: "A line as \"Text:AMOUNT[:QUANTITY]\", amount in minor units (repeatable).") var line: [String] = []
+            @Option(help: "A single-line invoice of this many minor units, described by --description (instead of --line).")
+            var amount: Int64?
             @Option(help: "What the invoice is for.") var description: String?
             @Option(help: "Days until due (default 0: due now).") var dueDays = 0
 
             func validate() throws {
-                if line.isEmpty { throw ValidationError("give at least one --line \"Text:AMOUNT[:QUANTITY]\"") }
+                if line.isEmpty && amount == nil {
+                    throw ValidationError("give --amount N, or at least one --line \"Text:AMOUNT[:QUANTITY]\"")
+                }
+                if !line.isEmpty && amount != nil { throw ValidationError("give --amount or --line, not both") }
                 for text in line { _ = try parseLine(text) }
             }
 
@@ -117,6 +122,7 @@ struct WaveCommand: AsyncParsableCommand {
                 try await withSuite(database) { suite in
                     var builder = try suite.invoices.make().for(Refid(rawValue: client)).currency(currency).due(inDays: dueDays)
                     if let description { builder = builder.description(description) }
+                    if let amount { builder = builder.amount(amount) }
                     for text in line {
                         let parsed = try parseLine(text)
                         builder = builder.line(parsed.text, amount: parsed.amount, quantity: parsed.quantity)

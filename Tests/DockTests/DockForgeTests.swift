@@ -103,7 +103,7 @@ import Testing
             let count = 2_000
             let client = try #require((try dock.json("client", "create", "--name", "Acme", "--email", "a@acme.example")
                 as? [String: Any])?["refid"] as? String)
-            let database = try SuiteDatabase.open(dock.location)
+            let database = try SuiteDatabase.open(dock.location, drivers: Engine.drivers)
             let licences = Licences(database: database, clients: Clients(database: database))
             let minted = try await database.write { tx in
                 try (0..<count).map { _ in try licences.make().product("PRO").days(30).mint(in: tx) }

@@ -120,7 +120,7 @@ func expectForgeError<T>(_ code: ForgeError.Code, _ body: () async throws -> T,
     func verificationSeesChangesMadeThroughAnotherConnectionAtOnce(engine: Engine) async throws {
         let (location, cleanUp) = try await engine.freshLocation()
         defer { Task { await cleanUp() } }
-        let first = try SuiteDatabase.open(location), second = try SuiteDatabase.open(location)
+        let first = try SuiteDatabase.open(location, drivers: Engine.drivers), second = try SuiteDatabase.open(location, drivers: Engine.drivers)
         try await Clients.install(on: first)
         try await Licences.install(on: first)
         let clientsA = Clients(database: first, configuration: try ClientConfiguration(defaultStatus: .active))

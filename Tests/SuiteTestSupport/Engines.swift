@@ -13,6 +13,9 @@ public enum Engine: String, CaseIterable, Sendable, CustomStringConvertible {
 
     public var description: String { rawValue }
 
+    /// Both drivers, so a test opens a file or a PostgreSQL URL alike.
+    public static let drivers: [any DatabaseDriver] = [.sqlite, .postgres]
+
     /// The PostgreSQL server tests use, as a URL.
     public static var postgresURL: String? {
         ProcessInfo.processInfo.environment["CLIENTSUITE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }

@@ -1,0 +1,78 @@
+import Client
+import Crypto
+import Foundation
+import Suite
+import SuiteCore
+import SuiteStorage
+import SuiteTestSupport
+import Testing
+
+/// Commands that do what the API does: metadata updates and single-amount invoices.
+@Suite struct DockParityTests {
+    @Test(arguments: Engine.allCases)
+    func clientUpdateMergesMetadataRemovesNullKeysAndSealsSecrets(engine: Engine) async throws {
+        try await withDock(engine) { dock in
+            let key = Data(repeating: 7, count: 32).base64EncodedString()
+            let created = try dock.json("client", "create", "--name", "Acme", "--email", "a@acme.example",
+                                        "--metadata", "segment=SMB", "--metadata", "seats=5") as? [String: Any]
+            let refid = try #require(created?["refid"] as? String)
+
+            let updated = try dock.json("client", "update", refid, "--metadata", "seats=40", "--metadata", "segment=null",
+                                        "--metadata", "tier=\"gold\"") as? [String: Any]
+            #expect(plain(updated) == ["seats": "40", "tier": "gold"])
+            #expect(updated?["has_secret_metadata"] as? Bool == false)
+
+            // A secret needs the key; without it the update is refused and nothing changes.
+            let noKey = try dock.run("client", "update", refid, "--secret", "api_key=sk_live_1", "--metadata", "seats=1")
+            #expect(noKey.status != 0 && noKey.stdout.isEmpty)
+            #expect(!noKey.stderr.contains("sk_live_1") && noKey.stderr.hasPrefix("error: "))
+            let unchanged = try dock.json("client", "show", refid) as? [String: Any]
+            #expect(plain(unchanged) == ["seats": "40", "tier": "gold"])
+
+            let sealed = try dock.run("client", "update", refid, "--secret", "api_key=sk_live_1", "--json",
+                                      environment: ["CLIENT_METADATA_ENCRYPTION_KEY": key])
+            #expect(sealed.status == 0, "\(sealed.stderr)")
+            #expect(sealed.stdout.contains("\"has_secret_metadata\" : true") && !sealed.stdout.contains("sk_live_1"))
+
+            let database = try SuiteDatabase.open(dock.location, drivers: Engine.drivers)
+            let clients = Clients(database: database, configuration: try ClientConfiguration(metadataEncryptionKey: SymmetricKey(data: Data(repeating: 7, count: 32))))
+            let secrets = try await clients.secretMetadata(of: Refid(rawValue: refid))
+            let trail = try await clients.auditTrail(of: Refid(rawValue: refid)).map(\.event)
+            try await database.close()
+            #expect(secrets == ["api_key": "sk_live_1"])
+            #expect(trail == ["created", "update_metadata", "update_metadata"])
+
+            let empty = try dock.run("client", "update", refid)
+            #expect(empty.status != 0 && empty.stderr.contains("give at least one --metadata or --secret"))
+            let malformed = try dock.run("client", "update", refid, "--secret", "novalue")
+            #expect(malformed.status != 0 && malformed.stderr.contains("--secret expects key=value"))
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func invoiceCreateTakesASingleAmountLikeTheBuilder(engine: Engine) async throws {
+        try await withDock(engine) { dock in
+            let client = try dock.json("client", "create", "--name", "Acme", "--email", "a@acme.example") as? [String: Any]
+            let acme = try #require(client?["refid"] as? String)
+            let invoice = try dock.json("wave", "invoice", "create", "--client", acme, "--currency", "USD",
+                                        "--amount", "12500", "--description", "Consulting, November") as? [String: Any]
+            #expect(invoice?["total"] as? Int == 12_500)
+            let lines = invoice?["lines"] as? [[String: Any]]
+            #expect(lines?.count == 1 && lines?.first?["description"] as? String == "Consulting, November")
+            #expect(lines?.first?["quantity"] as? Int == 1)
+
+            let both = try dock.run("wave", "invoice", "create", "--client", acme, "--currency", "USD",
+                                    "--amount", "100", "--line", "X:100")
+            #expect(both.status != 0 && both.stderr.contains("give --amount or --line, not both"))
+            let negative = try dock.run("wave", "invoice", "create", "--client", acme, "--currency", "USD", "--amount", "-5")
+            #expect(negative.status != 0 && negative.stderr.hasPrefix("error: ") && negative.stdout.isEmpty)
+            let invoices = try dock.json("wave", "invoice", "list", "--client", acme) as? [String: Any]
+            #expect((invoices?["invoices"] as? [Any])?.count == 1)
+        }
+    }
+}
+
+/// A client's printed metadata, each value as text (JSON numbers come back as NSNumber).
+private func plain(_ client: [String: Any]?) -> [String: String] {
+    (client?["metadata"] as? [String: Any] ?? [:]).mapValues { "\($0)" }
+}
