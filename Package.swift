@@ -37,7 +37,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // Vocabulary shared by every module, and the boundary protocols through which they see each other.
+        // Vocabulary shared by every module: refids, clock, JSON values and configuration, domain events.
         .target(name: "SuiteCore", swiftSettings: swiftSettings),
         // The engine-neutral storage layer: `Database`, `SQL`, dialects, migrations.
         .target(

@@ -59,7 +59,7 @@ print("created and activated \(initech.refid) atomically")
 
 // 7. Scopes compose, and results come in pages.
 let page = try await clients.query().active().standalone().limit(10).fetch()
-print("active standalone clients: \(page.clients.map(\.name))")
+print("active standalone clients: \(page.items.map(\.name))")
 
 // 8. Analytics come from a rollup, so they cost the same at a hundred clients or a million.
 let today = CivilDate(Date())

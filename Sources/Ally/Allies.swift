@@ -114,19 +114,13 @@ public struct Allies: Sendable {
     }
 
     /// One page of resellers, oldest first.
-    public func list(limit: Int = 50, after cursor: Refid? = nil) async throws -> (resellers: [Reseller], nextCursor: Refid?) {
+    public func list(limit: Int = 50, after cursor: Cursor? = nil) async throws -> Page<Reseller> {
         guard (1...500).contains(limit) else { throw AllyError(.validation, message: "Invalid limit: use 1…500") }
         return try await database.read { tx in
-            var condition = SQL(raw: "")
-            if let cursor {
-                guard let anchor = try tx.queryInt64("SELECT id FROM ally_resellers WHERE refid = \(cursor)") else {
-                    throw AllyError(.validation, message: "Invalid cursor: it does not name a page")
-                }
-                condition = " WHERE id > \(anchor)"
-            }
-            let rows = try tx.query("SELECT \(raw: Self.columns) FROM ally_resellers\(condition) ORDER BY id LIMIT \(limit + 1)")
-            let resellers = try rows.prefix(limit).map(Self.decode)
-            return (resellers, rows.count > limit ? resellers.last?.refid : nil)
+            try Keyset(table: "ally_resellers").page(
+                select: Self.columns, after: cursor, limit: limit, in: tx,
+                invalidCursor: AllyError(.validation, message: "Invalid cursor: it does not name a page"),
+                fetch: { try tx.query($0).map(Self.decode) }, refid: \.refid)
         }
     }
 

@@ -207,7 +207,7 @@ public struct AllyAnalytics: Sendable {
 }
 
 /// One row of ``AllyAnalytics/topResellers(limit:from:to:by:)``.
-public struct ResellerRanking: Hashable, Sendable {
+public struct ResellerRanking: Hashable, Sendable, Codable {
     /// What ranks first.
     public enum Order: String, Sendable, CaseIterable {
         case clientsAcquired
@@ -224,8 +224,8 @@ public struct ResellerRanking: Hashable, Sendable {
 }
 
 /// Resellers per tier (``AllyAnalytics/tierSnapshot()``).
-public struct TierSnapshot: Hashable, Sendable {
-    public struct Tier: Hashable, Sendable {
+public struct TierSnapshot: Hashable, Sendable, Codable {
+    public struct Tier: Hashable, Sendable, Codable {
         public var resellers: Int64
         public var active: Int64
         public var suspended: Int64
@@ -250,7 +250,7 @@ public struct CreditTrendPoint: Hashable, Sendable, Codable {
 }
 
 /// One reseller's figures (``AllyAnalytics/resellerStats(_:)``).
-public struct ResellerStats: Hashable, Sendable {
+public struct ResellerStats: Hashable, Sendable, Codable {
     public var reseller: Refid
     public var company: String
     public var tier: ResellerTier
@@ -260,6 +260,6 @@ public struct ResellerStats: Hashable, Sendable {
     public var creditsSpent: Int64
     public var provisions: Int64
     public var clientsAcquired: Int64
-    public var firstActivity: CivilDate?
-    public var lastActivity: CivilDate?
+    @ExplicitNull public var firstActivity: CivilDate?
+    @ExplicitNull public var lastActivity: CivilDate?
 }

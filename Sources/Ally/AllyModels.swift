@@ -2,7 +2,7 @@ import Foundation
 public import SuiteCore
 
 /// A reseller's tier, which sets its discount on provisioning.
-public enum ResellerTier: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+public enum ResellerTier: String, Sendable, Codable, CodingKeyRepresentable, CaseIterable, CustomStringConvertible {
     case standard, gold, platinum
     public var description: String { rawValue }
 }
@@ -14,7 +14,7 @@ public enum ResellerStatus: String, Sendable, Codable, CaseIterable, CustomStrin
 }
 
 /// A reseller (Ally): a company, bound to one user account, with a tier and a credit wallet.
-public struct Reseller: Hashable, Sendable {
+public struct Reseller: Hashable, Sendable, Codable {
     public var refid: Refid
     public var userID: String
     public var company: String
@@ -71,7 +71,7 @@ public struct TierDiscounts: Hashable, Sendable {
 }
 
 /// The outcome of a provision: the credits spent and the ledger transfer that spent them.
-public struct Provision: Hashable, Sendable {
+public struct Provision: Hashable, Sendable, Codable {
     public var reseller: Refid
     public var cost: Int64
     public var action: String

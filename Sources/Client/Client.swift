@@ -2,18 +2,18 @@ public import Foundation
 public import SuiteCore
 
 /// A customer: standalone, or owned by a reseller. Identified publicly by its ``refid`` only.
-public struct Client: Hashable, Sendable {
+public struct Client: Hashable, Sendable, Codable {
     /// The public, non-sequential id (`CL-…`).
     public var refid: Refid
     public var name: String
     /// The email as given (trimmed). Uniqueness is decided case-insensitively.
     public var email: String
-    public var phone: String?
+    @ExplicitNull public var phone: String?
     public var status: ClientStatus
     /// The managing reseller, or nil for a standalone client.
-    public var reseller: Refid?
+    @ExplicitNull public var reseller: Refid?
     /// The bound user account (1:1), if any.
-    public var userID: String?
+    @ExplicitNull public var userID: String?
     /// Plain metadata (a JSON object).
     public var metadata: Metadata
     /// Whether an encrypted secret-metadata field is stored (read it with ``Clients/secretMetadata(of:)``).
@@ -26,13 +26,13 @@ public struct Client: Hashable, Sendable {
 }
 
 /// One entry of a client's audit trail: who changed what, when, and why.
-public struct ClientAuditEntry: Hashable, Sendable {
+public struct ClientAuditEntry: Hashable, Sendable, Codable {
     /// `created`, `activate`, `suspend`, `deactivate`, `reinstate`, `bind_user`, `unbind_user`, `update_metadata`.
     public var event: String
-    public var fromStatus: ClientStatus?
-    public var toStatus: ClientStatus?
+    @ExplicitNull public var fromStatus: ClientStatus?
+    @ExplicitNull public var toStatus: ClientStatus?
     public var actor: String
-    public var reason: String?
+    @ExplicitNull public var reason: String?
     public var at: Date
 }
 

@@ -127,25 +127,26 @@ public struct ClientAnalytics: Sendable {
 }
 
 /// Client counts by status.
-public struct StatusBreakdown: Hashable, Sendable {
-    public var counts: [ClientStatus: Int64]
-    public subscript(status: ClientStatus) -> Int64 { counts[status] ?? 0 }
-    public var total: Int64 { counts.values.reduce(0, +) }
-}
+public typealias StatusBreakdown = StatusCounts<ClientStatus>
 
 /// New clients in a period and the period before it.
-public struct Growth: Hashable, Sendable {
+public struct Growth: Hashable, Sendable, Codable {
     public var newClients: Int64
     public var previousPeriod: Int64
     /// Percentage change from the previous period (2 decimals); nil when the previous period had none.
-    public var changePercentage: Double? {
-        previousPeriod == 0 ? nil : ((Double(newClients - previousPeriod) / Double(previousPeriod)) * 10_000).rounded() / 100
+    @ExplicitNull public var changePercentage: Double?
+
+    init(newClients: Int64, previousPeriod: Int64) {
+        self.newClients = newClients
+        self.previousPeriod = previousPeriod
+        changePercentage = previousPeriod == 0
+            ? nil : ((Double(newClients - previousPeriod) / Double(previousPeriod)) * 10_000).rounded() / 100
     }
 }
 
 /// Standalone versus resold clients.
-public struct Segmentation: Hashable, Sendable {
-    public struct Segment: Hashable, Sendable {
+public struct Segmentation: Hashable, Sendable, Codable {
+    public struct Segment: Hashable, Sendable, Codable {
         public var count: Int64
         /// Share of the total in percent, rounded to 2 decimals (0 when there are no clients).
         public var percentage: Double

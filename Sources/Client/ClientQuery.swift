@@ -21,7 +21,7 @@ public struct ClientQuery: Sendable {
     var portfolioReseller: Refid?
     var newestFirst = false
     var pageSize = 50
-    var cursor: String?
+    var cursor: Cursor?
 
     /// The largest page a caller may ask for.
     public static let maximumPageSize = 500
@@ -47,53 +47,40 @@ public struct ClientQuery: Sendable {
     /// Page size, 1…500 (default 50).
     public func limit(_ size: Int) -> ClientQuery { with { $0.pageSize = size } }
     /// Continue after the page that returned `cursor`.
-    public func after(_ cursor: String?) -> ClientQuery { with { $0.cursor = cursor } }
+    public func after(_ cursor: Cursor?) -> ClientQuery { with { $0.cursor = cursor } }
 
     /// One page of matching clients.
-    public func fetch() async throws -> ClientPage {
+    public func fetch() async throws -> Page<Client> {
         try checkArguments()
         let query = self
         return try await clients.database.read { tx in try query.fetch(in: tx) }
     }
 
     /// One page, inside an open transaction.
-    public func fetch(in tx: any Transaction) throws -> ClientPage {
+    public func fetch(in tx: any Transaction) throws -> Page<Client> {
         try checkArguments()
         var conditions: [SQL] = []
         if let statuses {
-            if statuses.isEmpty { return ClientPage(clients: [], nextCursor: nil) }
+            if statuses.isEmpty { return .empty }
             conditions.append("status = \(statuses.first!.rawValue)")
         }
-        if standaloneOnly && (reselledOnly || reseller != nil) { return ClientPage(clients: [], nextCursor: nil) }
+        if standaloneOnly && (reselledOnly || reseller != nil) { return .empty }
         if standaloneOnly { conditions.append("owner_refid IS NULL") }
         if reselledOnly { conditions.append("owner_refid IS NOT NULL") }
         if let reseller { conditions.append("owner_refid = \(reseller)") }
         if let portfolioReseller {
-            if let reseller, reseller != portfolioReseller { return ClientPage(clients: [], nextCursor: nil) }
+            if let reseller, reseller != portfolioReseller { return .empty }
             conditions.append("owner_refid = \(portfolioReseller)")
         }
-        if let cursor {
-            guard let anchor = try tx.queryInt64("SELECT id FROM client_clients WHERE refid = \(cursor)") else {
-                throw ClientError(.invalidQuery, field: "cursor", message: "Invalid cursor: it does not name a page of this query")
-            }
-            conditions.append(newestFirst ? "id < \(anchor)" : "id > \(anchor)")
-        }
-        let filter = conditions.isEmpty ? SQL(raw: "") : " WHERE " + SQL.joined(conditions, separator: " AND ")
-        let order = newestFirst ? "DESC" : "ASC"
-        let rows = try tx.query("""
-            SELECT \(raw: Clients.columns) FROM client_clients\(filter) ORDER BY id \(raw: order) LIMIT \(pageSize + 1)
-            """)
-        let items = try rows.prefix(pageSize).map(Clients.decode)
-        let next = rows.count > pageSize ? items.last?.refid.rawValue : nil
-        return ClientPage(clients: items, nextCursor: next)
+        return try Keyset(table: "client_clients", newestFirst: newestFirst).page(
+            select: Clients.columns, where: conditions, after: cursor, limit: pageSize, in: tx,
+            invalidCursor: ClientError(.invalidQuery, field: "cursor", message: "Invalid cursor: it does not name a page of this query"),
+            fetch: { try tx.query($0).map(Clients.decode) }, refid: \.refid)
     }
 
     private func checkArguments() throws {
         guard (1...Self.maximumPageSize).contains(pageSize) else {
             throw ClientError(.invalidQuery, field: "limit", message: "Invalid limit: use 1…\(Self.maximumPageSize)")
-        }
-        if let cursor, cursor.isEmpty || cursor.count > 64 || cursor.containsControlCharacters {
-            throw ClientError(.invalidQuery, field: "cursor", message: "Invalid cursor: it does not name a page of this query")
         }
     }
 
@@ -104,8 +91,3 @@ public struct ClientQuery: Sendable {
     }
 }
 
-/// One page of clients and the cursor of the next page (nil on the last page).
-public struct ClientPage: Sendable {
-    public var clients: [Client]
-    public var nextCursor: String?
-}

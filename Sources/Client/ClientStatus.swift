@@ -6,7 +6,7 @@
 /// | active    | denied | → suspended | → inactive | denied |
 /// | suspended | denied | denied | → inactive | → active |
 /// | inactive  | denied | denied | denied | → active |
-public enum ClientStatus: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+public enum ClientStatus: String, Sendable, Codable, CodingKeyRepresentable, CaseIterable, CustomStringConvertible {
     case pending, active, suspended, inactive
 
     public var description: String { rawValue }

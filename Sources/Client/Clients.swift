@@ -165,7 +165,7 @@ public struct Clients: Sendable {
     }
 
     /// One page of the clients managed by `reseller`, oldest first.
-    public func getByReseller(_ reseller: Refid, limit: Int = 50, after cursor: String? = nil) async throws -> ClientPage {
+    public func getByReseller(_ reseller: Refid, limit: Int = 50, after cursor: Cursor? = nil) async throws -> Page<Client> {
         try await query().forReseller(reseller).limit(limit).after(cursor).fetch()
     }
 

@@ -149,14 +149,10 @@ public struct ForgeAnalytics: Sendable {
 }
 
 /// Licences minted in a range, by status now.
-public struct MintingStats: Hashable, Sendable {
-    public var counts: [LicenceStatus: Int64]
-    public var total: Int64 { counts.values.reduce(0, +) }
-    public subscript(status: LicenceStatus) -> Int64 { counts[status] ?? 0 }
-}
+public typealias MintingStats = StatusCounts<LicenceStatus>
 
 /// One product's licences (``ForgeAnalytics/productPopularity(from:to:)``).
-public struct ProductPopularity: Hashable, Sendable {
+public struct ProductPopularity: Hashable, Sendable, Codable {
     public var product: String
     public var minted: Int64
     public var activated: Int64

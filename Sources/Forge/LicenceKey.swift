@@ -12,7 +12,7 @@ import SuiteCore
 /// ```swift
 /// let key = try LicenceKey(parsing: "7qk2m x4t9b 0hz8r nc3vw g6d1p kj5ye")
 /// ```
-public struct LicenceKey: Hashable, Sendable, CustomStringConvertible {
+public struct LicenceKey: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The canonical form: six dash-separated groups of five symbols.
     public let rawValue: String
 
@@ -41,6 +41,16 @@ public struct LicenceKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Reads a key as a person typed it; throws ``ForgeError/Code/malformedKey`` otherwise.
+    /// A key is its canonical text in JSON; decoding checks it as ``init(parsing:)`` does.
+    public init(from decoder: any Decoder) throws {
+        try self.init(parsing: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
     public init(parsing text: String) throws {
         guard text.utf8.count <= 200 else { throw Self.malformed }
         var symbols: [UInt8] = []

@@ -16,7 +16,7 @@ public struct LicenceQuery: Sendable {
     var reseller: Refid?
     var product: String?
     var pageSize = 50
-    var cursor: String?
+    var cursor: Cursor?
 
     /// The largest page a caller may ask for.
     public static let maximumPageSize = 500
@@ -34,15 +34,15 @@ public struct LicenceQuery: Sendable {
     /// Page size, 1…500 (default 50).
     public func limit(_ size: Int) -> LicenceQuery { with { $0.pageSize = size } }
     /// Continue after the page that returned `cursor`.
-    public func after(_ cursor: String?) -> LicenceQuery { with { $0.cursor = cursor } }
+    public func after(_ cursor: Cursor?) -> LicenceQuery { with { $0.cursor = cursor } }
 
-    public func fetch() async throws -> LicencePage {
+    public func fetch() async throws -> Page<Licence> {
         try checkArguments()
         let query = self
         return try await licences.database.read { tx in try query.fetch(in: tx) }
     }
 
-    public func fetch(in tx: any Transaction) throws -> LicencePage {
+    public func fetch(in tx: any Transaction) throws -> Page<Licence> {
         try checkArguments()
         let now = Timestamp(licences.clock.now())
         var conditions: [SQL] = []
@@ -63,7 +63,7 @@ public struct LicenceQuery: Sendable {
         // Expiring licences page by (expires_at, id); everything else by id.
         let byExpiry = expiringWithinDays != nil
         if let cursor {
-            guard let anchor = try tx.queryFirst("SELECT id, expires_at FROM forge_licences WHERE refid = \(cursor)") else {
+            guard let anchor = try tx.queryFirst("SELECT id, expires_at FROM forge_licences WHERE refid = \(cursor.rawValue)") else {
                 throw ForgeError.invalid("cursor", "it does not name a page of this query")
             }
             let id = try anchor.int64("id")
@@ -78,8 +78,7 @@ public struct LicenceQuery: Sendable {
         let rows = try tx.query("""
             SELECT \(raw: Licences.columns) FROM forge_licences\(filter) ORDER BY \(raw: order) LIMIT \(pageSize + 1)
             """)
-        let items = try rows.prefix(pageSize).map(Licences.decode)
-        return LicencePage(licences: items, nextCursor: rows.count > pageSize ? items.last?.refid.rawValue : nil)
+        return Page(reading: try rows.map(Licences.decode), limit: pageSize, refid: \.refid)
     }
 
     private func checkArguments() throws {
@@ -89,7 +88,7 @@ public struct LicenceQuery: Sendable {
         if let days = expiringWithinDays, !(1...Licences.maximumDays).contains(days) {
             throw ForgeError.invalid("days", "use 1…\(Licences.maximumDays)")
         }
-        if let cursor, cursor.isEmpty || cursor.count > 64 {
+        if let cursor, cursor.rawValue.isEmpty || cursor.rawValue.count > 64 {
             throw ForgeError.invalid("cursor", "it does not name a page of this query")
         }
     }
@@ -101,8 +100,3 @@ public struct LicenceQuery: Sendable {
     }
 }
 
-/// A page of licences with the cursor of the next page.
-public struct LicencePage: Sendable {
-    public var licences: [Licence]
-    public var nextCursor: String?
-}

@@ -318,7 +318,7 @@ public struct Licences: Sendable {
     }
 
     /// One page of a client's licences, oldest first.
-    public func getByClient(_ client: Refid, limit: Int = 50, after cursor: String? = nil) async throws -> LicencePage {
+    public func getByClient(_ client: Refid, limit: Int = 50, after cursor: Cursor? = nil) async throws -> Page<Licence> {
         try await query().forClient(client).limit(limit).after(cursor).fetch()
     }
 
@@ -461,14 +461,14 @@ public struct LicenceBuilder: Sendable {
 }
 
 /// One entry of a licence's audit trail.
-public struct LicenceAuditEntry: Hashable, Sendable {
+public struct LicenceAuditEntry: Hashable, Sendable, Codable {
     public var event: String
-    public var fromStatus: LicenceStatus?
-    public var toStatus: LicenceStatus?
+    @ExplicitNull public var fromStatus: LicenceStatus?
+    @ExplicitNull public var toStatus: LicenceStatus?
     public var actor: String
-    public var reason: String?
+    @ExplicitNull public var reason: String?
     /// Event detail: the duration on mint, the client on activation, `+N days` on renewal.
-    public var detail: String?
+    @ExplicitNull public var detail: String?
     public var at: Date
 }
 

@@ -32,9 +32,9 @@ package typealias WorkflowFailpoint = @Sendable (WorkflowStep) throws -> Void
 
 /// A licence a workflow issued, with its key when this call minted it (keys are stored only as a
 /// digest, so a replayed call returns the licence without its key).
-public struct IssuedLicence: Hashable, Sendable {
+public struct IssuedLicence: Hashable, Sendable, Codable {
     public var licence: Licence
-    public var key: LicenceKey?
+    @ExplicitNull public var key: LicenceKey?
 
     public init(licence: Licence, key: LicenceKey?) {
         self.licence = licence

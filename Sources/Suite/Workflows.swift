@@ -35,7 +35,7 @@ public struct WorkflowError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 /// What a reseller provisioning did.
-public struct ProvisionResult: Hashable, Sendable {
+public struct ProvisionResult: Hashable, Sendable, Codable {
     public var reseller: Refid
     public var product: String
     /// Credits spent in total (the tier-discounted price times the number of clients).
@@ -58,8 +58,9 @@ public enum Customer: Hashable, Sendable {
     case new(name: String, email: String)
 }
 
-/// What a standalone purchase did.
-public struct PurchaseResult: Hashable, Sendable {
+/// What a standalone purchase did. In JSON the outcome's fields sit beside the others:
+/// `{"client": {…}, "invoice": {…}, "licences": […], "is_new": true, "outcome": "paid", "payment": {…}}`.
+public struct PurchaseResult: Hashable, Sendable, Encodable {
     public var client: Client
     public var invoice: Invoice
     /// Paid (the licences below were issued in the same transaction), requires action (a checkout
@@ -69,10 +70,21 @@ public struct PurchaseResult: Hashable, Sendable {
     public var licences: [IssuedLicence]
     /// False when the idempotency key had been used: the same client and invoice.
     public var isNew: Bool
+
+    private enum CodingKeys: String, CodingKey { case client, invoice, licences, isNew }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(client, forKey: .client)
+        try container.encode(invoice, forKey: .invoice)
+        try container.encode(licences, forKey: .licences)
+        try container.encode(isNew, forKey: .isNew)
+        try outcome.encode(to: encoder)
+    }
 }
 
 /// A client's activation history (licences over time) and billing history (payments over time).
-public struct ClientHistory: Hashable, Sendable {
+public struct ClientHistory: Hashable, Sendable, Codable {
     public var client: Client
     /// Licence activations per day, from Forge's analytics scoped to the client.
     public var activations: [TrendPoint]
@@ -345,8 +357,8 @@ public struct Workflows: Sendable {
         let today = CivilDate(clock.now())
         let activations = try await licences.analytics().daily().forClient(client)
             .activationTrends(from: CivilDate(dayNumber: today.dayNumber - Int64(days - 1)), to: today)
-        let owned = try await licences.query().forClient(client).limit(100).fetch().licences
-        let billed = try await invoices.getByClient(client, limit: 100).invoices
+        let owned = try await licences.query().forClient(client).limit(100).fetch().items
+        let billed = try await invoices.getByClient(client, limit: 100).items
         var payments: [Payment] = []
         for invoice in billed where invoice.status == .paid {
             if let payment = try await invoices.payment(of: invoice.refid) { payments.append(payment) }

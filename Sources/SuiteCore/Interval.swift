@@ -9,7 +9,7 @@ public enum Interval: String, Sendable, CaseIterable, Codable {
 ///
 /// Pure integer arithmetic (Howard Hinnant's `days_from_civil`), so bucketing gives identical
 /// results on every engine and never touches a time-zone database.
-public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct CivilDate: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
     public var year: Int
     public var month: Int
     public var day: Int
@@ -21,6 +21,20 @@ public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     /// Parses `YYYY-MM-DD`; returns nil for anything else, including impossible dates like 2023-02-30.
+    /// A date is `"YYYY-MM-DD"` in JSON.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        guard let date = CivilDate(parsing: try container.decode(String.self)) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a date like 2026-01-31")
+        }
+        self = date
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
     public init?(parsing text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,

@@ -16,6 +16,16 @@ public struct Refid: Hashable, Sendable, Codable, CustomStringConvertible, Compa
 
     public static func < (lhs: Refid, rhs: Refid) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// A refid is its text in JSON: `"CL-7KQ2…"`.
+    public init(from decoder: any Decoder) throws {
+        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
     /// Crockford base32 alphabet: no I, L, O, U, so a refid read aloud or retyped stays unambiguous.
     static let alphabet: [UInt8] = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 

@@ -6,7 +6,7 @@ public import SuiteCore
 /// ```swift
 /// try await database.write { tx in
 ///     let client = try clients.create(draft, in: tx)
-///     try clients.activate(client.refid, actor: "billing", in: tx)
+///     try clients.transition(.activate, client.refid, actor: "billing", in: tx)
 /// }
 /// ```
 ///

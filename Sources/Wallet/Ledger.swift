@@ -217,7 +217,7 @@ public struct Ledger: Sendable {
     // MARK: Reading
 
     /// One page of an account's entries, newest first (at most 500 per page).
-    public func history(of account: Refid, limit: Int = 50, after cursor: String? = nil) async throws -> LedgerPage {
+    public func history(of account: Refid, limit: Int = 50, after cursor: Cursor? = nil) async throws -> Page<LedgerEntry> {
         guard (1...500).contains(limit) else { throw WalletError.invalid("limit", "use 1…500") }
         return try await database.read { tx in
             let id = try tx.queryInt64("SELECT id FROM wallet_accounts WHERE refid = \(account)")
@@ -226,7 +226,7 @@ public struct Ledger: Sendable {
             }
             var condition = SQL(raw: "")
             if let cursor {
-                guard let anchor = try tx.queryInt64("SELECT id FROM wallet_transfers WHERE refid = \(cursor)") else {
+                guard let anchor = try tx.queryInt64("SELECT id FROM wallet_transfers WHERE refid = \(cursor.rawValue)") else {
                     throw WalletError.invalid("cursor", "it does not name a page of this history")
                 }
                 condition = " AND e.transfer_id < \(anchor)"
@@ -236,12 +236,12 @@ public struct Ledger: Sendable {
                 FROM wallet_entries e JOIN wallet_transfers t ON t.id = e.transfer_id
                 WHERE e.account_id = \(id)\(condition) ORDER BY e.transfer_id DESC LIMIT \(limit + 1)
                 """)
-            let entries = try rows.prefix(limit).map { row in
+            let entries = try rows.map { row in
                 LedgerEntry(transfer: try row.refid("refid"), amount: try row.int64("amount"),
                             balanceAfter: try row.int64("balance_after"), description: try row.string("description"),
                             createdAt: try row.timestamp("created_at").date)
             }
-            return LedgerPage(entries: entries, nextCursor: rows.count > limit ? entries.last?.transfer.rawValue : nil)
+            return Page(reading: entries, limit: limit, refid: \.transfer)
         }
     }
 

@@ -3,7 +3,7 @@ public import SuiteCore
 
 /// What an account counts: `credits` (reseller credits) or an ISO 4217 currency code (`USD`).
 /// Amounts are always `Int64` minor units of the unit.
-public struct Unit: Hashable, Sendable, CustomStringConvertible {
+public struct Unit: Hashable, Sendable, Codable, CustomStringConvertible {
     public let code: String
 
     /// Reseller credits.
@@ -20,11 +20,21 @@ public struct Unit: Hashable, Sendable, CustomStringConvertible {
 
     init(unchecked code: String) { self.code = code }
 
+    /// A unit is its code in JSON: `"credits"`, `"USD"`.
+    public init(from decoder: any Decoder) throws {
+        try self.init(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(code)
+    }
+
     public var description: String { code }
 }
 
 /// A ledger account: one owner's balance in one unit.
-public struct Account: Hashable, Sendable {
+public struct Account: Hashable, Sendable, Codable {
     public var refid: Refid
     /// Who holds the account, e.g. a reseller's or client's refid, or `system:issuance`.
     public var owner: String
@@ -62,7 +72,7 @@ public enum SystemAccount: String, Sendable, CaseIterable {
 }
 
 /// A movement of `amount` from one account to another: two immutable entries.
-public struct Transfer: Hashable, Sendable {
+public struct Transfer: Hashable, Sendable, Codable {
     public var refid: Refid
     public var debitAccount: Refid
     public var creditAccount: Refid
@@ -70,7 +80,7 @@ public struct Transfer: Hashable, Sendable {
     public var unit: Unit
     public var description: String
     public var metadata: Metadata
-    public var idempotencyKey: String?
+    @ExplicitNull public var idempotencyKey: String?
     /// The debited account's balance right after this transfer.
     public var debitBalanceAfter: Int64
     /// The credited account's balance right after this transfer.
@@ -81,7 +91,7 @@ public struct Transfer: Hashable, Sendable {
 }
 
 /// One entry of an account's history: a signed amount and the balance after it.
-public struct LedgerEntry: Hashable, Sendable {
+public struct LedgerEntry: Hashable, Sendable, Codable {
     public var transfer: Refid
     /// Positive for a credit to this account, negative for a debit.
     public var amount: Int64
@@ -90,22 +100,16 @@ public struct LedgerEntry: Hashable, Sendable {
     public var createdAt: Date
 }
 
-/// A page of history, newest first, with the cursor of the next page.
-public struct LedgerPage: Sendable {
-    public var entries: [LedgerEntry]
-    public var nextCursor: String?
-}
-
-/// The outcome of ``Ledger/reconcile(batchSize:)``.
-public struct ReconcileReport: Sendable {
-    public struct Mismatch: Hashable, Sendable {
+/// The outcome of ``Ledger/reconcile(batchSize:)``. Its JSON carries ``isClean`` as `is_clean`.
+public struct ReconcileReport: Sendable, Encodable {
+    public struct Mismatch: Hashable, Sendable, Codable {
         public var account: Refid
         public var cachedBalance: Int64
         public var sumOfEntries: Int64
     }
 
     /// An account whose cached ``Account/held`` differs from the sum of its pending holds.
-    public struct HeldMismatch: Hashable, Sendable {
+    public struct HeldMismatch: Hashable, Sendable, Codable {
         public var account: Refid
         /// The account's cached ``Account/held``.
         public var cachedHeld: Int64
@@ -124,6 +128,19 @@ public struct ReconcileReport: Sendable {
     /// every unit sums to zero.
     public var isClean: Bool {
         mismatches.isEmpty && heldMismatches.isEmpty && totalsByUnit.values.allSatisfy { $0 == 0 }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accountsChecked, mismatches, totalsByUnit, heldMismatches, isClean
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(accountsChecked, forKey: .accountsChecked)
+        try container.encode(mismatches, forKey: .mismatches)
+        try container.encode(totalsByUnit, forKey: .totalsByUnit)
+        try container.encode(heldMismatches, forKey: .heldMismatches)
+        try container.encode(isClean, forKey: .isClean)
     }
 }
 
@@ -235,7 +252,7 @@ public enum HoldTransition: String, Sendable, CaseIterable, CustomStringConverti
 /// let hold = try await ledger.reserve(2_500, from: wallet.refid, description: "Order 42")
 /// print(hold.refid, hold.status, hold.expiresAt)   // HD-…, pending, in 15 minutes
 /// ```
-public struct Hold: Hashable, Sendable {
+public struct Hold: Hashable, Sendable, Codable {
     /// The public id (`HD-…`).
     public var refid: Refid
     /// The account whose funds are held.
@@ -251,7 +268,7 @@ public struct Hold: Hashable, Sendable {
     /// The caller's JSON metadata; copied, with `hold`, onto the capture transfer.
     public var metadata: Metadata
     /// The key the hold was reserved with, if any.
-    public var idempotencyKey: String?
+    @ExplicitNull public var idempotencyKey: String?
     /// When the hold stops being capturable.
     public var expiresAt: Date
     /// When it was reserved, on the ledger's clock.
@@ -259,15 +276,15 @@ public struct Hold: Hashable, Sendable {
     /// Who reserved it (the `actor` given to ``Ledger/reserve(_:from:description:metadata:expiresIn:actor:idempotencyKey:)``).
     public var createdBy: String
     /// When the hold left `pending`; nil while pending.
-    public var resolvedAt: Date?
+    @ExplicitNull public var resolvedAt: Date?
     /// Who resolved it: the capturing or voiding actor, or ``Hold/expiryActor``.
-    public var resolvedBy: String?
+    @ExplicitNull public var resolvedBy: String?
     /// The reason given when it was voided, or why it expired.
-    public var resolutionReason: String?
+    @ExplicitNull public var resolutionReason: String?
     /// For a captured hold: the amount moved (the rest of ``amount`` was released).
-    public var capturedAmount: Int64?
+    @ExplicitNull public var capturedAmount: Int64?
     /// For a captured hold: the ledger transfer that moved the funds.
-    public var captureTransfer: Refid?
+    @ExplicitNull public var captureTransfer: Refid?
     /// False when an idempotent retry of a reservation returned this earlier hold without writing anything.
     public var isNew: Bool
 
@@ -288,7 +305,7 @@ public struct Hold: Hashable, Sendable {
 /// let capture = try await ledger.capture(hold.refid, amount: 2_000, to: revenue.refid)
 /// print(capture.transfer.refid, capture.released)   // TX-…, 500
 /// ```
-public struct HoldCapture: Hashable, Sendable {
+public struct HoldCapture: Hashable, Sendable, Codable {
     /// The hold, now `captured`, with ``Hold/capturedAmount`` and ``Hold/captureTransfer`` set.
     public var hold: Hold
     /// The ledger transfer from the held account to the destination (double entry, in history).
@@ -302,17 +319,17 @@ public struct HoldCapture: Hashable, Sendable {
 /// ```swift
 /// let trail = try await ledger.auditTrail(ofHold: hold.refid)   // [reserve, capture]
 /// ```
-public struct HoldAuditEntry: Hashable, Sendable {
+public struct HoldAuditEntry: Hashable, Sendable, Codable {
     /// `reserve`, `capture`, `void` or `expire`.
     public var event: String
     /// The status before the move; nil for the reservation.
-    public var fromStatus: HoldStatus?
+    @ExplicitNull public var fromStatus: HoldStatus?
     /// The status after the move.
     public var toStatus: HoldStatus
     /// Who made the move (``Hold/expiryActor`` for an expiry).
     public var actor: String
     /// The reason given (a void's reason, or why the hold expired or was captured in part).
-    public var reason: String?
+    @ExplicitNull public var reason: String?
     /// When, on the ledger's clock.
     public var at: Date
 }

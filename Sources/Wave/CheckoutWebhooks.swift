@@ -138,7 +138,10 @@ public struct CheckoutWebhookEvent: Hashable, Sendable, Codable {
 }
 
 /// What receiving a webhook did.
-public enum WebhookOutcome: Hashable, Sendable {
+///
+/// In JSON: `{"outcome": "paid" or "already_paid", "payment": {…}}`, `{"outcome": "duplicate",
+/// "event": "EV-…"}` or `{"outcome": "ignored", "type": "…"}`.
+public enum WebhookOutcome: Hashable, Sendable, Encodable {
     /// This delivery paid the invoice (``InvoicePaid`` is published after commit).
     case paid(Payment)
     /// The invoice had already been paid (by the wallet, by hand, or by another event); this
@@ -148,6 +151,26 @@ public enum WebhookOutcome: Hashable, Sendable {
     case duplicate(eventID: String)
     /// A verified event of a type Wave does not act on: nothing written.
     case ignored(type: String)
+
+    private enum CodingKeys: String, CodingKey { case outcome, payment, event, type }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .paid(let payment):
+            try container.encode("paid", forKey: .outcome)
+            try container.encode(payment, forKey: .payment)
+        case .alreadyPaid(let payment):
+            try container.encode("already_paid", forKey: .outcome)
+            try container.encode(payment, forKey: .payment)
+        case .duplicate(let eventID):
+            try container.encode("duplicate", forKey: .outcome)
+            try container.encode(eventID, forKey: .event)
+        case .ignored(let type):
+            try container.encode("ignored", forKey: .outcome)
+            try container.encode(type, forKey: .type)
+        }
+    }
 
     /// The payment, when the invoice is paid.
     public var payment: Payment? {

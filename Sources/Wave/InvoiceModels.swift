@@ -64,10 +64,10 @@ public enum InvoiceTransition: String, Sendable, CaseIterable, CustomStringConve
 }
 
 /// One line of an invoice: `quantity × unitAmount = amount`.
-public struct InvoiceLine: Hashable, Sendable {
+public struct InvoiceLine: Hashable, Sendable, Codable {
     public var description: String
     /// The product slug the line sells, if any.
-    public var product: String?
+    @ExplicitNull public var product: String?
     public var unitAmount: Int64
     public var quantity: Int64
     /// `unitAmount × quantity`, overflow-checked.
@@ -75,7 +75,7 @@ public struct InvoiceLine: Hashable, Sendable {
 }
 
 /// An invoice: a numbered request for payment from a client, in one currency.
-public struct Invoice: Hashable, Sendable {
+public struct Invoice: Hashable, Sendable, Codable {
     /// The public id (`IN-…`).
     public var refid: Refid
     /// The human number, `INV-2026-0001`: unique and gap-free per year.
@@ -85,49 +85,43 @@ public struct Invoice: Hashable, Sendable {
     public var currency: String
     /// The sum of the lines, in minor units.
     public var total: Int64
-    public var description: String?
+    @ExplicitNull public var description: String?
     public var status: InvoiceStatus
     public var lines: [InvoiceLine]
     public var dueAt: Date
-    public var paidAt: Date?
+    @ExplicitNull public var paidAt: Date?
     /// How it was paid: `wallet`, or the driver of a manual payment (`wire`, `cash`…).
-    public var paymentMethod: String?
+    @ExplicitNull public var paymentMethod: String?
     /// The ledger transfer (wallet) or the external transaction id (manual).
-    public var paymentReference: String?
+    @ExplicitNull public var paymentReference: String?
     public var createdAt: Date
     public var updatedAt: Date
 }
 
-/// A page of invoices with the cursor of the next page.
-public struct InvoicePage: Sendable {
-    public var invoices: [Invoice]
-    public var nextCursor: Refid?
-}
-
 /// One entry of an invoice's audit trail.
-public struct InvoiceAuditEntry: Hashable, Sendable {
+public struct InvoiceAuditEntry: Hashable, Sendable, Codable {
     /// `created`, `pay`, `void` or `mark_uncollectible`.
     public var event: String
-    public var fromStatus: InvoiceStatus?
-    public var toStatus: InvoiceStatus?
+    @ExplicitNull public var fromStatus: InvoiceStatus?
+    @ExplicitNull public var toStatus: InvoiceStatus?
     public var actor: String
-    public var reason: String?
+    @ExplicitNull public var reason: String?
     /// For a payment: its method and reference.
-    public var detail: String?
+    @ExplicitNull public var detail: String?
     public var at: Date
 }
 
 /// Money received for an invoice — recorded once per invoice.
-public struct Payment: Hashable, Sendable {
+public struct Payment: Hashable, Sendable, Codable {
     /// The public id (`PY-…`).
     public var refid: Refid
     public var invoice: Refid
     /// `wallet`, or the driver of a manual payment.
     public var method: String
     /// The external transaction id of a manual payment, or the ledger transfer of a wallet payment.
-    public var reference: String?
+    @ExplicitNull public var reference: String?
     /// The ledger transfer that moved the money (wallet payments only).
-    public var transfer: Refid?
+    @ExplicitNull public var transfer: Refid?
     public var amount: Int64
     public var currency: String
     public var createdAt: Date
@@ -136,7 +130,7 @@ public struct Payment: Hashable, Sendable {
 }
 
 /// A hosted checkout page a client is sent to when the wallet cannot pay.
-public struct CheckoutSession: Hashable, Sendable {
+public struct CheckoutSession: Hashable, Sendable, Codable {
     /// The gateway's id (`CS-…` for ``LocalCheckoutGateway``).
     public var id: String
     public var invoice: Refid
@@ -165,8 +159,8 @@ public enum CheckoutSessionStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// Why a payment attempt moved no money.
-public struct PaymentFailure: Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+public struct PaymentFailure: Hashable, Sendable, Encodable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, Encodable, CustomStringConvertible {
         public let rawValue: String
         public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
@@ -175,13 +169,18 @@ public struct PaymentFailure: Hashable, Sendable, CustomStringConvertible {
         public static let insufficientFunds = Code("insufficient_funds")
         /// The gateway could not open a checkout session.
         public static let gatewayFailed = Code("gateway_failed")
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
     }
 
     public var code: Code
     /// Safe to show a user.
     public var message: String
     /// For insufficient funds: what the wallet could spend.
-    public var available: Int64?
+    @ExplicitNull public var available: Int64?
     /// The invoice total.
     public var amount: Int64
 
@@ -204,13 +203,33 @@ public struct PaymentFailure: Hashable, Sendable, CustomStringConvertible {
 /// case .failed(let failure): print(failure.message)
 /// }
 /// ```
-public enum PaymentOutcome: Hashable, Sendable {
+///
+/// In JSON: `{"outcome": "paid", "payment": {…}}`, `{"outcome": "requires_action",
+/// "checkout_session": {…}}` or `{"outcome": "failed", "failure": {…}}`.
+public enum PaymentOutcome: Hashable, Sendable, Encodable {
     /// The invoice is paid: the ledger debit and the status change committed together.
     case paid(Payment)
     /// The client must complete a checkout session; the invoice stays open until the gateway confirms.
     case requiresAction(CheckoutSession)
     /// No money moved and nothing was written.
     case failed(PaymentFailure)
+
+    private enum CodingKeys: String, CodingKey { case outcome, payment, checkoutSession, failure }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .paid(let payment):
+            try container.encode("paid", forKey: .outcome)
+            try container.encode(payment, forKey: .payment)
+        case .requiresAction(let session):
+            try container.encode("requires_action", forKey: .outcome)
+            try container.encode(session, forKey: .checkoutSession)
+        case .failed(let failure):
+            try container.encode("failed", forKey: .outcome)
+            try container.encode(failure, forKey: .failure)
+        }
+    }
 
     /// Whether money moved.
     public var isPaid: Bool {

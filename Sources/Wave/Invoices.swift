@@ -228,40 +228,23 @@ public struct Invoices: Sendable {
     }
 
     /// One page of a client's invoices, oldest first (1…500 per page).
-    public func getByClient(_ client: Refid, limit: Int = 50, after cursor: Refid? = nil) async throws -> InvoicePage {
-        guard (1...500).contains(limit) else { throw WaveError.invalid("limit", "use 1…500") }
-        return try await database.read { tx in
-            var condition = SQL(raw: "")
-            if let cursor {
-                guard let anchor = try tx.queryInt64("SELECT id FROM wave_invoices WHERE refid = \(cursor) AND client_refid = \(client)") else {
-                    throw WaveError.invalid("cursor", "it does not name a page of this client's invoices")
-                }
-                condition = " AND id > \(anchor)"
-            }
-            let invoices = try self.fetch("""
-                SELECT \(raw: Self.columns) FROM wave_invoices WHERE client_refid = \(client)\(condition) ORDER BY id LIMIT \(limit + 1)
-                """, in: tx)
-            let page = Array(invoices.prefix(limit))
-            return InvoicePage(invoices: page, nextCursor: invoices.count > limit ? page.last?.refid : nil)
-        }
+    public func getByClient(_ client: Refid, limit: Int = 50, after cursor: Cursor? = nil) async throws -> Page<Invoice> {
+        try await page(where: ["client_refid = \(client)"], limit: limit, after: cursor)
     }
 
     /// One page of all invoices, oldest first (1…500 per page).
-    public func list(limit: Int = 50, after cursor: Refid? = nil) async throws -> InvoicePage {
-        guard (1...500).contains(limit) else { throw WaveError.invalid("limit", "use 1…500") }
+    public func list(limit: Int = 50, after cursor: Cursor? = nil) async throws -> Page<Invoice> {
+        try await page(where: [], limit: limit, after: cursor)
+    }
+
+    /// A page of the invoices that meet `conditions`; a cursor must name one of them.
+    private func page(where conditions: [SQL], limit: Int, after cursor: Cursor?) async throws -> Page<Invoice> {
+        try WaveError.checkLimit(limit)
         return try await database.read { tx in
-            var condition = SQL(raw: "")
-            if let cursor {
-                guard let anchor = try tx.queryInt64("SELECT id FROM wave_invoices WHERE refid = \(cursor)") else {
-                    throw WaveError.invalid("cursor", "it does not name a page")
-                }
-                condition = " WHERE id > \(anchor)"
-            }
-            let invoices = try self.fetch("""
-                SELECT \(raw: Self.columns) FROM wave_invoices\(condition) ORDER BY id LIMIT \(limit + 1)
-                """, in: tx)
-            let page = Array(invoices.prefix(limit))
-            return InvoicePage(invoices: page, nextCursor: invoices.count > limit ? page.last?.refid : nil)
+            try Keyset(table: "wave_invoices").page(
+                select: Self.columns, where: conditions, after: cursor, scope: conditions.isEmpty ? nil : SQL.joined(conditions, separator: " AND "),
+                limit: limit, in: tx, invalidCursor: WaveError.invalidCursor,
+                fetch: { try self.fetch($0, in: tx) }, refid: \.refid)
         }
     }
 

@@ -73,19 +73,12 @@ public struct Plans: Sendable {
     }
 
     /// One page of plans, oldest first (1…500 per page).
-    public func list(limit: Int = 50, after cursor: Refid? = nil) async throws -> PlanPage {
-        guard (1...500).contains(limit) else { throw WaveError.invalid("limit", "use 1…500") }
+    public func list(limit: Int = 50, after cursor: Cursor? = nil) async throws -> Page<Plan> {
+        try WaveError.checkLimit(limit)
         return try await database.read { tx in
-            var condition = SQL(raw: "")
-            if let cursor {
-                guard let anchor = try tx.queryInt64("SELECT id FROM wave_plans WHERE refid = \(cursor)") else {
-                    throw WaveError.invalid("cursor", "it does not name a page")
-                }
-                condition = " WHERE id > \(anchor)"
-            }
-            let rows = try tx.query("SELECT \(raw: Self.columns) FROM wave_plans\(condition) ORDER BY id LIMIT \(limit + 1)")
-            let plans = try rows.prefix(limit).map(Self.decode)
-            return PlanPage(plans: plans, nextCursor: rows.count > limit ? plans.last?.refid : nil)
+            try Keyset(table: "wave_plans").page(
+                select: Self.columns, after: cursor, limit: limit, in: tx, invalidCursor: WaveError.invalidCursor,
+                fetch: { try tx.query($0).map(Self.decode) }, refid: \.refid)
         }
     }
 

@@ -5,7 +5,7 @@ public import SuiteStorage
 import Wallet
 
 /// A one-time product: what an invoice line may sell, and what Forge mints licences for.
-public struct Product: Hashable, Sendable {
+public struct Product: Hashable, Sendable, Codable {
     /// The public id (`PR-…`).
     public var refid: Refid
     /// The stable code (`[a-z0-9-]`, 1–64 characters): Forge's product code.
@@ -16,17 +16,11 @@ public struct Product: Hashable, Sendable {
     /// An ISO 4217 code such as `USD`.
     public var currency: String
     /// The licence term the product sells, in days; nil for lifetime.
-    public var licenceDays: Int?
+    @ExplicitNull public var licenceDays: Int?
     /// Whether the product is for sale (deactivation is final).
     public var isActive: Bool
     public var createdAt: Date
     public var updatedAt: Date
-}
-
-/// A page of products with the cursor of the next page.
-public struct ProductPage: Sendable {
-    public var products: [Product]
-    public var nextCursor: Refid?
 }
 
 /// Wave's product catalogue. Implements `ProductCatalog`, so Forge can check every mint against it
@@ -110,19 +104,12 @@ public struct Products: Sendable {
     }
 
     /// One page of products, oldest first (1…500 per page).
-    public func list(limit: Int = 50, after cursor: Refid? = nil) async throws -> ProductPage {
-        guard (1...500).contains(limit) else { throw WaveError.invalid("limit", "use 1…500") }
+    public func list(limit: Int = 50, after cursor: Cursor? = nil) async throws -> Page<Product> {
+        try WaveError.checkLimit(limit)
         return try await database.read { tx in
-            var condition = SQL(raw: "")
-            if let cursor {
-                guard let anchor = try tx.queryInt64("SELECT id FROM wave_products WHERE refid = \(cursor)") else {
-                    throw WaveError.invalid("cursor", "it does not name a page")
-                }
-                condition = " WHERE id > \(anchor)"
-            }
-            let rows = try tx.query("SELECT \(raw: Self.columns) FROM wave_products\(condition) ORDER BY id LIMIT \(limit + 1)")
-            let products = try rows.prefix(limit).map(Self.decode)
-            return ProductPage(products: products, nextCursor: rows.count > limit ? products.last?.refid : nil)
+            try Keyset(table: "wave_products").page(
+                select: Self.columns, after: cursor, limit: limit, in: tx, invalidCursor: WaveError.invalidCursor,
+                fetch: { try tx.query($0).map(Self.decode) }, refid: \.refid)
         }
     }
 

@@ -63,7 +63,7 @@ public enum BillingInterval: String, Sendable, Codable, CaseIterable, CustomStri
 }
 
 /// A subscription plan: a price billed every interval.
-public struct Plan: Hashable, Sendable {
+public struct Plan: Hashable, Sendable, Codable {
     /// The public id (`PL-…`).
     public var refid: Refid
     /// The stable code (`[a-z0-9-]`, 1–64 characters).
@@ -78,12 +78,6 @@ public struct Plan: Hashable, Sendable {
     public var isActive: Bool
     public var createdAt: Date
     public var updatedAt: Date
-}
-
-/// A page of plans with the cursor of the next page.
-public struct PlanPage: Sendable {
-    public var plans: [Plan]
-    public var nextCursor: Refid?
 }
 
 /// Where a subscription is in its life.
@@ -150,7 +144,7 @@ public enum SubscriptionTransition: String, Sendable, CaseIterable, CustomString
 }
 
 /// A client's subscription to a plan.
-public struct Subscription: Hashable, Sendable {
+public struct Subscription: Hashable, Sendable, Codable {
     /// The public id (`SB-…`).
     public var refid: Refid
     public var client: Refid
@@ -162,45 +156,50 @@ public struct Subscription: Hashable, Sendable {
     public var interval: BillingInterval
     public var status: SubscriptionStatus
     /// When the trial ends (or ended); nil without a trial.
-    public var trialEndsAt: Date?
+    @ExplicitNull public var trialEndsAt: Date?
     public var currentPeriodStart: Date
     /// When the next invoice is due (the trial end while trialing).
     public var currentPeriodEnd: Date
     /// Whether the renewal job cancels instead of invoicing at the period end.
     public var cancelAtPeriodEnd: Bool
-    public var canceledAt: Date?
+    @ExplicitNull public var canceledAt: Date?
     /// The last invoice issued for the subscription.
-    public var latestInvoice: Refid?
+    @ExplicitNull public var latestInvoice: Refid?
     public var createdAt: Date
     public var updatedAt: Date
 }
 
-/// A page of subscriptions with the cursor of the next page.
-public struct SubscriptionPage: Sendable {
-    public var subscriptions: [Subscription]
-    public var nextCursor: Refid?
-}
-
-/// What ``Subscriptions/start(client:plan:trialDays:actor:)`` did.
-public struct SubscriptionStart: Hashable, Sendable {
+/// What ``Subscriptions/start(client:plan:trialDays:actor:)`` did. In JSON the payment outcome's
+/// fields sit beside the others (`"outcome": "trialing"` when there is no payment yet):
+/// `{"subscription": {…}, "invoice": {…} or null, "outcome": "paid", "payment": {…}}`.
+public struct SubscriptionStart: Hashable, Sendable, Encodable {
     /// The subscription as it is after the first payment attempt.
     public var subscription: Subscription
     /// The first invoice; nil while trialing.
     public var invoice: Invoice?
     /// The first payment attempt; nil while trialing. `.requiresAction` carries the checkout URL.
     public var payment: PaymentOutcome?
+
+    private enum CodingKeys: String, CodingKey { case subscription, invoice, outcome }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(subscription, forKey: .subscription)
+        try container.encode(invoice, forKey: .invoice)
+        if let payment { try payment.encode(to: encoder) } else { try container.encode("trialing", forKey: .outcome) }
+    }
 }
 
 /// One entry of a subscription's audit trail.
-public struct SubscriptionAuditEntry: Hashable, Sendable {
+public struct SubscriptionAuditEntry: Hashable, Sendable, Codable {
     /// `started`, `renewed`, `activate`, `mark_past_due`, `cancel`, `cancel_scheduled`.
     public var event: String
-    public var fromStatus: SubscriptionStatus?
-    public var toStatus: SubscriptionStatus?
+    @ExplicitNull public var fromStatus: SubscriptionStatus?
+    @ExplicitNull public var toStatus: SubscriptionStatus?
     public var actor: String
-    public var reason: String?
+    @ExplicitNull public var reason: String?
     /// For a renewal: the invoice number and the new period.
-    public var detail: String?
+    @ExplicitNull public var detail: String?
     public var at: Date
 }
 

@@ -176,12 +176,12 @@ public struct Subscriptions: Sendable {
     }
 
     /// One page of a client's subscriptions, oldest first (1…500 per page).
-    public func getByClient(_ client: Refid, limit: Int = 50, after cursor: Refid? = nil) async throws -> SubscriptionPage {
+    public func getByClient(_ client: Refid, limit: Int = 50, after cursor: Cursor? = nil) async throws -> Page<Subscription> {
         try await page(client: client, limit: limit, after: cursor)
     }
 
     /// One page of all subscriptions, oldest first (1…500 per page).
-    public func list(limit: Int = 50, after cursor: Refid? = nil) async throws -> SubscriptionPage {
+    public func list(limit: Int = 50, after cursor: Cursor? = nil) async throws -> Page<Subscription> {
         try await page(client: nil, limit: limit, after: cursor)
     }
 
@@ -261,19 +261,13 @@ public struct Subscriptions: Sendable {
                       planName: try row.string("plan_name"), subscription: subscription)
     }
 
-    private func page(client: Refid?, limit: Int, after cursor: Refid?) async throws -> SubscriptionPage {
-        guard (1...500).contains(limit) else { throw WaveError.invalid("limit", "use 1…500") }
+    private func page(client: Refid?, limit: Int, after cursor: Cursor?) async throws -> Page<Subscription> {
+        try WaveError.checkLimit(limit)
         return try await database.read { tx in
-            var condition: SQL = client.map { " WHERE s.client_refid = \($0)" } ?? SQL(raw: " WHERE 1 = 1")
-            if let cursor {
-                guard let anchor = try tx.queryInt64("SELECT id FROM wave_subscriptions WHERE refid = \(cursor)") else {
-                    throw WaveError.invalid("cursor", "it does not name a page")
-                }
-                condition = condition + " AND s.id > \(anchor)"
-            }
-            let rows = try tx.query("SELECT \(raw: Self.columns) FROM \(raw: Self.tables)\(condition) ORDER BY s.id LIMIT \(limit + 1)")
-            let subscriptions = try rows.prefix(limit).map { try Self.decode($0).subscription }
-            return SubscriptionPage(subscriptions: subscriptions, nextCursor: rows.count > limit ? subscriptions.last?.refid : nil)
+            try Keyset(table: "wave_subscriptions", source: Self.tables, key: "s.id").page(
+                select: Self.columns, where: client.map { ["s.client_refid = \($0)"] } ?? [], after: cursor, limit: limit,
+                in: tx, invalidCursor: WaveError.invalidCursor,
+                fetch: { try tx.query($0).map { try Self.decode($0).subscription } }, refid: \.refid)
         }
     }
 

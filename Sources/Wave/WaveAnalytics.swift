@@ -214,7 +214,7 @@ public struct RevenueTrendPoint: Hashable, Sendable, Codable {
 }
 
 /// ``WaveAnalytics/totals(from:to:)``.
-public struct RevenueTotals: Hashable, Sendable {
+public struct RevenueTotals: Hashable, Sendable, Codable {
     /// Money received per currency, in minor units.
     public var revenue: [String: Int64]
     /// Invoices paid in the range (one payment each).
@@ -233,7 +233,7 @@ public struct RevenueTotals: Hashable, Sendable {
 }
 
 /// ``WaveAnalytics/mrr()`` for one currency.
-public struct MonthlyRecurringRevenue: Hashable, Sendable {
+public struct MonthlyRecurringRevenue: Hashable, Sendable, Codable {
     public var currency: String
     /// Minor units per month, active and past-due subscriptions together.
     public var amount: Int64

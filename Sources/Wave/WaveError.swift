@@ -71,6 +71,13 @@ public struct WaveError: Error, Sendable, CustomStringConvertible, CustomDebugSt
         WaveError(.validation, message: "Invalid \(field): \(reason)")
     }
 
+    /// A page size outside 1…500.
+    static func checkLimit(_ limit: Int) throws {
+        guard (1...500).contains(limit) else { throw WaveError.invalid("limit", "use 1…500") }
+    }
+
+    static let invalidCursor = WaveError.invalid("cursor", "it does not name a page of this list")
+
     static func invoiceNotFound(_ what: String) -> WaveError {
         WaveError(.notFound, message: "Invoice Not Found: no invoice with this \(what)")
     }

@@ -30,12 +30,7 @@ extension AllyCommand {
                     let ranking = try await allies.analytics().topResellers(limit: limit, from: start, to: end,
                                                                              by: bySpend ? .creditsSpent : .clientsAcquired)
                     if common.output.json {
-                        try printJSON(ranking.map {
-                            ["reseller": JSONValue.string($0.reseller.rawValue), "company": .string($0.company),
-                             "tier": .string($0.tier.rawValue), "status": .string($0.status.rawValue),
-                             "clients_acquired": .int($0.clientsAcquired), "credits_spent": .int($0.creditsSpent),
-                             "provisions": .int($0.provisions)]
-                        })
+                        try printJSON(ranking)
                     } else {
                         printTable(["#", "RESELLER", "COMPANY", "TIER", "CLIENTS", "SPENT", "PROVISIONS"], ranking.enumerated().map {
                             [String($0.offset + 1), $0.element.reseller.rawValue, String($0.element.company.prefix(30)),
@@ -56,14 +51,7 @@ extension AllyCommand {
                     let allies = try suite.allies
                     let snapshot = try await allies.analytics().tierSnapshot()
                     if common.output.json {
-                        try printJSON(Dictionary(uniqueKeysWithValues: ResellerTier.allCases.map { tier in
-                            let t = snapshot.tiers[tier]!
-                            return (tier.rawValue, JSONValue.object([
-                                "resellers": .int(t.resellers), "active": .int(t.active), "suspended": .int(t.suspended),
-                                "percentage": .double(t.percentage), "outstanding_credits": .int(t.outstandingCredits),
-                                "discount_basis_points": .int(t.discountBasisPoints),
-                            ]))
-                        }))
+                        try printJSON(snapshot)
                     } else {
                         printTable(["TIER", "RESELLERS", "ACTIVE", "SUSPENDED", "SHARE", "CREDITS", "DISCOUNT"],
                                    ResellerTier.allCases.map { tier in
@@ -92,10 +80,7 @@ extension AllyCommand {
                     let points = try await allies.analytics().interval(interval).forReseller(reseller.map(Refid.init(rawValue:)))
                         .creditTrends(from: start, to: end)
                     if common.output.json {
-                        try printJSON(points.map {
-                            ["bucket": JSONValue.string($0.bucket), "added": .int($0.added), "spent": .int($0.spent),
-                             "provisions": .int($0.provisions)]
-                        })
+                        try printJSON(points)
                     } else {
                         let maximum = points.map(\.spent).max() ?? 0
                         printTable(["BUCKET", "ADDED", "SPENT", "PROVISIONS", ""], points.map {
@@ -114,7 +99,7 @@ extension AllyCommand {
                 try await withSuite(common.database) { suite in
                     let allies = try suite.allies
                     let total = try await allies.analytics().totalCreditsDistributed()
-                    if common.output.json { try printJSON(["total_credits_distributed": JSONValue.int(total)]) } else { print(total) }
+                    if common.output.json { try printJSON(CreditsDistributed(totalCreditsDistributed: total)) } else { print(total) }
                 }
             }
         }
@@ -128,26 +113,16 @@ extension AllyCommand {
                 try await withSuite(common.database) { suite in
                     let allies = try suite.allies
                     let stats = try await allies.analytics().resellerStats(Refid(rawValue: refid))
-                    let rows: [(String, JSONValue)] = [
-                        ("reseller", .string(stats.reseller.rawValue)), ("company", .string(stats.company)),
-                        ("tier", .string(stats.tier.rawValue)), ("status", .string(stats.status.rawValue)),
-                        ("balance", .int(stats.balance)), ("credits_added", .int(stats.creditsAdded)),
-                        ("credits_spent", .int(stats.creditsSpent)), ("provisions", .int(stats.provisions)),
-                        ("clients_acquired", .int(stats.clientsAcquired)),
-                        ("first_activity", stats.firstActivity.map { .string($0.description) } ?? .null),
-                        ("last_activity", stats.lastActivity.map { .string($0.description) } ?? .null),
-                    ]
-                    if common.output.json {
-                        try printJSON(Dictionary(uniqueKeysWithValues: rows))
-                    } else {
-                        printTable(["FIELD", "VALUE"], rows.map { name, value in
-                            [name.replacingOccurrences(of: "_", with: " "), value.plainText]
-                        })
-                    }
+                    if common.output.json { try printJSON(stats) } else { try printFields(stats) }
                 }
             }
         }
     }
+}
+
+/// The credits resellers hold, as `dock ally analytics outstanding --json` prints it.
+struct CreditsDistributed: Encodable {
+    var totalCreditsDistributed: Int64
 }
 
 extension JSONValue {

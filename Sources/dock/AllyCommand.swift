@@ -3,6 +3,7 @@ import Ally
 import ArgumentParser
 import Foundation
 import SuiteCore
+import SuiteStorage
 import Wallet
 
 struct AllyCommand: AsyncParsableCommand {
@@ -57,17 +58,16 @@ struct AllyCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Page size, 1…500.") var limit = 50
-        @Option(help: "Cursor printed by the previous page.") var after: String?
+        @Option(help: "Cursor printed by the previous page.") var after: Cursor?
 
         func run() async throws {
             try await withSuite(database) { suite in
                 let allies = try suite.allies
-                let page = try await allies.list(limit: limit, after: after.map(Refid.init(rawValue:)))
+                let page = try await allies.list(limit: limit, after: after)
                 if output.json {
-                    try printJSON(["resellers": JSONValue.array(page.resellers.map { .object(resellerJSON($0, balance: nil)) }),
-                                   "next_cursor": page.nextCursor.map { .string($0.rawValue) } ?? .null])
+                    try printJSON(page)
                 } else {
-                    printTable(["REFID", "COMPANY", "TIER", "STATUS", "USER"], page.resellers.map {
+                    printTable(["REFID", "COMPANY", "TIER", "STATUS", "USER"], page.items.map {
                         [$0.refid.rawValue, $0.company, $0.tier.rawValue, $0.status.rawValue, $0.userID]
                     })
                     if let next = page.nextCursor { print("more: --after \(next)") }
@@ -90,7 +90,7 @@ struct AllyCommand: AsyncParsableCommand {
                 let allies = try suite.allies
                 let transfer = try await allies.addCredits(Refid(rawValue: refid), amount, actor: actor, idempotencyKey: idempotencyKey)
                 if output.json {
-                    try printJSON(["transfer": JSONValue.string(transfer.refid.rawValue), "balance": .int(transfer.creditBalanceAfter)])
+                    try printJSON(transfer)
                 } else {
                     print("\(refid): +\(amount) credits, balance \(transfer.creditBalanceAfter)")
                 }
@@ -113,9 +113,7 @@ struct AllyCommand: AsyncParsableCommand {
                 let provision = try await allies.provision(Refid(rawValue: refid), cost: cost, action: action,
                                                            idempotencyKey: idempotencyKey)
                 if output.json {
-                    try printJSON(["reseller": JSONValue.string(refid), "cost": .int(provision.cost),
-                                   "transfer": .string(provision.transfer.rawValue), "balance": .int(provision.balanceAfter),
-                                   "new": .bool(provision.isNew)])
+                    try printJSON(provision)
                 } else {
                     print("\(refid): -\(cost) credits for \(provision.action), balance \(provision.balanceAfter)"
                           + (provision.isNew ? "" : " (already done under this key)"))
@@ -134,7 +132,7 @@ struct AllyCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let allies = try suite.allies
                 let balance = try await allies.balance(Refid(rawValue: refid))
-                if output.json { try printJSON(["reseller": JSONValue.string(refid), "balance": .int(balance)]) } else { print(balance) }
+                if output.json { try printJSON(ResellerBalance(reseller: Refid(rawValue: refid), balance: balance)) } else { print(balance) }
             }
         }
     }
@@ -145,7 +143,7 @@ struct AllyCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         @Argument(help: "The reseller's refid.") var refid: String
         @Option(help: "Page size, 1…500.") var limit = 50
-        @Option(help: "Cursor printed by the previous page.") var after: String?
+        @Option(help: "Cursor printed by the previous page.") var after: Cursor?
 
         func run() async throws {
             try await withSuite(database) { suite in
@@ -155,12 +153,9 @@ struct AllyCommand: AsyncParsableCommand {
                 }
                 let page = try await allies.ledger.history(of: reseller.wallet, limit: limit, after: after)
                 if output.json {
-                    try printJSON(["entries": JSONValue.array(page.entries.map {
-                        ["transfer": .string($0.transfer.rawValue), "amount": .int($0.amount), "balance_after": .int($0.balanceAfter),
-                         "description": .string($0.description), "created_at": .string(isoString($0.createdAt))]
-                    }), "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null])
+                    try printJSON(page)
                 } else {
-                    printTable(["AT", "AMOUNT", "BALANCE", "DESCRIPTION"], page.entries.map {
+                    printTable(["AT", "AMOUNT", "BALANCE", "DESCRIPTION"], page.items.map {
                         [isoString($0.createdAt), String($0.amount), String($0.balanceAfter), $0.description]
                     })
                     if let next = page.nextCursor { print("more: --after \(next)") }
@@ -206,11 +201,7 @@ struct AllyCommand: AsyncParsableCommand {
                 let allies = try suite.allies
                 let report = try await allies.ledger.reconcile()
                 if output.json {
-                    try printJSON(["accounts_checked": JSONValue.int(Int64(report.accountsChecked)), "clean": .bool(report.isClean),
-                                   "mismatches": .array(report.mismatches.map {
-                                       ["account": .string($0.account.rawValue), "cached_balance": .int($0.cachedBalance),
-                                        "sum_of_entries": .int($0.sumOfEntries)]
-                                   })])
+                    try printJSON(report)
                 } else {
                     print("\(report.accountsChecked) accounts checked: " + (report.isClean ? "clean" : "\(report.mismatches.count) mismatches"))
                     for mismatch in report.mismatches {
@@ -223,19 +214,15 @@ struct AllyCommand: AsyncParsableCommand {
     }
 }
 
-func resellerJSON(_ reseller: Reseller, balance: Int64?) -> [String: JSONValue] {
-    var json: [String: JSONValue] = [
-        "refid": .string(reseller.refid.rawValue), "user_id": .string(reseller.userID), "company": .string(reseller.company),
-        "tier": .string(reseller.tier.rawValue), "status": .string(reseller.status.rawValue), "metadata": .object(reseller.metadata),
-        "created_at": .string(isoString(reseller.createdAt)),
-    ]
-    if let balance { json["balance"] = .int(balance) }
-    return json
+/// A reseller's credit balance, as `dock ally balance --json` prints it.
+struct ResellerBalance: Encodable {
+    var reseller: Refid
+    var balance: Int64
 }
 
 func printReseller(_ reseller: Reseller, balance: Int64, json: Bool) throws {
     if json {
-        try printJSON(resellerJSON(reseller, balance: balance))
+        try printJSON(Merged(reseller, ResellerBalance(reseller: reseller.refid, balance: balance)))
     } else {
         printTable(["FIELD", "VALUE"], [
             ["refid", reseller.refid.rawValue], ["company", reseller.company], ["user", reseller.userID],

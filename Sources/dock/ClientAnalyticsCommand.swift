@@ -34,7 +34,7 @@ extension ClientCommand {
                     let clients = try suite.clients
                     let points = try await scope.analytics(clients).interval(interval).signupTrends(from: start, to: end)
                     if scope.output.json {
-                        try printJSON(points.map { ["bucket": JSONValue.string($0.bucket), "count": JSONValue.int($0.count)] })
+                        try printJSON(points)
                     } else {
                         let maximum = points.map(\.count).max() ?? 0
                         printTable(["BUCKET", "SIGNUPS", ""], points.map { [$0.bucket, String($0.count), bar($0.count, of: maximum)] })
@@ -55,7 +55,7 @@ extension ClientCommand {
                     let clients = try suite.clients
                     let breakdown = try await scope.analytics(clients).statusBreakdown(from: start, to: end)
                     if scope.output.json {
-                        try printJSON(Dictionary(uniqueKeysWithValues: ClientStatus.allCases.map { ($0.rawValue, breakdown[$0]) }))
+                        try printJSON(breakdown)
                     } else {
                         printTable(["STATUS", "CLIENTS"], ClientStatus.allCases.map { [$0.rawValue, String(breakdown[$0])] })
                     }
@@ -76,9 +76,7 @@ extension ClientCommand {
                     let growth = try await scope.analytics(clients).growth(from: start, to: end)
                     let change = growth.changePercentage.map { String(format: "%.2f", $0) }
                     if scope.output.json {
-                        try printJSON(["new_clients": JSONValue.int(growth.newClients),
-                                       "previous_period": JSONValue.int(growth.previousPeriod),
-                                       "change_percentage": growth.changePercentage.map(JSONValue.double) ?? .null])
+                        try printJSON(growth)
                     } else {
                         printTable(["NEW CLIENTS", "PREVIOUS PERIOD", "CHANGE %"],
                                    [[String(growth.newClients), String(growth.previousPeriod), change ?? "-"]])
@@ -99,10 +97,7 @@ extension ClientCommand {
                     let clients = try suite.clients
                     let result = try await scope.analytics(clients).segmentation(from: start, to: end)
                     if scope.output.json {
-                        try printJSON([
-                            "standalone": ["count": JSONValue.int(result.standalone.count), "percentage": .double(result.standalone.percentage)],
-                            "resold": ["count": JSONValue.int(result.resold.count), "percentage": .double(result.resold.percentage)],
-                        ])
+                        try printJSON(result)
                     } else {
                         printTable(["SEGMENT", "CLIENTS", "PERCENT"], [
                             ["standalone", String(result.standalone.count), String(format: "%.2f", result.standalone.percentage)],

@@ -3,6 +3,7 @@ import ArgumentParser
 import Client
 import Foundation
 import SuiteCore
+import SuiteStorage
 
 struct ClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,7 +34,7 @@ struct ClientCommand: AsyncParsableCommand {
                     .name(name).email(email).phone(phone).reseller(reseller).user(user)
                     .metadata(try parseMetadata(metadata))
                     .create(actor: actor)
-                if output.json { try printJSON(ClientJSON(client)) } else { printClient(client) }
+                if output.json { try printJSON(client) } else { printClient(client) }
             }
         }
     }
@@ -48,7 +49,7 @@ struct ClientCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let clients = try suite.clients
                 let client = try await clients.find(refidOrEmail: client)
-                if output.json { try printJSON(ClientJSON(client)) } else { printClient(client) }
+                if output.json { try printJSON(client) } else { printClient(client) }
             }
         }
     }
@@ -62,7 +63,7 @@ struct ClientCommand: AsyncParsableCommand {
         @Flag(help: "Only clients managed by a reseller.") var reselled = false
         @Option(help: "Only clients of this reseller (refid).") var reseller: String?
         @Option(help: "Page size, 1…500.") var limit = 50
-        @Option(help: "Cursor printed by the previous page.") var after: String?
+        @Option(help: "Cursor printed by the previous page.") var after: Cursor?
         @Flag(help: "Newest first.") var newestFirst = false
 
         func validate() throws {
@@ -84,19 +85,9 @@ struct ClientCommand: AsyncParsableCommand {
                 if let reseller { query = query.forReseller(Refid(rawValue: reseller)) }
                 let page = try await query.fetch()
                 if output.json {
-                    struct PageJSON: Encodable {
-                        var clients: [ClientJSON]
-                        var nextCursor: String?
-                        enum CodingKeys: String, CodingKey { case clients, nextCursor = "next_cursor" }
-                        func encode(to encoder: any Encoder) throws {
-                            var container = encoder.container(keyedBy: CodingKeys.self)
-                            try container.encode(clients, forKey: .clients)
-                            try container.encode(nextCursor, forKey: .nextCursor)
-                        }
-                    }
-                    try printJSON(PageJSON(clients: page.clients.map(ClientJSON.init), nextCursor: page.nextCursor))
+                    try printJSON(page)
                 } else {
-                    printClients(page.clients)
+                    printClients(page.items)
                     if let next = page.nextCursor { print("more: --after \(next)") }
                 }
             }
@@ -115,7 +106,7 @@ struct ClientCommand: AsyncParsableCommand {
                 try await withSuite(database) { suite in
                     let clients = try suite.clients
                     let client = try await clients.transition(action, Refid(rawValue: refid), actor: actor, reason: reason)
-                    if output.json { try printJSON(ClientJSON(client)) } else {
+                    if output.json { try printJSON(client) } else {
                         print("\(client.refid): \(client.status)")
                     }
                 }
@@ -169,7 +160,7 @@ struct ClientCommand: AsyncParsableCommand {
                 let client = try await suite.clients.updateMetadata(
                     Refid(rawValue: refid), merging: try parseMetadata(metadata, option: "metadata"),
                     secrets: try parseMetadata(secret, option: "secret"), actor: actor)
-                if output.json { try printJSON(ClientJSON(client)) } else { printClient(client) }
+                if output.json { try printJSON(client) } else { printClient(client) }
             }
         }
     }
@@ -186,7 +177,7 @@ struct ClientCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let clients = try suite.clients
                 let client = try await clients.bindUser(user, to: Refid(rawValue: refid), actor: actor)
-                if output.json { try printJSON(ClientJSON(client)) } else { print("\(client.refid): bound to user \(user)") }
+                if output.json { try printJSON(client) } else { print("\(client.refid): bound to user \(user)") }
             }
         }
     }
@@ -202,7 +193,7 @@ struct ClientCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let clients = try suite.clients
                 let client = try await clients.unbindUser(from: Refid(rawValue: refid), actor: actor)
-                if output.json { try printJSON(ClientJSON(client)) } else { print("\(client.refid): no user bound") }
+                if output.json { try printJSON(client) } else { print("\(client.refid): no user bound") }
             }
         }
     }
@@ -222,10 +213,7 @@ struct ClientCommand: AsyncParsableCommand {
                      $0.actor, $0.reason ?? "-"]
                 }
                 if output.json {
-                    try printJSON(entries.map {
-                        ["at": isoString($0.at), "event": $0.event, "from": $0.fromStatus?.rawValue ?? "",
-                         "to": $0.toStatus?.rawValue ?? "", "actor": $0.actor, "reason": $0.reason ?? ""]
-                    })
+                    try printJSON(entries)
                 } else {
                     printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "REASON"], rows)
                 }

@@ -33,9 +33,7 @@ extension ForgeCommand {
                     let licences = try suite.licences
                     let stats = try await scope.analytics(licences).mintingStats(from: start, to: end)
                     if scope.output.json {
-                        var json = Dictionary(uniqueKeysWithValues: LicenceStatus.allCases.map { ($0.rawValue, JSONValue.int(stats[$0])) })
-                        json["total"] = .int(stats.total)
-                        try printJSON(json)
+                        try printJSON(stats)
                     } else {
                         printTable(["STATUS", "LICENCES"], LicenceStatus.allCases.map { [$0.rawValue, String(stats[$0])] }
                             + [["total", String(stats.total)]])
@@ -70,9 +68,7 @@ extension ForgeCommand {
                     let licences = try suite.licences
                     let products = try await scope.analytics(licences).productPopularity(from: start, to: end)
                     if scope.output.json {
-                        try printJSON(products.map {
-                            ["product": JSONValue.string($0.product), "minted": .int($0.minted), "activated": .int($0.activated)]
-                        })
+                        try printJSON(products)
                     } else {
                         printTable(["PRODUCT", "MINTED", "ACTIVATED"], products.map { [$0.product, String($0.minted), String($0.activated)] })
                     }
@@ -105,7 +101,7 @@ extension ForgeCommand {
 
 func printTrend(_ points: [TrendPoint], header: String, json: Bool) throws {
     if json {
-        try printJSON(points.map { ["bucket": JSONValue.string($0.bucket), "count": JSONValue.int($0.count)] })
+        try printJSON(points)
     } else {
         let maximum = points.map(\.count).max() ?? 0
         printTable(["BUCKET", header, ""], points.map { [$0.bucket, String($0.count), bar($0.count, of: maximum)] })

@@ -33,9 +33,7 @@ struct ForgeCommand: AsyncParsableCommand {
                 if lifetime { builder = builder.lifetime() } else if let days { builder = builder.days(days) }
                 let minted = try await builder.mint(actor: "cli")
                 if output.json {
-                    var json = licenceJSON(minted.licence)
-                    json["key"] = .string(minted.key.rawValue)
-                    try printJSON(json)
+                    try printJSON(minted)
                 } else {
                     print("\(minted.licence.refid)  \(minted.key.rawValue)  (\(minted.licence.product), "
                           + (minted.licence.durationDays.map { "\($0) days" } ?? "lifetime") + ")")
@@ -83,9 +81,8 @@ struct ForgeCommand: AsyncParsableCommand {
                 }
                 bar?.finish()
                 if output.json {
-                    try printJSON(["activated": JSONValue.int(Int64(activated.count)), "refused": .int(Int64(refused.count)),
-                                   "licences": .array(activated.map { .object(licenceJSON($0)) }),
-                                   "errors": .array(refused.prefix(20).map(JSONValue.string))])
+                    try printJSON(ActivationReport(activated: activated.count, refused: refused.count,
+                                                   licences: activated, errors: Array(refused.prefix(20))))
                 } else {
                     for licence in activated {
                         print("\(licence.refid): active for \(client)" + (licence.expiresAt.map { " until \(isoString($0))" } ?? ", lifetime"))
@@ -115,8 +112,7 @@ struct ForgeCommand: AsyncParsableCommand {
                 let result = try await licences.verify(key)
                 valid = result.isValid
                 if output.json {
-                    try printJSON(["code": JSONValue.string(result.code.rawValue), "valid": .bool(result.isValid),
-                                   "licence": result.licence.map { .object(licenceJSON($0)) } ?? .null])
+                    try printJSON(result)
                 } else {
                     print(result.code.rawValue + (result.licence.map { "  \($0.refid) \($0.product)" } ?? ""))
                 }
@@ -167,7 +163,7 @@ struct ForgeCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let licences = try suite.licences
                 let licence = try await licences.find(Refid(rawValue: refid))
-                if output.json { try printJSON(licenceJSON(licence)) } else { printLicences([licence]) }
+                if output.json { try printJSON(licence.effective(at: Date())) } else { printLicences([licence]) }
             }
         }
     }
@@ -182,7 +178,7 @@ struct ForgeCommand: AsyncParsableCommand {
         @Option(help: "Only licences of this reseller's clients (refid).") var reseller: String?
         @Option(help: "Only this product.") var product: String?
         @Option(help: "Page size, 1…500.") var limit = 50
-        @Option(help: "Cursor printed by the previous page.") var after: String?
+        @Option(help: "Cursor printed by the previous page.") var after: Cursor?
 
         func run() async throws {
             try await withSuite(database) { suite in
@@ -201,10 +197,10 @@ struct ForgeCommand: AsyncParsableCommand {
                 if let product { query = query.product(product) }
                 let page = try await query.fetch()
                 if output.json {
-                    try printJSON(["licences": JSONValue.array(page.licences.map { .object(licenceJSON($0)) }),
-                                   "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null])
+                    let now = Date()
+                    try printJSON(Page(items: page.items.map { $0.effective(at: now) }, nextCursor: page.nextCursor))
                 } else {
-                    printLicences(page.licences)
+                    printLicences(page.items)
                     if let next = page.nextCursor { print("more: --after \(next)") }
                 }
             }
@@ -222,12 +218,7 @@ struct ForgeCommand: AsyncParsableCommand {
                 let licences = try suite.licences
                 let trail = try await licences.auditTrail(of: Refid(rawValue: refid))
                 if output.json {
-                    try printJSON(trail.map {
-                        ["event": JSONValue.string($0.event), "from": $0.fromStatus.map { .string($0.rawValue) } ?? .null,
-                         "to": $0.toStatus.map { .string($0.rawValue) } ?? .null, "actor": .string($0.actor),
-                         "reason": $0.reason.map(JSONValue.string) ?? .null, "detail": $0.detail.map(JSONValue.string) ?? .null,
-                         "at": .string(isoString($0.at))]
-                    })
+                    try printJSON(trail)
                 } else {
                     printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "DETAIL"], trail.map {
                         [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-", $0.actor,
@@ -260,19 +251,12 @@ struct ForgeCommand: AsyncParsableCommand {
 
 extension LicenceStatus: ExpressibleByArgument {}
 
-func licenceJSON(_ licence: Licence) -> [String: JSONValue] {
-    [
-        "refid": .string(licence.refid.rawValue), "product": .string(licence.product),
-        "client": licence.client.map { .string($0.rawValue) } ?? .null,
-        "reseller": licence.reseller.map { .string($0.rawValue) } ?? .null,
-        "status": .string(licence.effectiveStatus(at: Date()).rawValue),
-        "duration_days": licence.durationDays.map { .int(Int64($0)) } ?? .null,
-        "key_hint": .string(licence.keyHint), "metadata": .object(licence.metadata),
-        "created_at": .string(isoString(licence.createdAt)),
-        "activated_at": licence.activatedAt.map { .string(isoString($0)) } ?? .null,
-        "expires_at": licence.expiresAt.map { .string(isoString($0)) } ?? .null,
-        "revoked_at": licence.revokedAt.map { .string(isoString($0)) } ?? .null,
-    ]
+/// What `dock forge activate --json` prints: how many were activated and refused, the licences, the first refusals.
+struct ActivationReport: Encodable {
+    var activated: Int
+    var refused: Int
+    var licences: [Licence]
+    var errors: [String]
 }
 
 func printLicences(_ licences: [Licence]) {

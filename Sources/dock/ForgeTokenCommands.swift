@@ -24,7 +24,7 @@ extension ForgeCommand {
                 }
                 let publicKey = key.publicKey
                 if output.json {
-                    try printJSON(["key_id": publicKey.id, "public_key": publicKey.base64PublicKey])
+                    try printJSON(publicKey)
                 } else {
                     print("key id      \(publicKey.id)")
                     print("public key  \(publicKey.base64PublicKey)")
@@ -80,15 +80,7 @@ extension ForgeCommand {
                 let result = OfflineLicenceVerifier(publicKeys: keys).verify(token)
                 valid = result.isValid
                 if output.json {
-                    var json: [String: JSONValue] = ["code": .string(result.code.rawValue), "valid": .bool(result.isValid)]
-                    if let claims = result.claims {
-                        json["licence"] = .string(claims.licence.rawValue)
-                        json["product"] = .string(claims.product)
-                        json["client"] = .string(claims.client.rawValue)
-                        json["key_id"] = .string(claims.keyID)
-                        json["expires_at"] = claims.expiresAt.map { .string(isoString($0)) } ?? .null
-                    }
-                    try printJSON(json)
+                    try printJSON(result)
                 } else {
                     print(result.code.rawValue + (result.claims.map { "  \($0.licence) \($0.product) \($0.client)" } ?? ""))
                 }

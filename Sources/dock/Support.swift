@@ -73,11 +73,31 @@ func withSuite(_ options: DatabaseOptions, clock: any WallClock = SystemWallCloc
     }
 }
 
+/// Prints `value` in the suite's one JSON configuration (snake_case keys, ISO 8601 UTC), indented.
 func printJSON(_ value: some Encodable) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    print(String(decoding: try SuiteJSON.encoder(pretty: true).encode(value), as: UTF8.self))
+}
+
+/// A model printed with fields of the command's beside its own (a reseller and its balance).
+struct Merged<Base: Encodable, Extra: Encodable>: Encodable {
+    var base: Base
+    var extra: Extra
+
+    init(_ base: Base, _ extra: Extra) {
+        self.base = base
+        self.extra = extra
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try base.encode(to: encoder)
+        try extra.encode(to: encoder)
+    }
+}
+
+/// A model as a FIELD/VALUE table: its JSON fields in key order, nested values as JSON text.
+func printFields(_ value: some Encodable) throws {
+    let object = try JSONDecoder().decode([String: JSONValue].self, from: SuiteJSON.encoder().encode(value))
+    printTable(["FIELD", "VALUE"], object.keys.sorted().map { [$0.replacingOccurrences(of: "_", with: " "), object[$0]!.plainText] })
 }
 
 /// A plain text table, columns padded to their widest cell.
@@ -109,56 +129,6 @@ func parseDate(_ text: String, _ name: String) throws -> CivilDate {
 
 /// An instant as ISO 8601 in UTC, e.g. `2026-11-24T17:30:00Z`.
 func isoString(_ date: Date) -> String { date.formatted(.iso8601) }
-
-/// A client as the CLI prints it in JSON: refids only, snake_case keys.
-struct ClientJSON: Encodable {
-    var refid: String
-    var name: String
-    var email: String
-    var phone: String?
-    var status: String
-    var reseller: String?
-    var userID: String?
-    var metadata: Metadata
-    var hasSecretMetadata: Bool
-    var createdAt: String
-    var updatedAt: String
-
-    enum CodingKeys: String, CodingKey {
-        case refid, name, email, phone, status, reseller, metadata
-        case userID = "user_id", hasSecretMetadata = "has_secret_metadata"
-        case createdAt = "created_at", updatedAt = "updated_at"
-    }
-
-    init(_ client: Client) {
-        refid = client.refid.rawValue
-        name = client.name
-        email = client.email
-        phone = client.phone
-        status = client.status.rawValue
-        reseller = client.reseller?.rawValue
-        userID = client.userID
-        metadata = client.metadata
-        hasSecretMetadata = client.hasSecretMetadata
-        createdAt = isoString(client.createdAt)
-        updatedAt = isoString(client.updatedAt)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(refid, forKey: .refid)
-        try container.encode(name, forKey: .name)
-        try container.encode(email, forKey: .email)
-        try container.encode(phone, forKey: .phone)
-        try container.encode(status, forKey: .status)
-        try container.encode(reseller, forKey: .reseller)
-        try container.encode(userID, forKey: .userID)
-        try container.encode(metadata, forKey: .metadata)
-        try container.encode(hasSecretMetadata, forKey: .hasSecretMetadata)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-    }
-}
 
 func printClients(_ clients: [Client]) {
     printTable(["REFID", "NAME", "EMAIL", "STATUS", "RESELLER", "CREATED"], clients.map {
@@ -202,4 +172,8 @@ func quietLogger() -> Logger {
     var logger = Logger(label: "dock")
     logger.logLevel = .error
     return logger
+}
+
+extension Cursor: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
 }

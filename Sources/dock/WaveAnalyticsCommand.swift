@@ -30,9 +30,7 @@ extension WaveCommand {
                     let points = try await suite.invoices.analytics().interval(interval)
                         .forClient(common.client.map(Refid.init(rawValue:))).revenueTrends(from: start, to: end, currency: currency)
                     if common.output.json {
-                        try printJSON(points.map {
-                            ["bucket": JSONValue.string($0.bucket), "amount": .int($0.amount), "payments": .int($0.payments)]
-                        })
+                        try printJSON(points)
                     } else {
                         let maximum = points.map(\.amount).max() ?? 0
                         printTable(["BUCKET", "REVENUE", "PAYMENTS", ""], points.map {
@@ -56,9 +54,7 @@ extension WaveCommand {
                     let totals = try await suite.invoices.analytics().forClient(common.client.map(Refid.init(rawValue:)))
                         .totals(from: start, to: end)
                     if common.output.json {
-                        try printJSON(["revenue": JSONValue.object(totals.revenue.mapValues { .int($0) }),
-                                       "paid_invoices": .int(totals.paidInvoices), "open_invoices": .int(totals.openInvoices),
-                                       "outstanding": .object(totals.outstanding.mapValues { .int($0) })])
+                        try printJSON(totals)
                     } else {
                         let currencies = Set(totals.revenue.keys).union(totals.outstanding.keys).sorted()
                         printTable(["CURRENCY", "REVENUE", "OUTSTANDING"], currencies.map {
@@ -80,11 +76,7 @@ extension WaveCommand {
                 try await withSuite(common.database) { suite in
                     let mrr = try await suite.invoices.analytics().forClient(common.client.map(Refid.init(rawValue:))).mrr()
                     if common.output.json {
-                        try printJSON(mrr.map {
-                            ["currency": JSONValue.string($0.currency), "amount": .int($0.amount), "past_due_amount": .int($0.pastDueAmount),
-                             "active_subscriptions": .int($0.activeSubscriptions),
-                             "past_due_subscriptions": .int($0.pastDueSubscriptions)]
-                        })
+                        try printJSON(mrr)
                     } else {
                         printTable(["CURRENCY", "MRR", "PAST DUE SHARE", "ACTIVE", "PAST DUE"], mrr.map {
                             [$0.currency, String($0.amount), String($0.pastDueAmount), String($0.activeSubscriptions),

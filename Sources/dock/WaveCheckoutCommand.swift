@@ -30,7 +30,7 @@ extension WaveCommand {
                 try await withSuite(database) { suite in
                     let delivery = try await suite.gateway.complete(session)
                     if printOnly {
-                        return try printJSON(["signature": delivery.signature, "body": String(decoding: delivery.body, as: UTF8.self)])
+                        return try printJSON(WebhookPrint(signature: delivery.signature, body: String(decoding: delivery.body, as: UTF8.self)))
                     }
                     let outcome = try await suite.webhooks().receive(delivery, actor: "cli")
                     try report(outcome, json: output.json, suite: suite)
@@ -76,7 +76,7 @@ extension WaveCommand {
                     guard let found = try await suite.gateway.session(session) else {
                         throw WaveError(.notFound, message: "Checkout Session Not Found: no session with this id")
                     }
-                    if output.json { return try printJSON(sessionJSON(found)) }
+                    if output.json { return try printJSON(found) }
                     printTable(["FIELD", "VALUE"], [
                         ["session", found.id], ["invoice", found.invoice.rawValue], ["amount", "\(found.amount) \(found.currency)"],
                         ["status", found.status.rawValue], ["url", found.url.absoluteString], ["created", isoString(found.createdAt)],
@@ -95,7 +95,7 @@ extension WaveCommand {
                 try await withSuite(database) { suite in
                     let found = try await suite.invoices.find(refidOrNumber: invoice)
                     let sessions = try await suite.gateway.sessions(for: found.refid)
-                    if output.json { return try printJSON(sessions.map(sessionJSON)) }
+                    if output.json { return try printJSON(sessions) }
                     printTable(["SESSION", "STATUS", "AMOUNT", "CREATED"], sessions.map {
                         [$0.id, $0.status.rawValue, "\($0.amount) \($0.currency)", isoString($0.createdAt)]
                     })
@@ -105,37 +105,34 @@ extension WaveCommand {
     }
 }
 
-func sessionJSON(_ session: CheckoutSession) -> [String: JSONValue] {
-    [
-        "session": .string(session.id), "invoice": .string(session.invoice.rawValue), "amount": .int(session.amount),
-        "currency": .string(session.currency), "status": .string(session.status.rawValue),
-        "url": .string(session.url.absoluteString), "created_at": .string(isoString(session.createdAt)),
-    ]
+/// A signed webhook as `dock wave checkout complete --print-only` shows it.
+struct WebhookPrint: Encodable {
+    var signature: String
+    var body: String
 }
 
 /// Prints what receiving a webhook did.
 private func report(_ outcome: WebhookOutcome, json: Bool, suite: ClientSuite) throws {
-    var object: [String: JSONValue] = [:]
     var issued: [IssuedLicence] = []
     let line: String
     switch outcome {
     case .paid(let payment):
-        object = ["outcome": "paid", "payment": .object(paymentJSON(payment))]
         line = "paid: invoice \(payment.invoice.rawValue) by checkout \(payment.reference ?? "") (payment \(payment.refid.rawValue))"
         issued = (try? suite.fulfilment)?.takeIssued(for: payment.invoice) ?? []
-        if !issued.isEmpty { object["licences"] = .array(issued.map(issuedJSON)) }
     case .alreadyPaid(let payment):
-        object = ["outcome": "already_paid", "payment": .object(paymentJSON(payment))]
         line = "already paid: invoice \(payment.invoice.rawValue) was paid by \(payment.method); event recorded, nothing else changed"
     case .duplicate(let eventID):
-        object = ["outcome": "duplicate", "event": .string(eventID)]
         line = "duplicate: event \(eventID) was received before; nothing changed"
     case .ignored(let type):
-        object = ["outcome": "ignored", "type": .string(type)]
         line = "ignored: event type \(type)"
     }
-    if json { try printJSON(object) } else {
+    if json { try printJSON(Merged(outcome, IssuedLicences(licences: issued))) } else {
         print(line)
         printIssued(issued)
     }
+}
+
+/// The licences a payment issued, beside a webhook's outcome in `--json` (keys shown once).
+struct IssuedLicences: Encodable {
+    var licences: [IssuedLicence]
 }

@@ -45,16 +45,15 @@ struct WaveCommand: AsyncParsableCommand {
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
             @Option(help: "Page size, 1…500.") var limit = 50
-            @Option(help: "Cursor printed by the previous page.") var after: String?
+            @Option(help: "Cursor printed by the previous page.") var after: Cursor?
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let page = try await suite.products.list(limit: limit, after: after.map(Refid.init(rawValue:)))
+                    let page = try await suite.products.list(limit: limit, after: after)
                     if output.json {
-                        try printJSON(["products": JSONValue.array(page.products.map { .object(productJSON($0)) }),
-                                       "next_cursor": page.nextCursor.map { .string($0.rawValue) } ?? .null])
+                        try printJSON(page)
                     } else {
-                        printTable(["REFID", "SLUG", "NAME", "PRICE", "CURRENCY", "ACTIVE"], page.products.map {
+                        printTable(["REFID", "SLUG", "NAME", "PRICE", "CURRENCY", "ACTIVE"], page.items.map {
                             [$0.refid.rawValue, $0.slug, $0.name, String($0.price), $0.currency, $0.isActive ? "yes" : "no"]
                         })
                         if let next = page.nextCursor { print("more: --after \(next)") }
@@ -149,21 +148,20 @@ struct WaveCommand: AsyncParsableCommand {
             @OptionGroup var output: OutputOptions
             @Option(help: "Only this client's invoices (refid).") var client: String?
             @Option(help: "Page size, 1…500.") var limit = 50
-            @Option(help: "Cursor printed by the previous page.") var after: String?
+            @Option(help: "Cursor printed by the previous page.") var after: Cursor?
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let cursor = after.map(Refid.init(rawValue:))
+                    let cursor = after
                     let page = if let client {
                         try await suite.invoices.getByClient(Refid(rawValue: client), limit: limit, after: cursor)
                     } else {
                         try await suite.invoices.list(limit: limit, after: cursor)
                     }
                     if output.json {
-                        try printJSON(["invoices": JSONValue.array(page.invoices.map { .object(invoiceJSON($0)) }),
-                                       "next_cursor": page.nextCursor.map { .string($0.rawValue) } ?? .null])
+                        try printJSON(page)
                     } else {
-                        printTable(["NUMBER", "REFID", "CLIENT", "TOTAL", "CURRENCY", "STATUS", "DUE"], page.invoices.map {
+                        printTable(["NUMBER", "REFID", "CLIENT", "TOTAL", "CURRENCY", "STATUS", "DUE"], page.items.map {
                             [$0.number, $0.refid.rawValue, $0.client.rawValue, String($0.total), $0.currency, $0.status.rawValue,
                              isoString($0.dueAt)]
                         })
@@ -213,8 +211,7 @@ struct WaveCommand: AsyncParsableCommand {
                     let found = try await suite.invoices.find(refidOrNumber: invoice)
                     let payment = try await suite.invoices.markAsPaid(found.refid, driver: driver, transactionId: transactionId, actor: "cli")
                     if output.json {
-                        try printJSON(["outcome": JSONValue.string("paid"), "invoice": .string(found.refid.rawValue),
-                                       "number": .string(found.number), "payment": .object(paymentJSON(payment))])
+                        try printJSON(Merged(PaymentOutcome.paid(payment), PaidInvoice(found)))
                     } else {
                         print("\(found.number): paid by \(payment.method) \(payment.reference ?? "")"
                               + (payment.isNew ? "" : " (recorded before)"))
@@ -234,12 +231,7 @@ struct WaveCommand: AsyncParsableCommand {
                     let found = try await suite.invoices.find(refidOrNumber: invoice)
                     let trail = try await suite.invoices.auditTrail(of: found.refid)
                     if output.json {
-                        try printJSON(JSONValue.array(trail.map {
-                            ["event": .string($0.event), "from": $0.fromStatus.map { .string($0.rawValue) } ?? .null,
-                             "to": $0.toStatus.map { .string($0.rawValue) } ?? .null, "actor": .string($0.actor),
-                             "reason": $0.reason.map(JSONValue.string) ?? .null, "detail": $0.detail.map(JSONValue.string) ?? .null,
-                             "at": .string(isoString($0.at))]
-                        }))
+                        try printJSON(trail)
                     } else {
                         printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "DETAIL"], trail.map {
                             [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-", $0.actor,
@@ -271,9 +263,7 @@ struct WaveCommand: AsyncParsableCommand {
                     let transfer = try await suite.invoices.topUp(Refid(rawValue: client), amount: amount, currency: currency,
                                                                  idempotencyKey: idempotencyKey, actor: "cli")
                     if output.json {
-                        try printJSON(["client": JSONValue.string(client), "currency": .string(transfer.unit.code),
-                                       "transfer": .string(transfer.refid.rawValue), "balance": .int(transfer.creditBalanceAfter),
-                                       "new": .bool(transfer.isNew)])
+                        try printJSON(transfer)
                     } else {
                         print("\(client): +\(amount) \(transfer.unit), balance \(transfer.creditBalanceAfter)")
                     }
@@ -292,8 +282,7 @@ struct WaveCommand: AsyncParsableCommand {
                 try await withSuite(database) { suite in
                     let wallet = try await suite.invoices.wallet(of: Refid(rawValue: client), currency: currency)
                     if output.json {
-                        try printJSON(["client": JSONValue.string(client), "currency": .string(wallet.unit.code),
-                                       "balance": .int(wallet.balance), "available": .int(wallet.available)])
+                        try printJSON(Merged(wallet, Available(available: wallet.available)))
                     } else {
                         print("\(wallet.balance) \(wallet.unit)")
                     }
@@ -318,30 +307,20 @@ struct WaveCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let found = try await suite.invoices.find(refidOrNumber: invoice)
                 let outcome = try await (walletOnly ? suite.invoices.walletOnly() : suite.invoices).attemptPayment(found.refid, idempotencyKey: idempotencyKey, actor: "cli")
-                var json: [String: JSONValue] = ["invoice": .string(found.refid.rawValue), "number": .string(found.number)]
                 switch outcome {
                 case .paid(let payment):
-                    json["outcome"] = "paid"
-                    json["payment"] = .object(paymentJSON(payment))
                     let issued = (try? suite.fulfilment)?.takeIssued(for: found.refid) ?? []
-                    if !issued.isEmpty { json["licences"] = .array(issued.map(issuedJSON)) }
-                    if output.json { try printJSON(json) } else {
+                    if output.json { try printJSON(Merged(outcome, PaidInvoice(found, licences: issued))) } else {
                         print("\(found.number): paid by \(payment.method)" + (payment.isNew ? "" : " (paid before)"))
                         printIssued(issued)
                     }
                 case .requiresAction(let session):
-                    json["outcome"] = "requires_action"
-                    json["checkout_session"] = .string(session.id)
-                    json["url"] = .string(session.url.absoluteString)
-                    if output.json { try printJSON(json) } else {
+                    if output.json { try printJSON(Merged(outcome, PaidInvoice(found))) } else {
                         print("\(found.number): requires action: the client must pay at \(session.url.absoluteString)")
                     }
                     throw ExitCode(2)
                 case .failed(let failure):
-                    json["outcome"] = "failed"
-                    json["reason"] = .string(failure.code.rawValue)
-                    json["message"] = .string(failure.message)
-                    if output.json { try printJSON(json) } else { print("\(found.number): failed: \(failure.message)") }
+                    if output.json { try printJSON(Merged(outcome, PaidInvoice(found))) } else { print("\(found.number): failed: \(failure.message)") }
                     throw ExitCode.failure
                 }
             }
@@ -361,17 +340,8 @@ func parseLine(_ text: String) throws -> (text: String, amount: Int64, quantity:
     throw ValidationError("--line expects \"Text:AMOUNT[:QUANTITY]\", got \"\(text.prefix(40))\"")
 }
 
-func productJSON(_ product: Product) -> [String: JSONValue] {
-    [
-        "refid": .string(product.refid.rawValue), "slug": .string(product.slug), "name": .string(product.name),
-        "price": .int(product.price), "currency": .string(product.currency),
-        "licence_days": product.licenceDays.map { .int(Int64($0)) } ?? .null, "active": .bool(product.isActive),
-        "created_at": .string(isoString(product.createdAt)),
-    ]
-}
-
 func printProduct(_ product: Product, json: Bool) throws {
-    if json { return try printJSON(productJSON(product)) }
+    if json { return try printJSON(product) }
     printTable(["FIELD", "VALUE"], [
         ["refid", product.refid.rawValue], ["slug", product.slug], ["name", product.name], ["price", String(product.price)],
         ["currency", product.currency], ["licence", product.licenceDays.map { "\($0) days" } ?? "lifetime"],
@@ -379,24 +349,8 @@ func printProduct(_ product: Product, json: Bool) throws {
     ])
 }
 
-func invoiceJSON(_ invoice: Invoice) -> [String: JSONValue] {
-    [
-        "refid": .string(invoice.refid.rawValue), "number": .string(invoice.number), "client": .string(invoice.client.rawValue),
-        "currency": .string(invoice.currency), "total": .int(invoice.total),
-        "description": invoice.description.map(JSONValue.string) ?? .null, "status": .string(invoice.status.rawValue),
-        "lines": .array(invoice.lines.map {
-            ["description": .string($0.description), "product": $0.product.map(JSONValue.string) ?? .null,
-             "unit_amount": .int($0.unitAmount), "quantity": .int($0.quantity), "amount": .int($0.amount)]
-        }),
-        "due_at": .string(isoString(invoice.dueAt)), "paid_at": invoice.paidAt.map { .string(isoString($0)) } ?? .null,
-        "payment_method": invoice.paymentMethod.map(JSONValue.string) ?? .null,
-        "payment_reference": invoice.paymentReference.map(JSONValue.string) ?? .null,
-        "created_at": .string(isoString(invoice.createdAt)),
-    ]
-}
-
 func printInvoice(_ invoice: Invoice, json: Bool) throws {
-    if json { return try printJSON(invoiceJSON(invoice)) }
+    if json { return try printJSON(invoice) }
     printTable(["FIELD", "VALUE"], [
         ["number", invoice.number], ["refid", invoice.refid.rawValue], ["client", invoice.client.rawValue],
         ["total", "\(invoice.total) \(invoice.currency)"], ["status", invoice.status.rawValue],
@@ -409,11 +363,21 @@ func printInvoice(_ invoice: Invoice, json: Bool) throws {
     })
 }
 
-func paymentJSON(_ payment: Payment) -> [String: JSONValue] {
-    [
-        "refid": .string(payment.refid.rawValue), "method": .string(payment.method),
-        "reference": payment.reference.map(JSONValue.string) ?? .null,
-        "transfer": payment.transfer.map { .string($0.rawValue) } ?? .null, "amount": .int(payment.amount),
-        "currency": .string(payment.currency), "new": .bool(payment.isNew),
-    ]
+/// The invoice a payment command acted on, beside the outcome in `--json`: its refid, its
+/// number, and the licences the payment issued (keys shown once).
+struct PaidInvoice: Encodable {
+    var invoice: Refid
+    var number: String
+    var licences: [IssuedLicence]
+
+    init(_ invoice: Invoice, licences: [IssuedLicence] = []) {
+        self.invoice = invoice.refid
+        self.number = invoice.number
+        self.licences = licences
+    }
+}
+
+/// What a wallet can spend now, beside the account in `dock wave wallet balance --json`.
+struct Available: Encodable {
+    var available: Int64
 }

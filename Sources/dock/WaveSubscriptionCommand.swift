@@ -2,6 +2,7 @@ import Suite
 import ArgumentParser
 import Foundation
 import SuiteCore
+import SuiteStorage
 import Wave
 
 extension BillingInterval: ExpressibleByArgument {}
@@ -39,17 +40,16 @@ extension WaveCommand {
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
             @Option(help: "Page size, 1…500.") var limit = 50
-            @Option(help: "Cursor printed by the previous page.") var after: String?
+            @Option(help: "Cursor printed by the previous page.") var after: Cursor?
 
             func run() async throws {
                 try await withSuite(database) { suite in
                     let subscriptions = try suite.subscriptions
-                    let page = try await subscriptions.plans.list(limit: limit, after: after.map(Refid.init(rawValue:)))
+                    let page = try await subscriptions.plans.list(limit: limit, after: after)
                     if output.json {
-                        try printJSON(["plans": JSONValue.array(page.plans.map { .object(planJSON($0)) }),
-                                       "next_cursor": page.nextCursor.map { .string($0.rawValue) } ?? .null])
+                        try printJSON(page)
                     } else {
-                        printTable(["REFID", "SLUG", "NAME", "PRICE", "CURRENCY", "INTERVAL", "ACTIVE"], page.plans.map {
+                        printTable(["REFID", "SLUG", "NAME", "PRICE", "CURRENCY", "INTERVAL", "ACTIVE"], page.items.map {
                             [$0.refid.rawValue, $0.slug, $0.name, String($0.price), $0.currency, $0.interval.rawValue,
                              $0.isActive ? "yes" : "no"]
                         })
@@ -112,31 +112,21 @@ extension WaveCommand {
                     let found = try await subscriptions.plan(plan)
                     let started = try await subscriptions.start(client: Refid(rawValue: client), plan: found.refid,
                                                                 trialDays: trialDays, actor: "cli")
-                    var json = subscriptionJSON(started.subscription)
-                    json["invoice"] = started.invoice.map { .string($0.refid.rawValue) } ?? .null
-                    json["invoice_number"] = started.invoice.map { .string($0.number) } ?? .null
                     var exit: ExitCode?
                     var line = "\(started.subscription.refid): \(started.subscription.status)"
                     switch started.payment {
                     case nil:
-                        json["outcome"] = "trialing"
                         line += " until \(isoString(started.subscription.currentPeriodEnd))"
                     case .paid?:
-                        json["outcome"] = "paid"
                         line += ", \(started.invoice?.number ?? "invoice") paid"
                     case .requiresAction(let session)?:
-                        json["outcome"] = "requires_action"
-                        json["checkout_session"] = .string(session.id)
-                        json["url"] = .string(session.url.absoluteString)
                         line += ": the client must pay \(started.invoice?.number ?? "the invoice") at \(session.url.absoluteString)"
                         exit = ExitCode(2)
                     case .failed(let failure)?:
-                        json["outcome"] = "failed"
-                        json["message"] = .string(failure.message)
                         line += ": payment failed: \(failure.message)"
                         exit = .failure
                     }
-                    if output.json { try printJSON(json) } else { print(line) }
+                    if output.json { try printJSON(started) } else { print(line) }
                     if let exit { throw exit }
                 }
             }
@@ -162,22 +152,21 @@ extension WaveCommand {
             @OptionGroup var output: OutputOptions
             @Option(help: "Only this client's subscriptions (refid).") var client: String?
             @Option(help: "Page size, 1…500.") var limit = 50
-            @Option(help: "Cursor printed by the previous page.") var after: String?
+            @Option(help: "Cursor printed by the previous page.") var after: Cursor?
 
             func run() async throws {
                 try await withSuite(database) { suite in
                     let subscriptions = try suite.subscriptions
-                    let cursor = after.map(Refid.init(rawValue:))
+                    let cursor = after
                     let page = if let client {
                         try await subscriptions.getByClient(Refid(rawValue: client), limit: limit, after: cursor)
                     } else {
                         try await subscriptions.list(limit: limit, after: cursor)
                     }
                     if output.json {
-                        try printJSON(["subscriptions": JSONValue.array(page.subscriptions.map { .object(subscriptionJSON($0)) }),
-                                       "next_cursor": page.nextCursor.map { .string($0.rawValue) } ?? .null])
+                        try printJSON(page)
                     } else {
-                        printTable(["REFID", "CLIENT", "PLAN", "STATUS", "PERIOD END", "CANCEL AT END"], page.subscriptions.map {
+                        printTable(["REFID", "CLIENT", "PLAN", "STATUS", "PERIOD END", "CANCEL AT END"], page.items.map {
                             [$0.refid.rawValue, $0.client.rawValue, $0.planSlug, $0.status.rawValue, isoString($0.currentPeriodEnd),
                              $0.cancelAtPeriodEnd ? "yes" : "no"]
                         })
@@ -216,12 +205,7 @@ extension WaveCommand {
                     let subscriptions = try suite.subscriptions
                     let trail = try await subscriptions.auditTrail(of: Refid(rawValue: subscription))
                     if output.json {
-                        try printJSON(JSONValue.array(trail.map {
-                            ["event": .string($0.event), "from": $0.fromStatus.map { .string($0.rawValue) } ?? .null,
-                             "to": $0.toStatus.map { .string($0.rawValue) } ?? .null, "actor": .string($0.actor),
-                             "reason": $0.reason.map(JSONValue.string) ?? .null, "detail": $0.detail.map(JSONValue.string) ?? .null,
-                             "at": .string(isoString($0.at))]
-                        }))
+                        try printJSON(trail)
                     } else {
                         printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "DETAIL"], trail.map {
                             [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-", $0.actor,
@@ -266,10 +250,7 @@ extension WaveCommand {
                     if report.renewed + report.canceled < size { break }
                 }
                 if output.json {
-                    try printJSON(["examined": JSONValue.int(Int64(total.examined)), "renewed": .int(Int64(total.renewed)),
-                                   "paid": .int(Int64(total.paid)), "past_due": .int(Int64(total.pastDue)),
-                                   "activated": .int(Int64(total.activated)), "canceled": .int(Int64(total.canceled)),
-                                   "failed": .int(Int64(total.failed))])
+                    try printJSON(total)
                 } else {
                     print("renewed \(total.renewed), paid \(total.paid), past due \(total.pastDue), activated \(total.activated), "
                           + "canceled \(total.canceled), failed \(total.failed)")
@@ -298,40 +279,16 @@ extension Subscriptions {
     }
 }
 
-func planJSON(_ plan: Plan) -> [String: JSONValue] {
-    [
-        "refid": .string(plan.refid.rawValue), "slug": .string(plan.slug), "name": .string(plan.name), "price": .int(plan.price),
-        "currency": .string(plan.currency), "interval": .string(plan.interval.rawValue), "active": .bool(plan.isActive),
-        "created_at": .string(isoString(plan.createdAt)),
-    ]
-}
-
 func printPlan(_ plan: Plan, json: Bool) throws {
-    if json { return try printJSON(planJSON(plan)) }
+    if json { return try printJSON(plan) }
     printTable(["FIELD", "VALUE"], [
         ["refid", plan.refid.rawValue], ["slug", plan.slug], ["name", plan.name], ["price", String(plan.price)],
         ["currency", plan.currency], ["interval", plan.interval.rawValue], ["active", plan.isActive ? "yes" : "no"],
     ])
 }
 
-func subscriptionJSON(_ subscription: Subscription) -> [String: JSONValue] {
-    [
-        "refid": .string(subscription.refid.rawValue), "client": .string(subscription.client.rawValue),
-        "plan": .string(subscription.plan.rawValue), "plan_slug": .string(subscription.planSlug),
-        "price": .int(subscription.price), "currency": .string(subscription.currency),
-        "interval": .string(subscription.interval.rawValue), "status": .string(subscription.status.rawValue),
-        "trial_ends_at": subscription.trialEndsAt.map { .string(isoString($0)) } ?? .null,
-        "current_period_start": .string(isoString(subscription.currentPeriodStart)),
-        "current_period_end": .string(isoString(subscription.currentPeriodEnd)),
-        "cancel_at_period_end": .bool(subscription.cancelAtPeriodEnd),
-        "canceled_at": subscription.canceledAt.map { .string(isoString($0)) } ?? .null,
-        "latest_invoice": subscription.latestInvoice.map { .string($0.rawValue) } ?? .null,
-        "created_at": .string(isoString(subscription.createdAt)),
-    ]
-}
-
 func printSubscription(_ subscription: Subscription, json: Bool) throws {
-    if json { return try printJSON(subscriptionJSON(subscription)) }
+    if json { return try printJSON(subscription) }
     printTable(["FIELD", "VALUE"], [
         ["refid", subscription.refid.rawValue], ["client", subscription.client.rawValue], ["plan", subscription.planSlug],
         ["price", "\(subscription.price) \(subscription.currency) \(subscription.interval)"],

@@ -32,12 +32,7 @@ struct WorkflowCommand: AsyncParsableCommand {
                 let result = try await suite.workflows.provision(reseller: Refid(rawValue: reseller), clients: clients.map(Refid.init(rawValue:)),
                                                                  product: product, idempotencyKey: idempotencyKey, actor: "cli")
                 if output.json {
-                    return try printJSON([
-                        "reseller": JSONValue.string(result.reseller.rawValue), "product": .string(result.product),
-                        "cost": .int(result.cost), "transfer": .string(result.transfer.rawValue),
-                        "balance_after": .int(result.balanceAfter), "new": .bool(result.isNew),
-                        "licences": .array(result.licences.map(issuedJSON)),
-                    ])
+                    return try printJSON(result)
                 }
                 print("\(result.isNew ? "provisioned" : "already provisioned (same key)"): \(result.licences.count) × \(result.product) "
                       + "for \(result.cost) credits; balance now \(result.balanceAfter)")
@@ -72,33 +67,20 @@ struct WorkflowCommand: AsyncParsableCommand {
             let customer: Customer = client.map { .existing(Refid(rawValue: $0)) } ?? .new(name: name ?? "", email: email ?? "")
             try await withSuite(database) { suite in
                 let result = try await suite.workflows.purchase(customer, product: product, idempotencyKey: idempotencyKey, actor: "cli")
-                var json: [String: JSONValue] = [
-                    "client": .string(result.client.refid.rawValue), "client_status": .string(result.client.status.rawValue),
-                    "invoice": .string(result.invoice.refid.rawValue), "number": .string(result.invoice.number),
-                    "total": .int(result.invoice.total), "currency": .string(result.invoice.currency), "new": .bool(result.isNew),
-                    "licences": .array(result.licences.map(issuedJSON)),
-                ]
                 switch result.outcome {
                 case .paid(let payment):
-                    json["outcome"] = "paid"
-                    json["payment"] = .object(paymentJSON(payment))
-                    if output.json { return try printJSON(json) }
+                    if output.json { return try printJSON(result) }
                     print("\(result.invoice.number): paid by \(payment.method); client \(result.client.refid) is \(result.client.status)")
                     printIssued(result.licences)
                 case .requiresAction(let session):
-                    json["outcome"] = "requires_action"
-                    json["checkout_session"] = .string(session.id)
-                    json["url"] = .string(session.url.absoluteString)
-                    if output.json { try printJSON(json) } else {
+                    if output.json { try printJSON(result) } else {
                         print("\(result.invoice.number): requires action: pay at \(session.url.absoluteString)")
                         print("client \(result.client.refid) stays \(result.client.status) until the payment is confirmed; to stand for the customer paying:")
                         print("  dock wave checkout complete \(session.id)")
                     }
                     throw ExitCode(2)
                 case .failed(let failure):
-                    json["outcome"] = "failed"
-                    json["message"] = .string(failure.message)
-                    if output.json { try printJSON(json) } else { print("\(result.invoice.number): failed: \(failure.message)") }
+                    if output.json { try printJSON(result) } else { print("\(result.invoice.number): failed: \(failure.message)") }
                     throw ExitCode.failure
                 }
             }
@@ -116,16 +98,7 @@ struct WorkflowCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let history = try await suite.workflows.history(of: Refid(rawValue: client), days: days)
                 if output.json {
-                    return try printJSON([
-                        "client": JSONValue.string(history.client.refid.rawValue), "status": .string(history.client.status.rawValue),
-                        "activations": .array(history.activations.map { ["day": .string($0.bucket), "count": .int(Int64($0.count))] }),
-                        "licences": .array(history.licences.map { .object(licenceJSON($0)) }),
-                        "invoices": .array(history.invoices.map { .object(invoiceJSON($0)) }),
-                        "payments": .array(history.payments.map { .object(paymentJSON($0)) }),
-                        "revenue": .object(history.revenue.mapValues { points in
-                            .array(points.map { ["day": .string($0.bucket), "amount": .int($0.amount), "payments": .int($0.payments)] })
-                        }),
-                    ])
+                    return try printJSON(history)
                 }
                 print("\(history.client.name) (\(history.client.refid)), \(history.client.status)")
                 print("\nLicences")
@@ -183,11 +156,6 @@ struct WorkflowCommand: AsyncParsableCommand {
     }
 }
 
-func issuedJSON(_ issued: IssuedLicence) -> JSONValue {
-    var object = licenceJSON(issued.licence)
-    object["key"] = issued.key.map { .string($0.rawValue) } ?? .null
-    return .object(object)
-}
 
 func printIssued(_ licences: [IssuedLicence]) {
     guard !licences.isEmpty else { return }

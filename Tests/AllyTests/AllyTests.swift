@@ -45,7 +45,7 @@ func expectAllyError<T>(_ code: AllyError.Code, _ body: () async throws -> T,
             await _ = expectAllyError(.validation) { try await allies.make().user("u-2").company("  ").create() }
             await _ = expectAllyError(.validation) { try await allies.make().company("No user").create() }
             let page = try await allies.list()
-            #expect(page.resellers.map(\.refid) == [ally.refid])
+            #expect(page.items.map(\.refid) == [ally.refid])
         }
     }
 

@@ -43,9 +43,9 @@ import Testing
                 #expect(try await mine.findByRefid(other) == nil)
                 await expectNotFound { try await mine.auditTrail(of: other) }
             }
-            #expect(try await mine.query().fetch().clients.map(\.refid) == [acme.refid])
-            #expect(try await mine.query().forReseller(contoso.refid).fetch().clients.isEmpty)
-            #expect(try await mine.query().standalone().fetch().clients.isEmpty)
+            #expect(try await mine.query().fetch().items.map(\.refid) == [acme.refid])
+            #expect(try await mine.query().forReseller(contoso.refid).fetch().items.isEmpty)
+            #expect(try await mine.query().standalone().fetch().items.isEmpty)
             #expect(try await mine.analytics().statusBreakdown().total == 1)
             do {
                 _ = try await mine.analytics().forReseller(contoso.refid).statusBreakdown()

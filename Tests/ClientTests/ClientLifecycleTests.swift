@@ -41,7 +41,7 @@ import Testing
             // The rollup agrees with the table: every status count equals a direct count.
             let breakdown = try await clients.analytics().statusBreakdown()
             for status in ClientStatus.allCases {
-                let direct = try await clients.query().status(status).limit(500).fetch().clients.count
+                let direct = try await clients.query().status(status).limit(500).fetch().items.count
                 #expect(breakdown[status] == Int64(direct), "\(status)")
             }
         }

@@ -16,28 +16,28 @@ import Testing
                 if index % 2 == 0 { client = try await clients.activate(client.refid) }
                 created.append(client)
             }
-            #expect(try await clients.query().active().fetch().clients.count == 5)
-            #expect(try await clients.query().pending().fetch().clients.count == 4)
-            #expect(try await clients.query().standalone().fetch().clients.map(\.name) == ["C0", "C3", "C6"])
-            #expect(try await clients.query().reselled().active().fetch().clients.map(\.name) == ["C2", "C4", "C8"])
-            #expect(try await clients.query().forReseller(reseller1).fetch().clients.map(\.name) == ["C1", "C4", "C7"])
-            #expect(try await clients.query().active().pending().fetch().clients.isEmpty)
-            #expect(try await clients.query().standalone().reselled().fetch().clients.isEmpty)
+            #expect(try await clients.query().active().fetch().items.count == 5)
+            #expect(try await clients.query().pending().fetch().items.count == 4)
+            #expect(try await clients.query().standalone().fetch().items.map(\.name) == ["C0", "C3", "C6"])
+            #expect(try await clients.query().reselled().active().fetch().items.map(\.name) == ["C2", "C4", "C8"])
+            #expect(try await clients.query().forReseller(reseller1).fetch().items.map(\.name) == ["C1", "C4", "C7"])
+            #expect(try await clients.query().active().pending().fetch().items.isEmpty)
+            #expect(try await clients.query().standalone().reselled().fetch().items.isEmpty)
 
             var seen: [String] = []
-            var cursor: String?
+            var cursor: Cursor?
             repeat {
                 let page = try await clients.query().limit(2).after(cursor).fetch()
-                #expect(page.clients.count <= 2)
-                seen += page.clients.map(\.name)
+                #expect(page.items.count <= 2)
+                seen += page.items.map(\.name)
                 cursor = page.nextCursor
             } while cursor != nil
             #expect(seen == created.map(\.name))
 
             let newest = try await clients.query().newestFirst().limit(3).fetch()
-            #expect(newest.clients.map(\.name) == ["C8", "C7", "C6"])
+            #expect(newest.items.map(\.name) == ["C8", "C7", "C6"])
             let next = try await clients.query().newestFirst().limit(3).after(newest.nextCursor).fetch()
-            #expect(next.clients.map(\.name) == ["C5", "C4", "C3"])
+            #expect(next.items.map(\.name) == ["C5", "C4", "C3"])
 
             await _ = expectClientError(.invalidQuery) { try await clients.query().limit(0).fetch() }
             await _ = expectClientError(.invalidQuery) { try await clients.query().limit(501).fetch() }

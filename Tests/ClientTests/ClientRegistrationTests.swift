@@ -56,7 +56,7 @@ import Testing
             }
             #expect(try await clients.count() == 1)
             let page = try await clients.getByReseller(reseller1)
-            #expect(page.clients.map(\.refid) == [owned.refid])
+            #expect(page.items.map(\.refid) == [owned.refid])
         }
     }
 

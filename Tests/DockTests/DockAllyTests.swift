@@ -12,19 +12,20 @@ import Testing
             #expect(try dock.run("ally", "credit", refid, "1000").status == 0)
             let provision = try dock.json("ally", "provision", refid, "600", "--action", "Pro licence", "--idempotency-key", "K1")
                 as? [String: Any]
-            #expect(provision?["balance"] as? Int == 400 && provision?["new"] as? Bool == true)
+            #expect(provision?["balance_after"] as? Int == 400 && provision?["is_new"] as? Bool == true)
             let retry = try dock.json("ally", "provision", refid, "600", "--action", "Pro licence", "--idempotency-key", "K1")
                 as? [String: Any]
-            #expect(retry?["new"] as? Bool == false)
+            #expect(retry?["is_new"] as? Bool == false)
             let short = try dock.run("ally", "provision", refid, "500", "--action", "More", "--idempotency-key", "K2")
             #expect(short.status != 0)
             #expect(short.stderr == "error: Insufficient Credits: balance 400, cost 500\n")
             let balance = try dock.json("ally", "balance", refid) as? [String: Any]
             #expect(balance?["balance"] as? Int == 400)
             let history = try dock.json("ally", "history", refid) as? [String: Any]
-            #expect((history?["entries"] as? [[String: Any]])?.map { $0["amount"] as? Int } == [-600, 1000])
+            #expect((history?["items"] as? [[String: Any]])?.map { $0["amount"] as? Int } == [-600, 1000])
+            #expect(history?.keys.contains("next_cursor") == true && history?["next_cursor"] is NSNull)
             let reconcile = try dock.json("ally", "reconcile") as? [String: Any]
-            #expect(reconcile?["clean"] as? Bool == true)
+            #expect(reconcile?["is_clean"] as? Bool == true)
             // With Ally installed, a client's reseller is checked for real.
             #expect(try dock.run("client", "create", "--name", "Acme", "--email", "a@acme.example", "--reseller", refid).status == 0)
             let unknown = try dock.run("client", "create", "--name", "X", "--email", "x@x.example", "--reseller", "RS-NOBODY")
@@ -51,7 +52,7 @@ import Testing
             #expect(top?.map { $0["clients_acquired"] as? Int } == [1, 0] && top?.map { $0["credits_spent"] as? Int } == [0, 450])
             let bySpend = try dock.json("ally", "analytics", "top", "--by-spend", "--limit", "1") as? [[String: Any]]
             #expect(bySpend?.map { $0["reseller"] as? String } == [contoso])
-            let tiers = try dock.json("ally", "analytics", "tiers") as? [String: [String: Any]]
+            let tiers = (try dock.json("ally", "analytics", "tiers") as? [String: Any])?["tiers"] as? [String: [String: Any]]
             #expect(tiers?["gold"]?["outstanding_credits"] as? Int == 1000 && tiers?["standard"]?["resellers"] as? Int == 1)
             let outstanding = try dock.json("ally", "analytics", "outstanding") as? [String: Any]
             #expect(outstanding?["total_credits_distributed"] as? Int == 1050)
@@ -87,7 +88,7 @@ import Testing
             let balance = try dock.json("ally", "balance", refid) as? [String: Any]
             #expect(balance?["balance"] as? Int == 0)
             let reconcile = try dock.json("ally", "reconcile") as? [String: Any]
-            #expect(reconcile?["clean"] as? Bool == true)
+            #expect(reconcile?["is_clean"] as? Bool == true)
         }
     }
 }

@@ -19,8 +19,9 @@ import Testing
             #expect(try dock.run("wave", "product", "create", "--name", "Pro", "--slug", "pro-1y", "--price", "4900", "--currency", "USD",
                                  "--licence-days", "365").status == 0)
             let minted = try dock.json("forge", "mint", "--product", "pro-1y", "--days", "30", "--metadata", "seats=5") as? [String: Any]
-            let refid = try #require(minted?["refid"] as? String), key = try #require(minted?["key"] as? String)
-            #expect(refid.hasPrefix("LC-") && minted?["status"] as? String == "pending" && minted?["id"] == nil)
+            let mintedLicence = minted?["licence"] as? [String: Any]
+            let refid = try #require(mintedLicence?["refid"] as? String), key = try #require(minted?["key"] as? String)
+            #expect(refid.hasPrefix("LC-") && mintedLicence?["status"] as? String == "pending" && mintedLicence?["id"] == nil)
             let pending = try dock.run("forge", "verify", key)
             #expect(pending.status != 0 && pending.stdout.hasPrefix("pending"))
             let activated = try dock.json("forge", "activate", key.lowercased(), "--client", client) as? [String: Any]
@@ -40,15 +41,15 @@ import Testing
             let malformed = try dock.run("forge", "verify", "nonsense")
             #expect(malformed.status != 0 && malformed.stdout.hasPrefix("malformed"))
             let stats = try dock.json("forge", "analytics", "stats") as? [String: Any]
-            #expect(stats?["total"] as? Int == 1 && stats?["revoked"] as? Int == 1)
+            #expect(stats?["total"] as? Int == 1 && (stats?["counts"] as? [String: Int])?["revoked"] == 1)
             let unknown = try dock.run("forge", "mint", "--product", "bad code!")
             #expect(unknown.status != 0 && unknown.stderr.hasPrefix("error: Invalid Product"))
             let list = try dock.json("forge", "list", "--client", client) as? [String: Any]
-            #expect((list?["licences"] as? [[String: Any]])?.count == 1)
+            #expect((list?["items"] as? [[String: Any]])?.count == 1)
 
             // Renew and revoke take the key as well as the refid, like activate.
             let second = try dock.json("forge", "mint", "--product", "pro-1y", "--days", "30", "--client", client) as? [String: Any]
-            let secondRefid = try #require(second?["refid"] as? String), secondKey = try #require(second?["key"] as? String)
+            let secondRefid = try #require((second?["licence"] as? [String: Any])?["refid"] as? String), secondKey = try #require(second?["key"] as? String)
             #expect(try dock.run("forge", "activate", secondKey, "--client", client).status == 0)
             let renewed = try dock.run("forge", "renew", secondKey.lowercased(), "--days", "5")
             #expect(renewed.status == 0 && renewed.stdout.hasPrefix("\(secondRefid): active until"), "\(renewed.stderr)")
@@ -78,7 +79,8 @@ import Testing
                 as? [String: Any])?["refid"] as? String)
             #expect(try dock.run("client", "activate", client).status == 0)
             #expect(try dock.run("wave", "product", "create", "--name", "Pro", "--slug", "pro-1y", "--price", "4900", "--currency", "USD").status == 0)
-            let refid = try #require((try dock.json("forge", "mint", "--product", "pro-1y", "--days", "30") as? [String: Any])?["refid"] as? String)
+            let mintedLicence = (try dock.json("forge", "mint", "--product", "pro-1y", "--days", "30") as? [String: Any])?["licence"]
+            let refid = try #require((mintedLicence as? [String: Any])?["refid"] as? String)
             let pending = try dock.run("forge", "sign", refid, "--key-file", keyFile)
             #expect(pending.status != 0 && pending.stderr.contains("only an active licence"))
             #expect(try dock.run("forge", "activate", refid, "--client", client).status == 0)
@@ -86,7 +88,8 @@ import Testing
             let token = signed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(signed.status == 0 && token.hasPrefix("CSL1."))
             let verified = try dock.json(["forge", "verify-offline", token, "--public-key", publicKey], database: false) as? [String: Any]
-            #expect(verified?["code"] as? String == "valid" && verified?["licence"] as? String == refid && verified?["client"] as? String == client)
+            let claims = verified?["claims"] as? [String: Any]
+            #expect(verified?["code"] as? String == "valid" && claims?["licence"] as? String == refid && claims?["client"] as? String == client)
             let tampered = try dock.run(["forge", "verify-offline", String(token.dropLast()) + (token.hasSuffix("A") ? "B" : "A"),
                                          "--public-key", publicKey], database: false)
             #expect(tampered.status != 0 && !tampered.stdout.hasPrefix("valid"))

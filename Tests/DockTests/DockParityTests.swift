@@ -67,7 +67,7 @@ import Testing
             let negative = try dock.run("wave", "invoice", "create", "--client", acme, "--currency", "USD", "--amount", "-5")
             #expect(negative.status != 0 && negative.stderr.hasPrefix("error: ") && negative.stdout.isEmpty)
             let invoices = try dock.json("wave", "invoice", "list", "--client", acme) as? [String: Any]
-            #expect((invoices?["invoices"] as? [Any])?.count == 1)
+            #expect((invoices?["items"] as? [Any])?.count == 1)
         }
     }
 }

@@ -31,7 +31,7 @@ struct Dock: Sendable {
 
     func clientCount() throws -> Int {
         let page = try json("client", "list", "--limit", "500") as? [String: Any]
-        return (page?["clients"] as? [Any])?.count ?? -1
+        return (page?["items"] as? [Any])?.count ?? -1
     }
 }
 
@@ -84,14 +84,14 @@ func withDock<T>(_ engine: Engine, _ body: (Dock) async throws -> T) async throw
             #expect(history.stdout.contains("suspend") && history.stdout.contains("paid"))
 
             let active = try dock.json("client", "list", "--status", "active") as? [String: Any]
-            #expect((active?["clients"] as? [[String: Any]])?.map { $0["refid"] as? String } == [refid])
+            #expect((active?["items"] as? [[String: Any]])?.map { $0["refid"] as? String } == [refid])
             let standalone = try dock.json("client", "list", "--standalone") as? [String: Any]
-            #expect((standalone?["clients"] as? [Any])?.count == 1)
+            #expect((standalone?["items"] as? [Any])?.count == 1)
 
             let today = String(Date().formatted(.iso8601).prefix(10))
             let signups = try dock.json("client", "analytics", "signups", "--daily", "--from", today, "--to", today) as? [[String: Any]]
             #expect(signups?.first?["count"] as? Int == 1)
-            let status = try dock.json("client", "analytics", "status") as? [String: Int]
+            let status = (try dock.json("client", "analytics", "status") as? [String: Any])?["counts"] as? [String: Int]
             #expect(status?["active"] == 1)
             let table = try dock.run("client", "analytics", "signups", "--monthly", "--from", today, "--to", today)
             #expect(table.stdout.contains("█"))
@@ -155,7 +155,7 @@ func withDock<T>(_ engine: Engine, _ body: (Dock) async throws -> T) async throw
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.components(separatedBy: "  valid").count - 1 == 6)
         #expect(try dock.clientCount() == 14)
-        let status = try dock.json("client", "analytics", "status") as? [String: Int]
+        let status = (try dock.json("client", "analytics", "status") as? [String: Any])?["counts"] as? [String: Int]
         #expect(status?["active"] == 12 && status?["pending"] == 2)
     }
 
@@ -164,7 +164,7 @@ func withDock<T>(_ engine: Engine, _ body: (Dock) async throws -> T) async throw
             let result = try dock.run("client", "seed", "--count", "2500", "--days", "30", "--batch", "1000")
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stderr.contains("100% 2500/2500"))
-            let status = try dock.json("client", "analytics", "status") as? [String: Int]
+            let status = (try dock.json("client", "analytics", "status") as? [String: Any])?["counts"] as? [String: Int]
             #expect(status?["pending"] == 2500)
         }
     }

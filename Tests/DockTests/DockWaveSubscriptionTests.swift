@@ -13,7 +13,7 @@ import Testing
             _ = try dock.json("wave", "plan", "create", "--name", "Pro yearly", "--slug", "pro-yearly", "--price", "19000",
                               "--currency", "USD", "--interval", "yearly")
             let plans = try dock.json("wave", "plan", "list") as? [String: Any]
-            #expect((plans?["plans"] as? [[String: Any]])?.map { $0["slug"] as? String } == ["pro-monthly", "pro-yearly"])
+            #expect((plans?["items"] as? [[String: Any]])?.map { $0["slug"] as? String } == ["pro-monthly", "pro-yearly"])
             #expect((try dock.json("wave", "plan", "show", planRefid) as? [String: Any])?["slug"] as? String == "pro-monthly")
 
             let client = try dock.json("client", "create", "--name", "Acme", "--email", "billing@acme.example") as? [String: Any]
@@ -23,11 +23,12 @@ import Testing
             let start = try dock.run("wave", "subscription", "start", "--client", acme, "--plan", "pro-monthly", "--json")
             #expect(start.status == 2, "\(start.stderr)")
             let started = try JSONSerialization.jsonObject(with: Data(start.stdout.utf8)) as? [String: Any]
-            let monthly = try #require(started?["refid"] as? String)
-            let number = try #require(started?["invoice_number"] as? String)
-            #expect(monthly.hasPrefix("SB-") && started?["status"] as? String == "past_due" && started?["id"] == nil)
+            let startedSubscription = started?["subscription"] as? [String: Any]
+            let monthly = try #require(startedSubscription?["refid"] as? String)
+            let number = try #require((started?["invoice"] as? [String: Any])?["number"] as? String)
+            #expect(monthly.hasPrefix("SB-") && startedSubscription?["status"] as? String == "past_due" && startedSubscription?["id"] == nil)
             #expect(started?["outcome"] as? String == "requires_action")
-            #expect((started?["url"] as? String)?.hasPrefix("http://localhost/checkout/CS-") == true)
+            #expect(((started?["checkout_session"] as? [String: Any])?["url"] as? String)?.hasPrefix("http://localhost/checkout/CS-") == true)
 
             // The client pays; the renewal run activates the subscription without invoicing again.
             _ = try dock.json("wave", "wallet", "topup", acme, "5000", "--currency", "USD")
@@ -42,11 +43,12 @@ import Testing
 
             let trial = try dock.json("wave", "subscription", "start", "--client", acme, "--plan", "pro-yearly", "--trial-days", "14")
                 as? [String: Any]
-            let yearly = try #require(trial?["refid"] as? String)
-            #expect(trial?["status"] as? String == "trialing" && trial?["outcome"] as? String == "trialing")
+            let trialSubscription = trial?["subscription"] as? [String: Any]
+            let yearly = try #require(trialSubscription?["refid"] as? String)
+            #expect(trialSubscription?["status"] as? String == "trialing" && trial?["outcome"] as? String == "trialing")
             #expect(trial?["invoice"] is NSNull)
             let list = try dock.json("wave", "subscription", "list", "--client", acme) as? [String: Any]
-            #expect((list?["subscriptions"] as? [[String: Any]])?.map { $0["refid"] as? String } == [monthly, yearly])
+            #expect((list?["items"] as? [[String: Any]])?.map { $0["refid"] as? String } == [monthly, yearly])
 
             let scheduled = try dock.json("wave", "subscription", "cancel", yearly) as? [String: Any]
             #expect(scheduled?["status"] as? String == "trialing" && scheduled?["cancel_at_period_end"] as? Bool == true)
@@ -90,8 +92,8 @@ import Testing
             #expect(range.status == 1 && range.stderr == "error: Invalid range: the start is after the end\n")
             let renew = try dock.json("wave", "renew") as? [String: Any]
             #expect(renew?["examined"] as? Int == 0 && renew?["renewed"] as? Int == 0)
-            #expect(((try dock.json("wave", "plan", "list") as? [String: Any])?["plans"] as? [Any])?.isEmpty == true)
-            #expect(((try dock.json("wave", "subscription", "list") as? [String: Any])?["subscriptions"] as? [Any])?.isEmpty == true)
+            #expect(((try dock.json("wave", "plan", "list") as? [String: Any])?["items"] as? [Any])?.isEmpty == true)
+            #expect(((try dock.json("wave", "subscription", "list") as? [String: Any])?["items"] as? [Any])?.isEmpty == true)
         }
     }
 }

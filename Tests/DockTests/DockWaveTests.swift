@@ -14,7 +14,7 @@ import Testing
             let shown = try dock.json("wave", "product", "show", "pro-1y") as? [String: Any]
             #expect(shown?["refid"] as? String == productRefid)
             let products = try dock.json("wave", "product", "list") as? [String: Any]
-            #expect((products?["products"] as? [[String: Any]])?.map { $0["slug"] as? String } == ["pro-1y"])
+            #expect((products?["items"] as? [[String: Any]])?.map { $0["slug"] as? String } == ["pro-1y"])
             let badSlug = try dock.run("wave", "product", "create", "--name", "X", "--slug", "Bad Slug", "--price", "1", "--currency", "USD")
             #expect(badSlug.status != 0 && badSlug.stderr.hasPrefix("error: Invalid slug"))
 
@@ -34,14 +34,15 @@ import Testing
             let short = try dock.run("wave", "pay", refid, "--json")
             #expect(short.status == 2, "\(short.stderr)")
             let action = try JSONSerialization.jsonObject(with: Data(short.stdout.utf8)) as? [String: Any]
-            let session = try #require(action?["checkout_session"] as? String)
-            #expect(action?["outcome"] as? String == "requires_action")
-            #expect(action?["url"] as? String == "http://localhost/checkout/\(session)")
+            let checkout = action?["checkout_session"] as? [String: Any]
+            let session = try #require(checkout?["id"] as? String)
+            #expect(action?["outcome"] as? String == "requires_action" && action?["invoice"] as? String == refid)
+            #expect(checkout?["url"] as? String == "http://localhost/checkout/\(session)")
             let failed = try dock.run("wave", "pay", refid, "--wallet-only")
             #expect(failed.status == 1 && failed.stdout.contains("failed: Insufficient Funds: wallet balance 0, invoice total 10800"))
 
             let topUp = try dock.json("wave", "wallet", "topup", acme, "20000", "--currency", "USD") as? [String: Any]
-            #expect(topUp?["balance"] as? Int == 20_000)
+            #expect(topUp?["credit_balance_after"] as? Int == 20_000 && topUp?["is_new"] as? Bool == true)
             let paid = try dock.json("wave", "pay", "INV-\(year)-0001") as? [String: Any]
             #expect(paid?["outcome"] as? String == "paid")
             #expect((paid?["payment"] as? [String: Any])?["method"] as? String == "wallet")
@@ -60,11 +61,11 @@ import Testing
                 as? [String: Any]
             #expect((manual?["payment"] as? [String: Any])?["reference"] as? String == "T-77")
             let list = try dock.json("wave", "invoice", "list", "--client", acme) as? [String: Any]
-            #expect((list?["invoices"] as? [[String: Any]])?.map { $0["status"] as? String } == ["paid", "void", "paid"])
+            #expect((list?["items"] as? [[String: Any]])?.map { $0["status"] as? String } == ["paid", "void", "paid"])
             let history = try dock.json("wave", "invoice", "history", third) as? [[String: Any]]
             #expect(history?.map { $0["event"] as? String } == ["created", "pay"])
             let reconcile = try dock.json("ally", "reconcile") as? [String: Any]
-            #expect(reconcile?["clean"] as? Bool == true)
+            #expect(reconcile?["is_clean"] as? Bool == true)
         }
     }
 
@@ -86,7 +87,7 @@ import Testing
             let missing = try dock.run("wave", "pay", "INV-2026-0001")
             #expect(missing.status == 1 && missing.stderr == "error: Invoice Not Found: no invoice INV-2026-0001\n")
             let list = try dock.json("wave", "invoice", "list") as? [String: Any]
-            #expect((list?["invoices"] as? [Any])?.isEmpty == true)
+            #expect((list?["items"] as? [Any])?.isEmpty == true)
         }
     }
 
@@ -99,9 +100,10 @@ import Testing
                                                       "--line", "Pro:4900") as? [String: Any])?["refid"] as? String)
             let pay = try dock.run("wave", "pay", invoice, "--json")
             #expect(pay.status == 2)
-            let session = try #require((try JSONSerialization.jsonObject(with: Data(pay.stdout.utf8)) as? [String: Any])?["checkout_session"] as? String)
+            let checkout = (try JSONSerialization.jsonObject(with: Data(pay.stdout.utf8)) as? [String: Any])?["checkout_session"]
+            let session = try #require((checkout as? [String: Any])?["id"] as? String)
             let listed = try dock.json("wave", "checkout", "list", "--invoice", invoice) as? [[String: Any]]
-            #expect(listed?.map { $0["session"] as? String } == [session] && listed?.first?["status"] as? String == "open")
+            #expect(listed?.map { $0["id"] as? String } == [session] && listed?.first?["status"] as? String == "open")
 
             // The signed webhook, printed rather than delivered; a forged copy is rejected and writes nothing.
             let printed = try dock.run("wave", "checkout", "complete", session, "--print-only")

@@ -105,7 +105,7 @@ func expectForgeError<T>(_ code: ForgeError.Code, _ body: () async throws -> T,
             let trail = try await forge.licences.auditTrail(of: minted.licence.refid)
             #expect(trail.map(\.event) == ["minted", "activated"] && trail.map(\.actor) == ["sales", "portal"])
             #expect(trail[1].detail == acme.refid.rawValue)
-            #expect(try await forge.licences.getByClient(acme.refid).licences.map(\.refid) == [minted.licence.refid])
+            #expect(try await forge.licences.getByClient(acme.refid).items.map(\.refid) == [minted.licence.refid])
             // A lifetime licence never expires.
             let life = try await forge.licences.make().product("LIFE").mint()
             #expect(try await forge.licences.activate(key: life.key.rawValue.lowercased(), for: acme.refid).expiresAt == nil)
@@ -160,7 +160,7 @@ func expectForgeError<T>(_ code: ForgeError.Code, _ body: () async throws -> T,
             }
             try await forge.clients.suspend(other.refid)
             await expectForgeError(.invalidClient) { try await forge.licences.make().product("PRO").mintActivated(for: other.refid) }
-            #expect(try await forge.licences.query().fetch().licences.count == 1)
+            #expect(try await forge.licences.query().fetch().items.count == 1)
         }
     }
 
@@ -176,8 +176,8 @@ func expectForgeError<T>(_ code: ForgeError.Code, _ body: () async throws -> T,
             let check = try await forge.licences.verify(minted.key)
             #expect(check.code == .expired)
             #expect(check.licence?.status == .active)  // stored status untouched: no sweep has run
-            #expect(try await forge.licences.query().expired().fetch().licences.count == 1)
-            #expect(try await forge.licences.query().active().fetch().licences.isEmpty)
+            #expect(try await forge.licences.query().expired().fetch().items.count == 1)
+            #expect(try await forge.licences.query().active().fetch().items.isEmpty)
             #expect(try await forge.licences.markExpired() == 1)
             #expect(try await forge.licences.find(minted.licence.refid).status == .expired)
             #expect(try await forge.licences.markExpired() == 0)
@@ -233,7 +233,7 @@ func expectForgeError<T>(_ code: ForgeError.Code, _ body: () async throws -> T,
             }
             await expectForgeError(.invalidClient) { try await licences.make().product("PRO").client(Refid(rawValue: "CL-NOBODY")).mint() }
             await expectForgeError(.invalidClient) { try await licences.make().product("PRO").client(gone.refid).mint() }
-            #expect(try await licences.query().fetch().licences.isEmpty)
+            #expect(try await licences.query().fetch().items.isEmpty)
 
             let minted = try await licences.make().product("PRO").client(acme.refid).mint()
             let other = try await forge.client("Other")
@@ -287,19 +287,19 @@ func expectForgeError<T>(_ code: ForgeError.Code, _ body: () async throws -> T,
             }
             let pending = try await forge.licences.make().product("LIFE").mint()
             let expiring = try await forge.licences.query().expiringIn(days: 30).fetch()
-            #expect(expiring.licences.map(\.refid) == [refids[0], refids[1]])
-            #expect(try await forge.licences.query().pending().fetch().licences.map(\.refid) == [pending.licence.refid])
-            #expect(try await forge.licences.query().product("LIFE").fetch().licences.count == 1)
-            var seen: [Refid] = [], cursor: String?
+            #expect(expiring.items.map(\.refid) == [refids[0], refids[1]])
+            #expect(try await forge.licences.query().pending().fetch().items.map(\.refid) == [pending.licence.refid])
+            #expect(try await forge.licences.query().product("LIFE").fetch().items.count == 1)
+            var seen: [Refid] = [], cursor: Cursor?
             repeat {
                 let page = try await forge.licences.query().limit(2).after(cursor).fetch()
-                seen += page.licences.map(\.refid)
+                seen += page.items.map(\.refid)
                 cursor = page.nextCursor
             } while cursor != nil
             #expect(seen == refids + [pending.licence.refid])
             forge.clock.advance(by: 6 * 86_400)
-            #expect(try await forge.licences.query().active().fetch().licences.map(\.refid) == [refids[1], refids[2]])
-            #expect(try await forge.licences.query().expired().fetch().licences.map(\.refid) == [refids[0]])
+            #expect(try await forge.licences.query().active().fetch().items.map(\.refid) == [refids[1], refids[2]])
+            #expect(try await forge.licences.query().expired().fetch().items.map(\.refid) == [refids[0]])
         }
     }
 

@@ -107,7 +107,7 @@ let holdTestStart = Date(timeIntervalSince1970: 1_750_000_000)
 
             let account = try await ledger.account(wallet)
             #expect(account.balance == 1_000 && account.held == 700 && account.available == 300)
-            #expect(try await ledger.history(of: wallet).entries.count == 1)   // a hold moves no money
+            #expect(try await ledger.history(of: wallet).items.count == 1)   // a hold moves no money
 
             let error = await expectWalletError(.insufficientFunds) {
                 try await ledger.transfer(from: wallet, to: revenue, amount: 400, description: "Too much")
@@ -148,8 +148,8 @@ let holdTestStart = Date(timeIntervalSince1970: 1_750_000_000)
             #expect(account.balance == 400 && account.held == 0 && account.available == 400)
             #expect(try await ledger.account(revenue).balance == 600)
             let history = try await ledger.history(of: wallet)
-            #expect(history.entries.map(\.amount) == [-600, 1_000])
-            #expect(history.entries.first?.transfer == capture.transfer.refid)
+            #expect(history.items.map(\.amount) == [-600, 1_000])
+            #expect(history.items.first?.transfer == capture.transfer.refid)
             let trail = try await ledger.auditTrail(ofHold: hold.refid)
             #expect(trail.map(\.event) == ["reserve", "capture"])
             #expect(trail.last?.fromStatus == .pending && trail.last?.toStatus == .captured && trail.last?.actor == "fulfilment")
@@ -173,7 +173,7 @@ let holdTestStart = Date(timeIntervalSince1970: 1_750_000_000)
             #expect(try await ledger.account(revenue).balance == 250)
             #expect(try await ledger.hold(other.refid).status == .pending)
             #expect(try await ledger.hold(hold.refid).capturedAmount == 250)
-            #expect(try await ledger.history(of: wallet).entries.map(\.amount) == [-250, 1_000])
+            #expect(try await ledger.history(of: wallet).items.map(\.amount) == [-250, 1_000])
             #expect(try await ledger.reconcile().isClean)
         }
     }
@@ -188,7 +188,7 @@ let holdTestStart = Date(timeIntervalSince1970: 1_750_000_000)
             #expect(try await ledger.hold(hold.refid) == voided)
             let account = try await ledger.account(wallet)
             #expect(account.balance == 1_000 && account.held == 0 && account.available == 1_000)
-            #expect(try await ledger.history(of: wallet).entries.count == 1)
+            #expect(try await ledger.history(of: wallet).items.count == 1)
             let trail = try await ledger.auditTrail(ofHold: hold.refid)
             #expect(trail.map(\.event) == ["reserve", "void"])
             #expect(trail.last?.reason == "order cancelled" && trail.last?.toStatus == .voided)
@@ -393,7 +393,7 @@ let holdTestStart = Date(timeIntervalSince1970: 1_750_000_000)
             #expect(try await ledger.auditTrail(ofHold: short.refid).map(\.event) == ["reserve", "expire"])
             let account = try await ledger.account(wallet)
             #expect(account.balance == 1_000 && account.held == 200)
-            #expect(try await ledger.history(of: wallet).entries.count == 1)
+            #expect(try await ledger.history(of: wallet).items.count == 1)
             await _ = expectWalletError(.holdNotPending) { try await ledger.capture(short.refid, to: revenue) }
 
             let capture = try await ledger.capture(long.refid, to: revenue)
@@ -519,7 +519,7 @@ let holdTestStart = Date(timeIntervalSince1970: 1_750_000_000)
             let account = try await ledger.account(wallet)
             #expect(account.held == 0 && account.balance == 10_000 - Int64(captures) * 10)
             #expect(try await ledger.account(revenue).balance == Int64(captures) * 10)
-            #expect(try await ledger.history(of: wallet, limit: 500).entries.count == captures + 1)
+            #expect(try await ledger.history(of: wallet, limit: 500).items.count == captures + 1)
             #expect(try await ledger.reconcile().isClean)
         }
     }
@@ -683,7 +683,7 @@ let holdTestStart = Date(timeIntervalSince1970: 1_750_000_000)
             try await ledger.capture(hold.refid, amount: 150, to: revenue.refid)
             let after = try await ledger.account(old.refid)
             #expect(after.balance == 350 && after.held == 0)
-            #expect(try await ledger.history(of: old.refid).entries.map(\.amount) == [-150, 500])
+            #expect(try await ledger.history(of: old.refid).items.map(\.amount) == [-150, 500])
             #expect(try await ledger.reconcile().isClean)
         }
     }

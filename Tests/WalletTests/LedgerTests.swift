@@ -44,8 +44,8 @@ func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T
             #expect(spend.debitBalanceAfter == 700 && spend.creditBalanceAfter == 300)
             #expect(try await ledger.account(wallet.refid).balance == 700)
             let history = try await ledger.history(of: wallet.refid)
-            #expect(history.entries.map(\.amount) == [-300, 1_000])
-            #expect(history.entries.map(\.balanceAfter) == [700, 1_000])
+            #expect(history.items.map(\.amount) == [-300, 1_000])
+            #expect(history.items.map(\.balanceAfter) == [700, 1_000])
             let report = try await ledger.reconcile()
             #expect(report.isClean)
             #expect(report.accountsChecked == 3)
@@ -65,7 +65,7 @@ func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T
             #expect(error?.balance == 400 && error?.amount == 500)
             #expect(error?.description == "Insufficient Funds: balance 400, cost 500")
             #expect(try await ledger.account(wallet.refid).balance == 400)
-            #expect(try await ledger.history(of: wallet.refid).entries.count == 1)
+            #expect(try await ledger.history(of: wallet.refid).items.count == 1)
             #expect(try await ledger.reconcile().isClean)
         }
     }
@@ -151,7 +151,7 @@ func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T
             let alphaToBeta: Int64 = 25 * (1 + 3 + 5 + 7), betaToAlpha: Int64 = 25 * (2 + 4 + 6 + 8)
             #expect(try await ledger.account(alpha.refid).balance == 10_000 - alphaToBeta + betaToAlpha)
             #expect(try await ledger.account(beta.refid).balance == 10_000 + alphaToBeta - betaToAlpha)
-            #expect(try await ledger.history(of: alpha.refid, limit: 500).entries.count == 201)
+            #expect(try await ledger.history(of: alpha.refid, limit: 500).items.count == 201)
             #expect(try await ledger.reconcile().isClean)
         }
     }
@@ -183,7 +183,7 @@ func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T
             }
             #expect(try await ledger.account(wallet.refid).balance == 0)
             #expect(try await ledger.account(revenue.refid).balance == 1_000)
-            #expect(try await ledger.history(of: wallet.refid).entries.count == 3)
+            #expect(try await ledger.history(of: wallet.refid).items.count == 3)
             #expect(try await ledger.reconcile().isClean)
         }
     }
@@ -208,7 +208,7 @@ func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T
                 }
             }
             #expect(try await ledger.account(wallet.refid).balance == 90)
-            #expect(try await ledger.history(of: wallet.refid).entries.count == 2)
+            #expect(try await ledger.history(of: wallet.refid).items.count == 2)
             #expect(try await ledger.reconcile().isClean)
         }
     }
@@ -243,7 +243,7 @@ func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T
             try await ledger.issue(Int64.max - 100, to: wallet.refid, description: "Huge")
             await _ = expectWalletError(.invalidAmount) { try await ledger.issue(1, to: wallet.refid, description: "Overflow") }
             #expect(try await ledger.account(wallet.refid).balance == Int64.max)
-            #expect(try await ledger.history(of: wallet.refid).entries.count == 2)
+            #expect(try await ledger.history(of: wallet.refid).items.count == 2)
             #expect(try await ledger.reconcile().mismatches.isEmpty)
         }
     }
@@ -270,10 +270,10 @@ func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T
             let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
             for index in 1...7 { try await ledger.issue(Int64(index), to: wallet.refid, description: "t\(index)") }
             var amounts: [Int64] = []
-            var cursor: String?
+            var cursor: Cursor?
             repeat {
                 let page = try await ledger.history(of: wallet.refid, limit: 3, after: cursor)
-                amounts += page.entries.map(\.amount)
+                amounts += page.items.map(\.amount)
                 cursor = page.nextCursor
             } while cursor != nil
             #expect(amounts == [7, 6, 5, 4, 3, 2, 1])

@@ -25,11 +25,11 @@ import Testing
             #expect(try await wave.invoices.find(number: "INV-2026-0002") == second)
             #expect(try await wave.invoices.find(number: "INV-2026-0003") == nil)
             let page = try await wave.invoices.getByClient(acme.refid, limit: 1)
-            #expect(page.invoices.map(\.refid) == [invoice.refid] && page.nextCursor == invoice.refid)
+            #expect(page.items.map(\.refid) == [invoice.refid] && page.nextCursor == Cursor(after: invoice.refid))
             let rest = try await wave.invoices.getByClient(acme.refid, limit: 1, after: page.nextCursor)
-            #expect(rest.invoices.map(\.refid) == [second.refid] && rest.nextCursor == nil)
+            #expect(rest.items.map(\.refid) == [second.refid] && rest.nextCursor == nil)
             let other = try await wave.client("Other")
-            #expect(try await wave.invoices.getByClient(other.refid).invoices.isEmpty)
+            #expect(try await wave.invoices.getByClient(other.refid).items.isEmpty)
             let trail = try await wave.invoices.auditTrail(of: invoice.refid)
             #expect(trail.map(\.event) == ["created"] && trail[0].toStatus == .open && trail[0].actor == "billing")
             // A new year starts again at 0001.
@@ -160,7 +160,7 @@ import Testing
                 return try await group.reduce(into: [String]()) { $0.append($1) }
             }
             #expect(numbers.sorted() == (1...20).map { Invoices.number(year: 2026, sequence: Int64($0)) })
-            #expect(try await invoices.getByClient(acme.refid, limit: 500).invoices.count == 20)
+            #expect(try await invoices.getByClient(acme.refid, limit: 500).items.count == 20)
         }
     }
 }

@@ -35,7 +35,7 @@ import Wave
             #expect(try await wave.invoices.payment(of: invoice.refid)?.refid == payment.refid)
             let wallet = try await wave.invoices.wallet(of: acme.refid, currency: "USD")
             let history = try await wave.invoices.ledger.history(of: wallet.refid)
-            #expect(history.entries.map(\.amount) == [-4_900, 10_000] && history.entries[0].description == "Invoice INV-2026-0001")
+            #expect(history.items.map(\.amount) == [-4_900, 10_000] && history.items[0].description == "Invoice INV-2026-0001")
             #expect(try await wave.invoices.ledger.reconcile().isClean)
         }
     }
@@ -131,7 +131,7 @@ import Wave
             #expect(paid.count == 4)   // 20,000 / 4,900
             #expect(try await wave.balance(acme.refid) == 20_000 - 4 * 4_900)
             let wallet = try await invoices.wallet(of: acme.refid, currency: "USD")
-            let debits = try await invoices.ledger.history(of: wallet.refid, limit: 500).entries.filter { $0.amount < 0 }
+            let debits = try await invoices.ledger.history(of: wallet.refid, limit: 500).items.filter { $0.amount < 0 }
             #expect(debits.count == 4 && debits.allSatisfy { $0.amount == -4_900 })
             for invoice in all {
                 let stored = try #require(try await invoices.find(invoice.refid))
@@ -166,7 +166,7 @@ import Wave
             #expect(Set(payments.map(\.refid)).count == 1 && payments.filter(\.isNew).count == 1)
             #expect(try await wave.balance(acme.refid) == 5_100)
             let wallet = try await invoices.wallet(of: acme.refid, currency: "USD")
-            #expect(try await invoices.ledger.history(of: wallet.refid).entries.filter { $0.amount < 0 }.count == 1)
+            #expect(try await invoices.ledger.history(of: wallet.refid).items.filter { $0.amount < 0 }.count == 1)
             #expect(try await invoices.auditTrail(of: invoice.refid).map(\.event) == ["created", "pay"])
             #expect(try await invoices.ledger.reconcile().isClean)
         }

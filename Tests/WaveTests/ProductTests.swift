@@ -36,9 +36,9 @@ import Testing
 
             let life = try await products.create(name: "Lifetime", slug: "life", price: 19_900, currency: "EUR")
             let first = try await products.list(limit: 1)
-            #expect(first.products.map(\.refid) == [pro.refid] && first.nextCursor == pro.refid)
+            #expect(first.items.map(\.refid) == [pro.refid] && first.nextCursor == Cursor(after: pro.refid))
             let second = try await products.list(limit: 1, after: first.nextCursor)
-            #expect(second.products.map(\.refid) == [life.refid] && second.nextCursor == nil)
+            #expect(second.items.map(\.refid) == [life.refid] && second.nextCursor == nil)
 
             let retired = try await products.deactivate(pro.refid, actor: "catalogue")
             #expect(!retired.isActive)

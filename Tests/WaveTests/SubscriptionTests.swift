@@ -52,7 +52,7 @@ private func day(_ timestamp: Timestamp) -> String { CivilDate(dayNumber: timest
             #expect(duplicate?.description == "Duplicate Slug: another plan already uses pro-monthly")
             #expect(try await wave.subscriptionRowCounts() == before)
             #expect(try await plans.find(slug: "pro-monthly") == pro)
-            #expect(try await plans.list().plans == [pro])
+            #expect(try await plans.list().items == [pro])
             let inactive = try await plans.deactivate(pro.refid, actor: "ops")
             #expect(!inactive.isActive)
             await expectWaveError(.statusTransitionDenied) { try await plans.deactivate(pro.refid) }
@@ -177,8 +177,8 @@ private func day(_ timestamp: Timestamp) -> String { CivilDate(dayNumber: timest
             var after = try await wave.subscriptionRowCounts()
             after["wave_plan_audit"]! -= 1  // the deactivation
             #expect(after == before)
-            #expect(try await wave.subscriptions.getByClient(rich.refid).subscriptions.map(\.refid) == [paid.subscription.refid])
-            #expect(try await wave.subscriptions.list().subscriptions.count == 2)
+            #expect(try await wave.subscriptions.getByClient(rich.refid).items.map(\.refid) == [paid.subscription.refid])
+            #expect(try await wave.subscriptions.list().items.count == 2)
         }
     }
 
@@ -211,7 +211,7 @@ private func day(_ timestamp: Timestamp) -> String { CivilDate(dayNumber: timest
                 #expect(try await subscriptions.auditTrail(of: refid).filter { $0.event == "renewed" }.count == 1)
             }
             #expect(invoices.count == 6)
-            let statuses = try await subscriptions.list().subscriptions.map(\.status)
+            let statuses = try await subscriptions.list().items.map(\.status)
             #expect(statuses == [.active, .pastDue, .active, .pastDue, .active, .pastDue])
             // Nothing is due any more.
             #expect(try await subscriptions.renewDue().renewed == 0)
@@ -289,8 +289,8 @@ private func day(_ timestamp: Timestamp) -> String { CivilDate(dayNumber: timest
             #expect(try await wave.subscriptions.renewDue().renewed == 0)
             let caughtUp = try #require(try await wave.subscriptions.find(fine.refid))
             #expect(caughtUp.currentPeriodEnd == waveStart.addingTimeInterval(.days(2 + 21)))
-            #expect(try await wave.subscriptions.getByClient(kept.refid).subscriptions.first?.status == .pastDue)
-            #expect(try await wave.invoices.getByClient(kept.refid).invoices.count == 3)
+            #expect(try await wave.subscriptions.getByClient(kept.refid).items.first?.status == .pastDue)
+            #expect(try await wave.invoices.getByClient(kept.refid).items.count == 3)
         }
     }
 

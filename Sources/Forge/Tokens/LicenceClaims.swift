@@ -13,7 +13,7 @@ public import SuiteCore
 ///     print(claims.product, claims.client, claims.expiresAt ?? "lifetime")
 /// }
 /// ```
-public struct LicenceClaims: Hashable, Sendable {
+public struct LicenceClaims: Hashable, Sendable, Codable {
     /// The licence's refid.
     ///
     /// ```swift
@@ -37,7 +37,7 @@ public struct LicenceClaims: Hashable, Sendable {
     /// ```swift
     /// let daysLeft = claims.expiresAt.map { Int($0.timeIntervalSince(clock.now()) / 86_400) }
     /// ```
-    public var expiresAt: Date?
+    @ExplicitNull public var expiresAt: Date?
     /// The id of the key that signed the token.
     ///
     /// ```swift
@@ -55,7 +55,7 @@ public struct LicenceClaims: Hashable, Sendable {
     /// ```swift
     /// if let notAfter = claims.notAfter, notAfter < clock.now() + .days(1) { refreshToken() }
     /// ```
-    public var notAfter: Date?
+    @ExplicitNull public var notAfter: Date?
 
     /// Claims as given; used with ``LicenceSigner/sign(_:)``. Usually the signer
     /// builds them from a ``Licence`` instead.

@@ -10,7 +10,7 @@ public import SuiteCore
 /// let trusted = try LicencePublicKey(id: "2025-06", base64PublicKey: "mV2p…Qk8=")
 /// let verifier = OfflineLicenceVerifier(publicKeys: [trusted])
 /// ```
-public struct LicencePublicKey: Hashable, Sendable, CustomStringConvertible {
+public struct LicencePublicKey: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The key id tokens name to be checked with this key.
     ///
     /// ```swift
@@ -50,6 +50,22 @@ public struct LicencePublicKey: Hashable, Sendable, CustomStringConvertible {
         } catch {
             throw ForgeError(.signing, message: "Invalid public key: not an Ed25519 public key")
         }
+    }
+
+    private enum CodingKeys: String, CodingKey { case id, publicKey }
+
+    /// In JSON: `{"id": "k1", "public_key": "<base64 of the 32-byte raw key>"}`, what an app
+    /// configures and the service's public key set serves.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(id: try container.decode(String.self, forKey: .id),
+                      base64PublicKey: try container.decode(String.self, forKey: .publicKey))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(base64PublicKey, forKey: .publicKey)
     }
 
     init(validatedID id: String, key: Curve25519.Signing.PublicKey) {

@@ -12,7 +12,7 @@ public import SuiteCore
 /// case .tampered, .unknownKey, .malformed: showInvalidLicence()
 /// }
 /// ```
-public struct OfflineVerification: Hashable, Sendable {
+public struct OfflineVerification: Hashable, Sendable, Encodable {
     /// Why a token is or is not valid.
     ///
     /// ```swift
@@ -96,4 +96,14 @@ public struct OfflineVerification: Hashable, Sendable {
     /// guard verifier.verify(token).isValid else { return }
     /// ```
     public var isValid: Bool { code == .valid }
+
+    private enum CodingKeys: String, CodingKey { case code, isValid, claims }
+
+    /// In JSON: `{"code": "valid", "is_valid": true, "claims": {…} or null}`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(code, forKey: .code)
+        try container.encode(isValid, forKey: .isValid)
+        try container.encode(claims, forKey: .claims)
+    }
 }

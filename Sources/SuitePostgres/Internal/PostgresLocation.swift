@@ -75,7 +75,10 @@ struct PostgresLocation: Sendable {
         switch options["sslmode"] ?? "prefer" {
         case "disable": tls = .disable
         case "require", "verify-full", "verify-ca": tls = .require
-        default: tls = .prefer
+        case "prefer", "allow": tls = .prefer
+        case let other:
+            throw StorageError(code: .invalidLocation,
+                               message: "unknown sslmode \"\(other.prefix(40))\" (use disable, allow, prefer, require, verify-ca or verify-full)")
         }
         searchPath = options["search_path"]
         poolSize = Int(options["pool"] ?? "8") ?? 0
