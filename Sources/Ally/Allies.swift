@@ -124,6 +124,18 @@ public struct Allies: Sendable {
         }
     }
 
+    /// The reseller's audit trail, oldest first: `created`, `suspend`, `reinstate`, with who,
+    /// when and why.
+    public func auditTrail(of refid: Refid, limit: Int = 100) async throws -> [ResellerAuditEntry] {
+        guard (1...1000).contains(limit) else { throw AllyError(.validation, message: "Invalid limit: use 1…1000") }
+        return try await database.read { tx in
+            guard let id = try tx.queryInt64("SELECT id FROM ally_resellers WHERE refid = \(refid)") else {
+                throw Self.notFound(refid)
+            }
+            return try Self.auditLog.trail(owner: id, limit: limit, in: tx)
+        }
+    }
+
     // MARK: Status
 
     /// Active → suspended: a suspended reseller cannot provision or take new clients.
@@ -296,12 +308,12 @@ public struct Allies: Sendable {
                         updatedAt: try row.timestamp("updated_at").date)
     }
 
+    static let auditLog = AuditLog<ResellerStatus>(table: "ally_audit", owner: "reseller_id")
+
     func audit(id: Int64, version: Int64, event: String, from: ResellerStatus?, to: ResellerStatus?, actor: String,
                reason: String?, at: Timestamp, in tx: any Transaction) throws {
-        try tx.execute("""
-            INSERT INTO ally_audit (reseller_id, version, event, from_status, to_status, actor, reason, at)
-            VALUES (\(id), \(version), \(event), \(from?.rawValue), \(to?.rawValue), \(actor), \(reason), \(at))
-            """)
+        try Self.auditLog.record(owner: id, version: version, event: event, from: from, to: to, actor: actor, reason: reason,
+                                 at: at, in: tx)
     }
 
     static func text(_ raw: String?, field: String, maximum: Int) throws -> String {

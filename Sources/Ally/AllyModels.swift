@@ -1,5 +1,6 @@
 import Foundation
 public import SuiteCore
+public import SuiteStorage
 
 /// A reseller's tier, which sets its discount on provisioning.
 public enum ResellerTier: String, Sendable, Codable, CodingKeyRepresentable, CaseIterable, CustomStringConvertible {
@@ -12,6 +13,9 @@ public enum ResellerStatus: String, Sendable, Codable, CaseIterable, CustomStrin
     case active, suspended
     public var description: String { rawValue }
 }
+
+/// One entry of a reseller's audit trail (``Allies/auditTrail(of:limit:)``).
+public typealias ResellerAuditEntry = AuditEntry<ResellerStatus>
 
 /// A reseller (Ally): a company, bound to one user account, with a tier and a credit wallet.
 public struct Reseller: Hashable, Sendable, Codable {

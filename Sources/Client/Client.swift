@@ -1,5 +1,6 @@
 public import Foundation
 public import SuiteCore
+public import SuiteStorage
 
 /// A customer: standalone, or owned by a reseller. Identified publicly by its ``refid`` only.
 public struct Client: Hashable, Sendable, Codable {
@@ -25,16 +26,9 @@ public struct Client: Hashable, Sendable, Codable {
     public var isStandalone: Bool { reseller == nil }
 }
 
-/// One entry of a client's audit trail: who changed what, when, and why.
-public struct ClientAuditEntry: Hashable, Sendable, Codable {
-    /// `created`, `activate`, `suspend`, `deactivate`, `reinstate`, `bind_user`, `unbind_user`, `update_metadata`.
-    public var event: String
-    @ExplicitNull public var fromStatus: ClientStatus?
-    @ExplicitNull public var toStatus: ClientStatus?
-    public var actor: String
-    @ExplicitNull public var reason: String?
-    public var at: Date
-}
+/// One entry of a client's audit trail: `created`, `activate`, `suspend`, `deactivate`, `reinstate`,
+/// `bind_user`, `unbind_user` or `update_metadata`, with who, when, from, to and why.
+public typealias ClientAuditEntry = AuditEntry<ClientStatus>
 
 /// Domain events of the Client module, published after commit.
 public struct ClientCreated: DomainEvent {

@@ -375,17 +375,7 @@ public struct Clients: Sendable {
             guard let id = try tx.queryInt64("SELECT id FROM client_clients WHERE refid = \(refid)") else {
                 throw ClientError.notFound(refid.rawValue)
             }
-            return try tx.query("""
-                SELECT event, from_status, to_status, actor, reason, at FROM client_audit
-                WHERE client_id = \(id) ORDER BY version LIMIT \(limit)
-                """).map { row in
-                ClientAuditEntry(
-                    event: try row.string("event"),
-                    fromStatus: try row.optionalString("from_status").flatMap(ClientStatus.init(rawValue:)),
-                    toStatus: try row.optionalString("to_status").flatMap(ClientStatus.init(rawValue:)),
-                    actor: try row.string("actor"), reason: try row.optionalString("reason"),
-                    at: try row.timestamp("at").date)
-            }
+            return try Self.auditLog.trail(owner: id, limit: limit, in: tx)
         }
     }
 
@@ -427,12 +417,12 @@ public struct Clients: Sendable {
         try tx.advanceVersion(of: "client_clients", id: row.id, from: row.version, setting: assignments, updatedAt: now)
     }
 
+    static let auditLog = AuditLog<ClientStatus>(table: "client_audit", owner: "client_id")
+
     func audit(clientID: Int64, version: Int64, event: String, from: ClientStatus?, to: ClientStatus?, actor: String, reason: String?,
                at: Timestamp, in tx: any Transaction) throws {
-        try tx.execute("""
-            INSERT INTO client_audit (client_id, version, event, from_status, to_status, actor, reason, at)
-            VALUES (\(clientID), \(version), \(event), \(from?.rawValue), \(to?.rawValue), \(actor), \(reason), \(at))
-            """)
+        try Self.auditLog.record(owner: clientID, version: version, event: event, from: from, to: to, actor: actor,
+                                 reason: reason, at: at, in: tx)
     }
 
     /// Moves the signup rollup: the '*' (all) row and the client's own scope row.

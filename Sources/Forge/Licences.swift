@@ -96,11 +96,11 @@ public struct Licences: Sendable {
         if let activation {
             // Two audit entries in one statement: minted (version 1), then activated (version 2).
             // Deferred: on PostgreSQL the commit waits for it, not a wait of its own.
-            try tx.executeDeferred("""
-                INSERT INTO forge_audit (licence_id, version, event, from_status, to_status, actor, reason, detail, at)
-                VALUES (\(id), 1, 'minted', NULL, 'pending', \(actor), NULL, \(term), \(now)),
-                       (\(id), 2, 'activated', 'pending', 'active', \(actor), NULL, \(activation.rawValue), \(now))
-                """)
+            try Self.auditLog.record([
+                .init(owner: id, version: 1, event: "minted", from: nil, to: .pending, actor: actor, detail: term, at: now),
+                .init(owner: id, version: 2, event: "activated", from: .pending, to: .active, actor: actor,
+                      detail: activation.rawValue, at: now),
+            ], deferred: true, in: tx)
         } else {
             try audit(id: id, version: 1, event: "minted", from: nil, to: .pending, actor: actor, reason: nil, detail: term, at: now, in: tx)
         }
@@ -332,16 +332,7 @@ public struct Licences: Sendable {
             guard let id = try tx.queryInt64("SELECT id FROM forge_licences WHERE refid = \(refid)") else {
                 throw ForgeError.notFound("refid")
             }
-            return try tx.query("""
-                SELECT event, from_status, to_status, actor, reason, detail, at FROM forge_audit
-                WHERE licence_id = \(id) ORDER BY version LIMIT \(limit)
-                """).map { row in
-                LicenceAuditEntry(event: try row.string("event"),
-                                  fromStatus: try row.optionalString("from_status").flatMap(LicenceStatus.init(rawValue:)),
-                                  toStatus: try row.optionalString("to_status").flatMap(LicenceStatus.init(rawValue:)),
-                                  actor: try row.string("actor"), reason: try row.optionalString("reason"),
-                                  detail: try row.optionalString("detail"), at: try row.timestamp("at").date)
-            }
+            return try Self.auditLog.trail(owner: id, limit: limit, in: tx)
         }
     }
 
@@ -391,12 +382,12 @@ public struct Licences: Sendable {
         return Timestamp(milliseconds: sum)
     }
 
+    static let auditLog = AuditLog<LicenceStatus>(table: "forge_audit", owner: "licence_id", hasDetail: true)
+
     func audit(id: Int64, version: Int64, event: String, from: LicenceStatus?, to: LicenceStatus?, actor: String,
                reason: String?, detail: String?, at: Timestamp, in tx: any Transaction) throws {
-        try tx.execute("""
-            INSERT INTO forge_audit (licence_id, version, event, from_status, to_status, actor, reason, detail, at)
-            VALUES (\(id), \(version), \(event), \(from?.rawValue), \(to?.rawValue), \(actor), \(reason), \(detail), \(at))
-            """)
+        try Self.auditLog.record(owner: id, version: version, event: event, from: from, to: to, actor: actor, reason: reason,
+                                 detail: detail, at: at, in: tx)
     }
 
     static func text(_ raw: String, field: String, maximum: Int) throws -> String {
@@ -460,17 +451,9 @@ public struct LicenceBuilder: Sendable {
     }
 }
 
-/// One entry of a licence's audit trail.
-public struct LicenceAuditEntry: Hashable, Sendable, Codable {
-    public var event: String
-    @ExplicitNull public var fromStatus: LicenceStatus?
-    @ExplicitNull public var toStatus: LicenceStatus?
-    public var actor: String
-    @ExplicitNull public var reason: String?
-    /// Event detail: the duration on mint, the client on activation, `+N days` on renewal.
-    @ExplicitNull public var detail: String?
-    public var at: Date
-}
+/// One entry of a licence's audit trail; ``AuditEntry/detail`` is the duration on mint, the
+/// client on activation, `+N days` on renewal.
+public typealias LicenceAuditEntry = AuditEntry<LicenceStatus>
 
 /// A licence was minted.
 public struct LicenceMinted: DomainEvent, Hashable {

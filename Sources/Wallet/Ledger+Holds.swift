@@ -260,13 +260,10 @@ extension Ledger {
         for (account, amount) in releases.sorted(by: { $0.key < $1.key }) {
             try release(amount, ofAccount: account, in: tx)
         }
-        let entries = try expired.map { row -> SQL in
-            "(\(try row.int64("id")), 2, 'expire', 'pending', 'expired', \(Hold.expiryActor), 'expired', \(now))"
-        }
-        try tx.execute("""
-            INSERT INTO wallet_hold_audit (hold_id, version, event, from_status, to_status, actor, reason, at)
-            VALUES \(SQL.joined(entries, separator: ", "))
-            """)
+        try Self.auditLog.record(try expired.map {
+            .init(owner: try $0.int64("id"), version: 2, event: "expire", from: .pending, to: .expired, actor: Hold.expiryActor,
+                  reason: "expired", at: now)
+        }, in: tx)
         return expired.count
     }
 
@@ -306,14 +303,7 @@ extension Ledger {
                 throw WalletError.holdNotFound(refid)
             }
             // A hold has at most two entries (reserve, then one resolution): the LIMIT never cuts.
-            return try tx.query("""
-                SELECT event, from_status, to_status, actor, reason, at FROM wallet_hold_audit
-                WHERE hold_id = \(id) ORDER BY version LIMIT 10
-                """).map { row in
-                HoldAuditEntry(event: try row.string("event"), fromStatus: try row.optionalString("from_status").map(Self.holdStatus),
-                               toStatus: try Self.holdStatus(try row.string("to_status")), actor: try row.string("actor"),
-                               reason: try row.optionalString("reason"), at: try row.timestamp("at").date)
-            }
+            return try Self.auditLog.trail(owner: id, limit: 10, in: tx)
         }
     }
 
@@ -418,12 +408,12 @@ extension Ledger {
         guard changed == 1 else { throw Self.inconsistentHeld() }
     }
 
+    static let auditLog = AuditLog<HoldStatus>(table: "wallet_hold_audit", owner: "hold_id")
+
     private func audit(holdID: Int64, version: Int64, event: String, from: HoldStatus?, to: HoldStatus, actor: String,
                        reason: String?, at: Timestamp, in tx: any Transaction) throws {
-        try tx.execute("""
-            INSERT INTO wallet_hold_audit (hold_id, version, event, from_status, to_status, actor, reason, at)
-            VALUES (\(holdID), \(version), \(event), \(from?.rawValue), \(to.rawValue), \(actor), \(reason), \(at))
-            """)
+        try Self.auditLog.record(owner: holdID, version: version, event: event, from: from, to: to, actor: actor, reason: reason,
+                                 at: at, in: tx)
     }
 
     static let holdSelect = """

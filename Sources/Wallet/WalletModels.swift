@@ -1,5 +1,6 @@
 import Foundation
 public import SuiteCore
+public import SuiteStorage
 
 /// What an account counts: `credits` (reseller credits) or an ISO 4217 currency code (`USD`).
 /// Amounts are always `Int64` minor units of the unit.
@@ -314,22 +315,10 @@ public struct HoldCapture: Hashable, Sendable, Codable {
     public var released: Int64
 }
 
-/// One entry of a hold's audit trail: who moved it, when, from what, to what, and why.
+/// One entry of a hold's audit trail: `reserve`, `capture`, `void` or `expire` (actor
+/// ``Hold/expiryActor``), with who, when, from, to and why.
 ///
 /// ```swift
 /// let trail = try await ledger.auditTrail(ofHold: hold.refid)   // [reserve, capture]
 /// ```
-public struct HoldAuditEntry: Hashable, Sendable, Codable {
-    /// `reserve`, `capture`, `void` or `expire`.
-    public var event: String
-    /// The status before the move; nil for the reservation.
-    @ExplicitNull public var fromStatus: HoldStatus?
-    /// The status after the move.
-    public var toStatus: HoldStatus
-    /// Who made the move (``Hold/expiryActor`` for an expiry).
-    public var actor: String
-    /// The reason given (a void's reason, or why the hold expired or was captured in part).
-    @ExplicitNull public var reason: String?
-    /// When, on the ledger's clock.
-    public var at: Date
-}
+public typealias HoldAuditEntry = AuditEntry<HoldStatus>

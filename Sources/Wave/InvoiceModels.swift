@@ -1,5 +1,6 @@
 import Foundation
 public import SuiteCore
+public import SuiteStorage
 
 /// Where an invoice is in its life.
 ///
@@ -98,18 +99,9 @@ public struct Invoice: Hashable, Sendable, Codable {
     public var updatedAt: Date
 }
 
-/// One entry of an invoice's audit trail.
-public struct InvoiceAuditEntry: Hashable, Sendable, Codable {
-    /// `created`, `pay`, `void` or `mark_uncollectible`.
-    public var event: String
-    @ExplicitNull public var fromStatus: InvoiceStatus?
-    @ExplicitNull public var toStatus: InvoiceStatus?
-    public var actor: String
-    @ExplicitNull public var reason: String?
-    /// For a payment: its method and reference.
-    @ExplicitNull public var detail: String?
-    public var at: Date
-}
+/// One entry of an invoice's audit trail: `created`, `pay`, `void` or `mark_uncollectible`;
+/// for a payment, ``AuditEntry/detail`` is its method and reference.
+public typealias InvoiceAuditEntry = AuditEntry<InvoiceStatus>
 
 /// Money received for an invoice — recorded once per invoice.
 public struct Payment: Hashable, Sendable, Codable {

@@ -255,16 +255,7 @@ public struct Invoices: Sendable {
             guard let id = try tx.queryInt64("SELECT id FROM wave_invoices WHERE refid = \(refid)") else {
                 throw WaveError.invoiceNotFound("refid")
             }
-            return try tx.query("""
-                SELECT event, from_status, to_status, actor, reason, detail, at FROM wave_invoice_audit
-                WHERE invoice_id = \(id) ORDER BY version LIMIT \(limit)
-                """).map { row in
-                InvoiceAuditEntry(event: try row.string("event"),
-                                  fromStatus: try row.optionalString("from_status").flatMap(InvoiceStatus.init(rawValue:)),
-                                  toStatus: try row.optionalString("to_status").flatMap(InvoiceStatus.init(rawValue:)),
-                                  actor: try row.string("actor"), reason: try row.optionalString("reason"),
-                                  detail: try row.optionalString("detail"), at: try row.timestamp("at").date)
-            }
+            return try Self.auditLog.trail(owner: id, limit: limit, in: tx)
         }
     }
 
@@ -331,12 +322,12 @@ public struct Invoices: Sendable {
         return summary
     }
 
+    static let auditLog = AuditLog<InvoiceStatus>(table: "wave_invoice_audit", owner: "invoice_id", hasDetail: true)
+
     func audit(id: Int64, version: Int64, event: String, from: InvoiceStatus?, to: InvoiceStatus?, actor: String,
                reason: String?, detail: String?, at: Timestamp, in tx: any Transaction) throws {
-        try tx.execute("""
-            INSERT INTO wave_invoice_audit (invoice_id, version, event, from_status, to_status, actor, reason, detail, at)
-            VALUES (\(id), \(version), \(event), \(from?.rawValue), \(to?.rawValue), \(actor), \(reason), \(detail), \(at))
-            """)
+        try Self.auditLog.record(owner: id, version: version, event: event, from: from, to: to, actor: actor, reason: reason,
+                                 detail: detail, at: at, in: tx)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 public import SuiteCore
+public import SuiteStorage
 
 /// How often a plan bills.
 ///
@@ -190,18 +191,9 @@ public struct SubscriptionStart: Hashable, Sendable, Encodable {
     }
 }
 
-/// One entry of a subscription's audit trail.
-public struct SubscriptionAuditEntry: Hashable, Sendable, Codable {
-    /// `started`, `renewed`, `activate`, `mark_past_due`, `cancel`, `cancel_scheduled`.
-    public var event: String
-    @ExplicitNull public var fromStatus: SubscriptionStatus?
-    @ExplicitNull public var toStatus: SubscriptionStatus?
-    public var actor: String
-    @ExplicitNull public var reason: String?
-    /// For a renewal: the invoice number and the new period.
-    @ExplicitNull public var detail: String?
-    public var at: Date
-}
+/// One entry of a subscription's audit trail: `started`, `renewed`, `activate`, `mark_past_due`,
+/// `cancel` or `cancel_scheduled`; for a renewal, ``AuditEntry/detail`` is the invoice number and the new period.
+public typealias SubscriptionAuditEntry = AuditEntry<SubscriptionStatus>
 
 /// What one renewal run did (``Subscriptions/renewDue(now:limit:actor:progress:)``).
 public struct RenewalReport: Hashable, Sendable, Codable {

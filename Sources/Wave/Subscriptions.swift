@@ -206,17 +206,7 @@ public struct Subscriptions: Sendable {
             guard let id = try tx.queryInt64("SELECT id FROM wave_subscriptions WHERE refid = \(refid)") else {
                 throw WaveError.subscriptionNotFound("refid")
             }
-            return try tx.query("""
-                SELECT event, from_status, to_status, actor, reason, detail, at FROM wave_subscription_audit
-                WHERE subscription_id = \(id) ORDER BY version LIMIT \(limit)
-                """).map { row in
-                SubscriptionAuditEntry(
-                    event: try row.string("event"),
-                    fromStatus: try row.optionalString("from_status").flatMap(SubscriptionStatus.init(rawValue:)),
-                    toStatus: try row.optionalString("to_status").flatMap(SubscriptionStatus.init(rawValue:)),
-                    actor: try row.string("actor"), reason: try row.optionalString("reason"),
-                    detail: try row.optionalString("detail"), at: try row.timestamp("at").date)
-            }
+            return try Self.auditLog.trail(owner: id, limit: limit, in: tx)
         }
     }
 
@@ -322,12 +312,12 @@ public struct Subscriptions: Sendable {
             .dueNow().create(actor: actor, in: tx)
     }
 
+    static let auditLog = AuditLog<SubscriptionStatus>(table: "wave_subscription_audit", owner: "subscription_id", hasDetail: true)
+
     func audit(id: Int64, version: Int64, event: String, from: SubscriptionStatus?, to: SubscriptionStatus?, actor: String,
                reason: String?, detail: String?, at: Timestamp, in tx: any Transaction) throws {
-        try tx.execute("""
-            INSERT INTO wave_subscription_audit (subscription_id, version, event, from_status, to_status, actor, reason, detail, at)
-            VALUES (\(id), \(version), \(event), \(from?.rawValue), \(to?.rawValue), \(actor), \(reason), \(detail), \(at))
-            """)
+        try Self.auditLog.record(owner: id, version: version, event: event, from: from, to: to, actor: actor, reason: reason,
+                                 detail: detail, at: at, in: tx)
     }
 
     static func alreadySubscribed(_ plan: Plan) -> WaveError {

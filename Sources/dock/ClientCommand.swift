@@ -206,17 +206,7 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let clients = try suite.clients
-                let entries = try await clients.auditTrail(of: Refid(rawValue: refid), limit: 1000)
-                let rows = entries.map {
-                    [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-",
-                     $0.actor, $0.reason ?? "-"]
-                }
-                if output.json {
-                    try printJSON(entries)
-                } else {
-                    printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "REASON"], rows)
-                }
+                try printAuditTrail(try await suite.clients.auditTrail(of: Refid(rawValue: refid), limit: 1000), json: output.json)
             }
         }
     }

@@ -217,14 +217,7 @@ struct ForgeCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let licences = try suite.licences
                 let trail = try await licences.auditTrail(of: Refid(rawValue: refid))
-                if output.json {
-                    try printJSON(trail)
-                } else {
-                    printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "DETAIL"], trail.map {
-                        [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-", $0.actor,
-                         $0.detail ?? $0.reason ?? ""]
-                    })
-                }
+                try printAuditTrail(trail, json: output.json)
             }
         }
     }

@@ -100,6 +100,14 @@ func printFields(_ value: some Encodable) throws {
     printTable(["FIELD", "VALUE"], object.keys.sorted().map { [$0.replacingOccurrences(of: "_", with: " "), object[$0]!.plainText] })
 }
 
+/// An audit trail as JSON, or as a table: when, event, from, to, who, and the detail or reason.
+func printAuditTrail<Status>(_ trail: [AuditEntry<Status>], json: Bool) throws {
+    if json { return try printJSON(trail) }
+    printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "DETAIL"], trail.map {
+        [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-", $0.actor, $0.detail ?? $0.reason ?? ""]
+    })
+}
+
 /// A plain text table, columns padded to their widest cell.
 func printTable(_ header: [String], _ rows: [[String]]) {
     let widths = header.indices.map { column in

@@ -230,14 +230,7 @@ struct WaveCommand: AsyncParsableCommand {
                 try await withSuite(database) { suite in
                     let found = try await suite.invoices.find(refidOrNumber: invoice)
                     let trail = try await suite.invoices.auditTrail(of: found.refid)
-                    if output.json {
-                        try printJSON(trail)
-                    } else {
-                        printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "DETAIL"], trail.map {
-                            [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-", $0.actor,
-                             $0.detail ?? $0.reason ?? ""]
-                        })
-                    }
+                    try printAuditTrail(trail, json: output.json)
                 }
             }
         }

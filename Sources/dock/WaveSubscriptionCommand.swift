@@ -204,14 +204,7 @@ extension WaveCommand {
                 try await withSuite(database) { suite in
                     let subscriptions = try suite.subscriptions
                     let trail = try await subscriptions.auditTrail(of: Refid(rawValue: subscription))
-                    if output.json {
-                        try printJSON(trail)
-                    } else {
-                        printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "DETAIL"], trail.map {
-                            [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-", $0.actor,
-                             $0.detail ?? $0.reason ?? ""]
-                        })
-                    }
+                    try printAuditTrail(trail, json: output.json)
                 }
             }
         }

@@ -85,6 +85,12 @@ func expectAllyError<T>(_ code: AllyError.Code, _ body: () async throws -> T,
             #expect(try await allies.balance(ally.refid) == 100)
             try await allies.reinstate(ally.refid, actor: "risk")
             #expect(try await allies.provision(ally.refid, cost: 10, action: "x", idempotencyKey: "a").balanceAfter == 90)
+            // Every move is audited, the refused second suspension included as nothing.
+            let trail = try await allies.auditTrail(of: ally.refid)
+            #expect(trail.map(\.event) == ["created", "suspend", "reinstate"])
+            #expect(trail[1].fromStatus == .active && trail[1].toStatus == .suspended && trail[1].reason == "chargebacks")
+            #expect(trail[2].actor == "risk" && trail[2].toStatus == .active)
+            await _ = expectAllyError(.notFound) { try await allies.auditTrail(of: Refid(rawValue: "RS-NONE")) }
         }
     }
 
