@@ -124,6 +124,12 @@ public struct Allies: Sendable {
         }
     }
 
+    /// The reseller with `refid`, read inside `tx`; throws "Reseller Not Found" when there is none.
+    public func find(_ refid: Refid, in tx: any Transaction) throws -> Reseller {
+        guard let found = try findByRefid(refid, in: tx) else { throw Self.notFound(refid) }
+        return found
+    }
+
     /// The reseller's audit trail, oldest first: `created`, `suspend`, `reinstate`, with who,
     /// when and why.
     public func auditTrail(of refid: Refid, limit: Int = 100) async throws -> [ResellerAuditEntry] {

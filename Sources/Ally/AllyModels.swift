@@ -72,6 +72,14 @@ public struct TierDiscounts: Hashable, Sendable {
         guard !carry else { throw AllyError(.invalidAmount, message: "Invalid amount: too large") }
         return rounded / 10_000
     }
+
+    /// What `count` provisions at the discounted price of `base` cost together; throws
+    /// `.invalidAmount` if the total does not fit.
+    public func cost(of base: Int64, for tier: ResellerTier, count: Int) throws -> Int64 {
+        let (total, overflow) = try cost(of: base, for: tier).multipliedReportingOverflow(by: Int64(count))
+        guard !overflow else { throw AllyError(.invalidAmount, message: "Invalid amount: the batch cost overflows") }
+        return total
+    }
 }
 
 /// The outcome of a provision: the credits spent and the ledger transfer that spent them.

@@ -24,6 +24,12 @@ public struct Client: Hashable, Sendable, Codable {
 
     /// Whether the client has no reseller.
     public var isStandalone: Bool { reseller == nil }
+
+    /// The client as other modules see it: what a workflow that has already read the client
+    /// hands to Forge or Wave, so they need not ask the directory again in the same transaction.
+    public var summary: ClientSummary {
+        ClientSummary(refid: refid, name: name, email: email, reseller: reseller, status: status.standing)
+    }
 }
 
 /// One entry of a client's audit trail: `created`, `activate`, `suspend`, `deactivate`, `reinstate`,

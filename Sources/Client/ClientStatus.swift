@@ -1,3 +1,5 @@
+public import SuiteStorage
+
 /// Where a client is in its lifecycle.
 ///
 /// | from \ action | activate | suspend | deactivate | reinstate |
@@ -10,6 +12,9 @@ public enum ClientStatus: String, Sendable, Codable, CodingKeyRepresentable, Cas
     case pending, active, suspended, inactive
 
     public var description: String { rawValue }
+
+    /// The same status as other modules see it.
+    public var standing: ClientStanding { ClientStanding(rawValue: rawValue)! }
 }
 
 /// A lifecycle action. Each has an explicit set of statuses it may start from and one target.

@@ -118,7 +118,7 @@ public struct Clients: Sendable {
             throw Self.mapUniqueViolation(error)
         }
         try audit(clientID: id, version: 1, event: "created", from: nil, to: status, actor: actor, reason: nil, at: now, in: tx)
-        try adjustRollup(day: now, scope: draft.reseller, status: status, by: 1, in: tx)
+        try adjustRollup(day: now, scope: draft.reseller, [(status, 1)], in: tx)
         let client = Client(refid: refid, name: draft.name, email: draft.email, phone: draft.phone, status: status,
                             reseller: draft.reseller, userID: userID, metadata: draft.metadata,
                             hasSecretMetadata: sealed != nil, createdAt: now.date, updatedAt: now.date)
@@ -218,8 +218,26 @@ public struct Clients: Sendable {
         try apply(action, refid, actor: try ClientValidation.actor(actor), reason: try ClientValidation.reason(reason), in: tx)
     }
 
+    /// Applies `action` inside `tx` when the transition table allows it from the client's current
+    /// status, and otherwise leaves the client as it is: one locked read either way (a paid
+    /// invoice activates a pending client, and an active one stays active). Returns the client as
+    /// it is now, and whether it moved.
+    public func transitionIfAllowed(_ action: ClientTransition, _ refid: Refid, actor: String = "system",
+                                    reason: String? = nil, in tx: any Transaction) throws -> (client: Client, moved: Bool) {
+        let actor = try ClientValidation.actor(actor), reason = try ClientValidation.reason(reason)
+        let (row, current) = try lockedClient(refid, in: tx)
+        guard action.isAllowed(from: current.status) else { return (current, false) }
+        return (try apply(action, to: row, current, actor: actor, reason: reason, in: tx), true)
+    }
+
     private func apply(_ action: ClientTransition, _ refid: Refid, actor: String, reason: String?, in tx: any Transaction) throws -> Client {
         let (row, current) = try lockedClient(refid, in: tx)
+        return try apply(action, to: row, current, actor: actor, reason: reason, in: tx)
+    }
+
+    private func apply(_ action: ClientTransition, to row: RowVersion, _ current: Client, actor: String, reason: String?,
+                       in tx: any Transaction) throws -> Client {
+        let refid = current.refid
         guard action.isAllowed(from: current.status) else { throw ClientError.transitionDenied(action, from: current.status) }
         let target = action.target
         let now = Timestamp(clock.now())
@@ -227,8 +245,7 @@ public struct Clients: Sendable {
         try audit(clientID: row.id, version: version, event: action.rawValue, from: current.status, to: target, actor: actor,
                   reason: reason, at: now, in: tx)
         let created = Timestamp(current.createdAt)
-        try adjustRollup(day: created, scope: current.reseller, status: current.status, by: -1, in: tx)
-        try adjustRollup(day: created, scope: current.reseller, status: target, by: 1, in: tx)
+        try adjustRollup(day: created, scope: current.reseller, [(current.status, -1), (target, 1)], in: tx)
         var updated = current
         updated.status = target
         updated.updatedAt = now.date
@@ -426,12 +443,20 @@ public struct Clients: Sendable {
     }
 
     /// Moves the signup rollup: the '*' (all) row and the client's own scope row.
-    func adjustRollup(day: Timestamp, scope reseller: Refid?, status: ClientStatus, by delta: Int64, in tx: any Transaction) throws {
+    /// Moves the signup rollup of `day` by each change, for all clients (`*`) and for the scope, in
+    /// one statement (a transition is two changes: one out of the old status, one into the new).
+    /// Deferred: nothing handles its error on its own.
+    func adjustRollup(day: Timestamp, scope reseller: Refid?, _ changes: [(status: ClientStatus, delta: Int64)],
+                      in tx: any Transaction) throws {
         let dayText = CivilDate(dayNumber: day.utcDay).description
         let scope = reseller?.rawValue ?? ""
-        try tx.execute("""
+        let rows = changes.flatMap { change -> [SQL] in
+            ["(\(dayText), '*', \(change.status.rawValue), \(change.delta))",
+             "(\(dayText), \(scope), \(change.status.rawValue), \(change.delta))"]
+        }
+        try tx.executeDeferred("""
             INSERT INTO client_daily_stats (day, scope, status, clients)
-            VALUES (\(dayText), '*', \(status.rawValue), \(delta)), (\(dayText), \(scope), \(status.rawValue), \(delta))
+            VALUES \(SQL.joined(rows, separator: ", "))
             ON CONFLICT (scope, day, status) DO UPDATE SET clients = client_daily_stats.clients + excluded.clients
             """)
     }

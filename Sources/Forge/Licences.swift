@@ -54,13 +54,21 @@ public struct Licences: Sendable {
 
     // MARK: Minting
 
-    func mint(_ builder: LicenceBuilder, activatingFor activation: Refid?, actor: String,
+    /// - Parameter resolvedClient: the activating client as the caller read it in this transaction
+    ///   (nil: asked of the ``ClientDirectory``).
+    func mint(_ builder: LicenceBuilder, activatingFor activation: Refid?, resolvedClient: ClientSummary? = nil, actor: String,
               in tx: any Transaction) throws -> MintedLicence {
         let actor = try Self.text(actor, field: "actor", maximum: 255)
-        let code = trimmingWhitespace(builder.product ?? "", newlines: false)
-        guard !code.isEmpty else { throw ForgeError.invalid("product", "required") }
-        guard let product = try products.product(code, in: tx) else {
-            throw ForgeError(.invalidProduct, message: "Invalid Product: no product with code \(code.prefix(64))")
+        let product: ProductSummary
+        if let resolved = builder.resolvedProduct {
+            product = resolved
+        } else {
+            let code = trimmingWhitespace(builder.product ?? "", newlines: false)
+            guard !code.isEmpty else { throw ForgeError.invalid("product", "required") }
+            guard let found = try products.product(code, in: tx) else {
+                throw ForgeError(.invalidProduct, message: "Invalid Product: no product with code \(code.prefix(64))")
+            }
+            product = found
         }
         guard product.isActive else { throw ForgeError(.invalidProduct, message: "Invalid Product: \(product.code) is not for sale") }
         let days = builder.isLifetime ? nil : (builder.days ?? product.licenceDays)
@@ -77,7 +85,7 @@ public struct Licences: Sendable {
         let client = activation ?? builder.client
         var reseller: Refid?
         if let client {
-            let summary = try usableClient(client, in: tx)
+            let summary = try usableClient(client, resolved: resolvedClient.flatMap { $0.refid == client ? $0 : nil }, in: tx)
             reseller = summary.reseller
         }
         let key = LicenceKey.generate()
@@ -366,8 +374,8 @@ public struct Licences: Sendable {
     }
 
     /// The client, which must exist and be neither suspended nor inactive.
-    private func usableClient(_ refid: Refid, in tx: any Transaction) throws -> ClientSummary {
-        guard let summary = try clients.client(refid, in: tx) else {
+    private func usableClient(_ refid: Refid, resolved: ClientSummary? = nil, in tx: any Transaction) throws -> ClientSummary {
+        guard let summary = try resolved ?? clients.client(refid, in: tx) else {
             throw ForgeError(.invalidClient, message: "Invalid Client: no client with refid \(refid.rawValue.prefix(64))")
         }
         guard summary.status.mayHoldLicences else {
@@ -404,13 +412,19 @@ public struct Licences: Sendable {
 public struct LicenceBuilder: Sendable {
     let licences: Licences
     var product: String?
+    var resolvedProduct: ProductSummary?
     var days: Int?
     var isLifetime = false
     var client: Refid?
     var metadata: Metadata = [:]
 
     /// The product code (required), checked through the ``ProductCatalog``.
-    public func product(_ code: String) -> LicenceBuilder { with { $0.product = code } }
+    public func product(_ code: String) -> LicenceBuilder { with { $0.product = code; $0.resolvedProduct = nil } }
+    /// A product the caller has already read in the minting transaction (Wave's `Product.summary`):
+    /// the ``ProductCatalog`` is not asked again. Its ``ProductSummary/isActive`` is still checked.
+    public func product(_ product: ProductSummary) -> LicenceBuilder {
+        with { $0.product = product.code; $0.resolvedProduct = product }
+    }
     /// Days of validity from activation (default: the product's licence days, else lifetime).
     public func days(_ days: Int) -> LicenceBuilder { with { $0.days = days; $0.isLifetime = false } }
     /// A licence that never expires.
@@ -442,6 +456,13 @@ public struct LicenceBuilder: Sendable {
 
     public func mintActivated(for client: Refid, actor: String = "system", in tx: any Transaction) throws -> MintedLicence {
         try licences.mint(self, activatingFor: client, actor: actor, in: tx)
+    }
+
+    /// Mints the licence activated for a client the caller has already read in this transaction
+    /// (Client's `Client.summary`): the ``ClientDirectory`` is not asked again. The client's
+    /// standing is still checked.
+    public func mintActivated(for client: ClientSummary, actor: String = "system", in tx: any Transaction) throws -> MintedLicence {
+        try licences.mint(self, activatingFor: client.refid, resolvedClient: client, actor: actor, in: tx)
     }
 
     private func with(_ change: (inout LicenceBuilder) -> Void) -> LicenceBuilder {

@@ -82,23 +82,18 @@ public final class SuiteFulfilment: InvoiceFulfilment {
         let lines = invoice.lines.filter { $0.product != nil }
         guard !lines.isEmpty else { return }
         try failpoint?(.paymentCaptured)
-        guard let client = try clients.findByRefid(invoice.client, in: tx) else {
-            throw ClientError(.notFound, message: "Client Not Found: the invoiced client no longer exists")
-        }
-        if client.status == .pending {
-            _ = try clients.transition(.activate, invoice.client, actor: "purchase", reason: "invoice \(invoice.number) paid", in: tx)
-            try failpoint?(.clientActivated)
-        }
+        // The client and each product are read once here and handed to Forge.
+        let (client, activated) = try clients.transitionIfAllowed(.activate, invoice.client, actor: "purchase",
+                                                                  reason: "invoice \(invoice.number) paid", in: tx)
+        if activated { try failpoint?(.clientActivated) }
         var minted: [IssuedLicence] = []
         let now = Timestamp(clock.now())
         for line in lines {
-            guard let slug = line.product, let product = try products.find(slug: slug, in: tx) else {
-                throw WaveError(.invalidProduct, message: "Invalid Product: \(line.product ?? "") is not in the catalogue")
-            }
+            let product = try products.forSale(line.product ?? "", in: tx)
             for _ in 0..<line.quantity {
-                let licence = try licences.make().product(product.slug)
+                let licence = try licences.make().product(product.summary)
                     .metadata(["invoice": .string(invoice.refid.rawValue), "payment": .string(payment.refid.rawValue)])
-                    .mintActivated(for: invoice.client, actor: "purchase", in: tx)
+                    .mintActivated(for: client.summary, actor: "purchase", in: tx)
                 try IssuedLicenceRecords.record(licence.licence.refid, client: invoice.client, source: .purchase,
                                                 invoice: invoice.refid, transfer: payment.transfer, at: now, in: tx)
                 minted.append(IssuedLicence(licence: licence.licence, key: licence.key))

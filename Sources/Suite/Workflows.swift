@@ -203,18 +203,17 @@ public struct Workflows: Sendable {
     private func provision(reseller: Refid, clients targets: [Refid], product: String, key: String, fingerprint: String,
                            actor: String, in tx: any Transaction) throws -> ProvisionResult {
         if let replay = try replayProvision(key: key, fingerprint: fingerprint, clients: targets, in: tx) { return replay }
-        guard let found = try allies.findByRefid(reseller, in: tx) else {
-            throw AllyError(.notFound, message: "Reseller Not Found: no reseller with this refid")
-        }
-        for target in targets {
-            guard let client = try clients.findByRefid(target, in: tx), client.reseller == reseller else {
+        // Each party is read once here and handed on: Forge is given the client and the product
+        // it would otherwise ask its directories for again in this transaction.
+        let found = try allies.find(reseller, in: tx)
+        let portfolio = try targets.map { target in
+            guard let client = try clients.client(target, in: tx), client.reseller == reseller else {
                 throw WorkflowError(.clientNotFound, message: "Client Not Found: \(target.rawValue.prefix(40)) is not in the reseller's portfolio")
             }
+            return client
         }
-        let item = try productForSale(product, in: tx)
-        let unit = try allies.discounts.cost(of: item.price, for: found.tier)
-        let (total, overflow) = unit.multipliedReportingOverflow(by: Int64(targets.count))
-        guard !overflow else { throw AllyError(.invalidAmount, message: "Invalid amount: the batch cost overflows") }
+        let item = try products.forSale(product, in: tx)
+        let total = try allies.discounts.cost(of: item.price, for: found.tier, count: targets.count)
         try failpoint?(.validated)
         let spent = try allies.provision(reseller, cost: total,
                                          action: "Provision \(item.slug) for \(targets.count) client\(targets.count == 1 ? "" : "s")",
@@ -222,11 +221,11 @@ public struct Workflows: Sendable {
         try failpoint?(.creditsDebited)
         let now = Timestamp(clock.now())
         var issued: [IssuedLicence] = []
-        for target in targets {
-            let minted = try licences.make().product(item.slug)
+        for client in portfolio {
+            let minted = try licences.make().product(item.summary)
                 .metadata(["reseller": .string(reseller.rawValue), "provision": .string(key)])
-                .mintActivated(for: target, actor: actor, in: tx)
-            try IssuedLicenceRecords.record(minted.licence.refid, client: target, source: .provision, runKey: key,
+                .mintActivated(for: client, actor: actor, in: tx)
+            try IssuedLicenceRecords.record(minted.licence.refid, client: client.refid, source: .provision, runKey: key,
                                             transfer: spent.transfer, at: now, in: tx)
             issued.append(IssuedLicence(licence: minted.licence, key: minted.key))
             try failpoint?(.licenceMinted)
@@ -312,7 +311,7 @@ public struct Workflows: Sendable {
             else { throw Self.conflict }
             return (client, invoice, false)
         }
-        let item = try productForSale(product, in: tx)
+        let item = try products.forSale(product, in: tx)
         let client: Client
         switch customer {
         case .existing(let refid):
@@ -327,8 +326,8 @@ public struct Workflows: Sendable {
             client = try clients.make().name(name).email(email).create(actor: actor, in: tx)
         }
         try failpoint?(.clientResolved)
-        let invoice = try invoices.make().for(client.refid).currency(item.currency)
-            .line(item.name, amount: item.price, product: item.slug).description("Purchase of \(item.name)").dueNow()
+        let invoice = try invoices.make().for(client.summary).currency(item.currency)
+            .line(item).description("Purchase of \(item.name)").dueNow()
             .create(actor: actor, in: tx)
         try failpoint?(.invoiceCreated)
         try tx.execute("""
@@ -375,13 +374,6 @@ public struct Workflows: Sendable {
     // MARK: Helpers
 
     /// The active product with `slug`, or `.invalidProduct`.
-    func productForSale(_ slug: String, in tx: any Transaction) throws -> Product {
-        guard let item = try products.find(slug: slug, in: tx), item.isActive else {
-            throw WaveError(.invalidProduct, message: "Invalid Product: \(slug.prefix(64)) is not for sale")
-        }
-        return item
-    }
-
     static let conflict = WorkflowError(.idempotencyConflict,
                                         message: "Idempotency Conflict: this key was already used with different parameters")
 

@@ -103,8 +103,8 @@ public struct Invoices: Sendable {
             }
             total = sum
             if let slug = draft.product {
-                guard let product = try tx.queryFirst("SELECT \(raw: Products.columns) FROM wave_products WHERE slug = \(slug)")
-                    .map(Products.decode)
+                guard let product = try draft.resolvedProduct
+                    ?? tx.queryFirst("SELECT \(raw: Products.columns) FROM wave_products WHERE slug = \(slug)").map(Products.decode)
                 else { throw WaveError(.invalidProduct, message: "Invalid Product: no product with slug \(slug.prefix(64))") }
                 guard product.isActive else {
                     throw WaveError(.invalidProduct, message: "Invalid Product: \(product.slug) is not for sale")
@@ -117,7 +117,7 @@ public struct Invoices: Sendable {
             lines.append(InvoiceLine(description: text, product: draft.product, unitAmount: draft.amount,
                                      quantity: draft.quantity, amount: amount))
         }
-        try usableClient(clientRefid, in: tx)
+        try usableClient(clientRefid, resolved: builder.resolvedClient, in: tx)
         let now = Timestamp(clock.now())
         let (due, dueOverflow) = now.milliseconds.addingReportingOverflow(Int64(builder.dueInDays) * 86_400_000)
         guard !dueOverflow else { throw WaveError.invalid("due days", "the due date would overflow") }
@@ -312,8 +312,10 @@ public struct Invoices: Sendable {
 
     /// The client, which must exist and not be inactive (a suspended client still owes its invoices).
     @discardableResult
-    func usableClient(_ refid: Refid, in tx: any Transaction) throws -> ClientSummary {
-        guard let summary = try clients.client(refid, in: tx) else {
+    /// The client, which must exist and not be inactive; `resolved` is the caller's own reading of
+    /// it in this transaction, which spares asking the directory again.
+    func usableClient(_ refid: Refid, resolved: ClientSummary? = nil, in tx: any Transaction) throws -> ClientSummary {
+        guard let summary = try resolved.flatMap({ $0.refid == refid ? $0 : nil }) ?? clients.client(refid, in: tx) else {
             throw WaveError(.invalidClient, message: "Invalid Client: no client with refid \(refid.rawValue.prefix(64))")
         }
         guard summary.status != .inactive else {
@@ -343,10 +345,12 @@ public struct InvoiceBuilder: Sendable {
         var amount: Int64
         var quantity: Int64
         var product: String?
+        var resolvedProduct: Product?
     }
 
     let invoices: Invoices
     var client: Refid?
+    var resolvedClient: ClientSummary?
     var currency: String?
     var description: String?
     var amount: Int64?
@@ -354,7 +358,10 @@ public struct InvoiceBuilder: Sendable {
     var dueInDays = 0
 
     /// The client billed (must exist and not be inactive).
-    public func `for`(_ client: Refid) -> InvoiceBuilder { with { $0.client = client } }
+    public func `for`(_ client: Refid) -> InvoiceBuilder { with { $0.client = client; $0.resolvedClient = nil } }
+    /// The client billed, as the caller has already read it in the issuing transaction
+    /// (Client's `Client.summary`): the ``ClientDirectory`` is not asked again.
+    public func `for`(_ client: ClientSummary) -> InvoiceBuilder { with { $0.client = client.refid; $0.resolvedClient = client } }
     /// An ISO 4217 code such as `USD`.
     public func currency(_ code: String) -> InvoiceBuilder { with { $0.currency = code } }
     public func description(_ text: String) -> InvoiceBuilder { with { $0.description = text } }
@@ -363,6 +370,14 @@ public struct InvoiceBuilder: Sendable {
     /// Adds a line of `quantity × amount` minor units, optionally selling a product (by slug).
     public func line(_ description: String, amount: Int64, quantity: Int64 = 1, product: String? = nil) -> InvoiceBuilder {
         with { $0.lines.append(LineDraft(description: description, amount: amount, quantity: quantity, product: product)) }
+    }
+    /// Adds a line selling `product` at its price, as the caller has already read it in the
+    /// issuing transaction: the catalogue is not read again (it is still checked for sale and currency).
+    public func line(_ product: Product, quantity: Int64 = 1) -> InvoiceBuilder {
+        with {
+            $0.lines.append(LineDraft(description: product.name, amount: product.price, quantity: quantity, product: product.slug,
+                                      resolvedProduct: product))
+        }
     }
     /// Due `days` days after issue (0…3650).
     public func due(inDays days: Int) -> InvoiceBuilder { with { $0.dueInDays = days } }

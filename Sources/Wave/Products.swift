@@ -167,12 +167,29 @@ public struct Products: Sendable {
     }
 }
 
+extension Products {
+    /// The product with slug `slug` if it is for sale, read inside `tx`; throws `.invalidProduct`
+    /// for an unknown or deactivated product.
+    public func forSale(_ slug: String, in tx: any Transaction) throws -> Product {
+        guard let item = try find(slug: slug, in: tx), item.isActive else {
+            throw WaveError(.invalidProduct, message: "Invalid Product: \(slug.prefix(64)) is not for sale")
+        }
+        return item
+    }
+}
+
 extension Products: ProductCatalog {
     /// Implements `ProductCatalog`: the product whose slug is `code`, as Forge sees it.
     public func product(_ code: String, in tx: any Transaction) throws -> ProductSummary? {
-        return try find(slug: code, in: tx).map {
-            ProductSummary(code: $0.slug, name: $0.name, isActive: $0.isActive, licenceDays: $0.licenceDays)
-        }
+        try find(slug: code, in: tx)?.summary
+    }
+}
+
+extension Product {
+    /// The product as other modules see it (its slug is the licence product code): what a
+    /// workflow that has already read the product hands to Forge, so Forge need not ask again.
+    public var summary: ProductSummary {
+        ProductSummary(code: slug, name: name, isActive: isActive, licenceDays: licenceDays)
     }
 }
 
