@@ -178,12 +178,10 @@ public struct Ledger: Sendable {
     /// cannot slip between a check and the debit. When it does not hold, nothing is written and
     /// `.conditionNotMet` is thrown — before an idempotency key is looked at, so a retry is refused too.
     ///
-    /// ```swift
-    /// try ledger.transfer(from: wallet, to: revenue, amount: 5, description: "Pro licence",
-    ///                     requiring: "EXISTS (SELECT 1 FROM ally_resellers WHERE id = \(id) AND status = 'active')", in: tx)
-    /// ```
+    /// `package` access: SQL does not cross a module boundary, so no other module passes one (Ally
+    /// locks its own reseller row before it asks for a debit); the package's tests use it.
     @discardableResult
-    public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
+    package func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
                          metadata: Metadata = [:], idempotencyKey: String? = nil, requiring condition: SQL?,
                          in tx: any Transaction) throws -> Transfer {
         guard amount > 0 else { throw WalletError(.invalidAmount, message: "Invalid amount: must be greater than zero") }
