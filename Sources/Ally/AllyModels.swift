@@ -102,11 +102,10 @@ public struct Provision: Hashable, Sendable, Codable {
 }
 
 /// A failure of an Ally operation; `description` is safe to show a user.
-public struct AllyError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+public struct AllyError: CodedError {
+    public struct Code: ErrorCode {
         public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+        init(_ rawValue: String) { self.rawValue = rawValue }
 
         public static let validation = Code("validation")
         public static let notFound = Code("not_found")
@@ -135,6 +134,4 @@ public struct AllyError: Error, Sendable, CustomStringConvertible, CustomDebugSt
         self.cost = cost
     }
 
-    public var description: String { message }
-    public var debugDescription: String { "AllyError(\(code)): \(message)" }
 }

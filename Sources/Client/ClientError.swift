@@ -1,3 +1,5 @@
+public import SuiteCore
+
 /// A failure of a Client operation. `description` uses the specification's wording
 /// ("Duplicate Email", "Invalid Reseller", "Status Transition Denied") and is safe to show a user;
 /// `debugDescription` adds detail for logs.
@@ -6,12 +8,11 @@
 /// do { try await clients.activate(refid) }
 /// catch let error as ClientError where error.code == .statusTransitionDenied { … }
 /// ```
-public struct ClientError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct ClientError: CodedError {
     /// What went wrong. A struct so that codes can be added without breaking callers.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: ErrorCode {
         public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+        init(_ rawValue: String) { self.rawValue = rawValue }
 
         /// A field failed validation; ``ClientError/field`` names it.
         public static let validation = Code("validation")
@@ -54,7 +55,6 @@ public struct ClientError: Error, Sendable, CustomStringConvertible, CustomDebug
         self.detail = detail
     }
 
-    public var description: String { message }
 
     public var debugDescription: String {
         "ClientError(\(code)\(field.map { ", field: \($0)" } ?? "")): \(message)\(detail.map { " — \($0)" } ?? "")"

@@ -1,10 +1,11 @@
+public import SuiteCore
+
 /// A failure of a Forge operation. `description` is safe to show a user (it never contains a
 /// licence key); `debugDescription` adds the code for logs.
-public struct ForgeError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+public struct ForgeError: CodedError {
+    public struct Code: ErrorCode {
         public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+        init(_ rawValue: String) { self.rawValue = rawValue }
 
         /// A field failed validation (duration, metadata, actor, reason, limit, cursor…).
         public static let validation = Code("validation")
@@ -33,8 +34,6 @@ public struct ForgeError: Error, Sendable, CustomStringConvertible, CustomDebugS
         self.message = message
     }
 
-    public var description: String { message }
-    public var debugDescription: String { "ForgeError(\(code)): \(message)" }
 
     static func invalid(_ field: String, _ reason: String) -> ForgeError {
         ForgeError(.validation, message: "Invalid \(field): \(reason)")

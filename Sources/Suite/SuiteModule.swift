@@ -1,3 +1,5 @@
+public import SuiteCore
+
 import Ally
 import Client
 import Forge
@@ -65,11 +67,10 @@ public enum SuiteModule: String, CaseIterable, Comparable, Codable, Sendable {
 
 /// A failure to compose a suite: a module asked for that the suite was not built with, or that
 /// the database does not have installed.
-public struct SuiteError: Error, Sendable, Equatable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+public struct SuiteError: CodedError, Equatable {
+    public struct Code: ErrorCode {
         public let rawValue: String
         init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
         /// The suite was opened without the module (`ClientSuite.open(…, modules:)` did not name it,
         /// or the database does not have it installed).
         public static let moduleNotEnabled = Code("module_not_enabled")
@@ -82,7 +83,6 @@ public struct SuiteError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { message }
 
     /// Why a suite lacks a module.
     enum Absence: Sendable {

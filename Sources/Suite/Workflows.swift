@@ -1,3 +1,5 @@
+public import SuiteCore
+
 public import Ally
 public import Client
 import Foundation
@@ -9,11 +11,10 @@ public import Wave
 
 /// A failure of a workflow that is not one module's own error (those — `AllyError`,
 /// `ClientError`, `ForgeError`, `WaveError` — reach the caller unchanged).
-public struct WorkflowError: Error, Sendable, Equatable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+public struct WorkflowError: CodedError, Equatable {
+    public struct Code: ErrorCode {
         public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+        init(_ rawValue: String) { self.rawValue = rawValue }
         /// A field failed validation (key, client list, names).
         public static let validation = Code("validation")
         /// The client does not exist, or is not in the reseller's portfolio (the same answer, so
@@ -31,7 +32,6 @@ public struct WorkflowError: Error, Sendable, Equatable, CustomStringConvertible
         self.code = code
         self.message = message
     }
-    public var description: String { message }
 }
 
 /// What a reseller provisioning did.

@@ -1,11 +1,12 @@
+public import SuiteCore
+
 /// A failure in the storage layer. `description` is safe to show a user (no SQL, no values);
 /// `debugDescription` carries the engine's own message for logs.
-public struct StorageError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct StorageError: CodedError {
     /// What kind of failure. A struct rather than an enum so that new codes are not breaking.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: ErrorCode {
         public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+        init(_ rawValue: String) { self.rawValue = rawValue }
 
         /// A UNIQUE constraint rejected the write.
         public static let uniqueViolation = Code("unique_violation")
@@ -54,7 +55,6 @@ public struct StorageError: Error, Sendable, CustomStringConvertible, CustomDebu
         self.underlying = underlying
     }
 
-    public var description: String { message }
 
     public var debugDescription: String {
         var text = "StorageError(\(code)): \(message)"

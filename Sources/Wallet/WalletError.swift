@@ -2,11 +2,10 @@ import SuiteCore
 
 /// A failure of a ledger operation. `description` is safe to show a user; `debugDescription`
 /// adds detail for logs.
-public struct WalletError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+public struct WalletError: CodedError {
+    public struct Code: ErrorCode {
         public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+        init(_ rawValue: String) { self.rawValue = rawValue }
 
         /// The debit or reservation exceeds what a non-system account has available (its balance
         /// minus its held funds). ``WalletError/balance`` (the available amount), ``WalletError/held``
@@ -55,8 +54,6 @@ public struct WalletError: Error, Sendable, CustomStringConvertible, CustomDebug
         self.holdStatus = holdStatus
     }
 
-    public var description: String { message }
-    public var debugDescription: String { "WalletError(\(code)): \(message)" }
 
     /// `available` is what could be spent (balance − held); the message names the held part only when there is one.
     static func insufficientFunds(available: Int64, held: Int64, amount: Int64) -> WalletError {

@@ -7,12 +7,11 @@ import SuiteCore
 /// ```swift
 /// do { try await invoices.void(refid) } catch let error as WaveError where error.code == .statusTransitionDenied { … }
 /// ```
-public struct WaveError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct WaveError: CodedError {
     /// What kind of failure. A struct rather than an enum so that new codes are not breaking.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: ErrorCode {
         public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+        init(_ rawValue: String) { self.rawValue = rawValue }
 
         /// A field failed validation (name, slug, description, lines, days, limit, cursor…).
         public static let validation = Code("validation")
@@ -64,8 +63,6 @@ public struct WaveError: Error, Sendable, CustomStringConvertible, CustomDebugSt
         self.amount = amount
     }
 
-    public var description: String { message }
-    public var debugDescription: String { "WaveError(\(code)): \(message)" }
 
     static func invalid(_ field: String, _ reason: String) -> WaveError {
         WaveError(.validation, message: "Invalid \(field): \(reason)")

@@ -17,18 +17,8 @@ extension Engine {
 }
 
 func expectAllyError<T>(_ code: AllyError.Code, _ body: () async throws -> T,
-                        sourceLocation: SourceLocation = #_sourceLocation) async -> AllyError? {
-    do {
-        _ = try await body()
-        Issue.record("expected AllyError \(code)", sourceLocation: sourceLocation)
-        return nil
-    } catch let error as AllyError {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected AllyError \(code), got \(String(reflecting: error))", sourceLocation: sourceLocation)
-        return nil
-    }
+                   sourceLocation: SourceLocation = #_sourceLocation) async -> AllyError? {
+    await expectError(code, body, sourceLocation: sourceLocation)
 }
 
 @Suite struct AllyTests {

@@ -70,18 +70,8 @@ extension Clients {
 }
 
 func expectClientError<T>(_ code: ClientError.Code, _ body: () async throws -> T,
-                          sourceLocation: SourceLocation = #_sourceLocation) async -> ClientError? {
-    do {
-        _ = try await body()
-        Issue.record("expected ClientError \(code)", sourceLocation: sourceLocation)
-        return nil
-    } catch let error as ClientError {
-        #expect(error.code == code, "\(error.debugDescription)", sourceLocation: sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected ClientError \(code), got \(String(reflecting: error))", sourceLocation: sourceLocation)
-        return nil
-    }
+                   sourceLocation: SourceLocation = #_sourceLocation) async -> ClientError? {
+    await expectError(code, body, sourceLocation: sourceLocation)
 }
 
 import Testing

@@ -43,14 +43,7 @@ extension Engine {
 
 func expectForgeError<T>(_ code: ForgeError.Code, _ body: () async throws -> T,
                          sourceLocation: SourceLocation = #_sourceLocation) async {
-    do {
-        _ = try await body()
-        Issue.record("expected ForgeError \(code)", sourceLocation: sourceLocation)
-    } catch let error as ForgeError {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-    } catch {
-        Issue.record("expected ForgeError \(code), got \(String(reflecting: error))", sourceLocation: sourceLocation)
-    }
+    await expectError(code, as: ForgeError.self, body, sourceLocation: sourceLocation)
 }
 
 @Suite struct LicenceTests {

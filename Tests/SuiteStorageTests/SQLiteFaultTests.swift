@@ -1,3 +1,4 @@
+import SuiteCore
 import Foundation
 import SuiteSQLite
 import SuiteStorage

@@ -15,18 +15,8 @@ extension Engine {
 }
 
 func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T,
-                          sourceLocation: SourceLocation = #_sourceLocation) async -> WalletError? {
-    do {
-        _ = try await body()
-        Issue.record("expected WalletError \(code)", sourceLocation: sourceLocation)
-        return nil
-    } catch let error as WalletError {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected WalletError \(code), got \(String(reflecting: error))", sourceLocation: sourceLocation)
-        return nil
-    }
+                   sourceLocation: SourceLocation = #_sourceLocation) async -> WalletError? {
+    await expectError(code, body, sourceLocation: sourceLocation)
 }
 
 @Suite struct LedgerTests {

@@ -58,18 +58,8 @@ extension Engine {
 
 @discardableResult
 func expectWaveError<T>(_ code: WaveError.Code, _ body: () async throws -> T,
-                        sourceLocation: SourceLocation = #_sourceLocation) async -> WaveError? {
-    do {
-        _ = try await body()
-        Issue.record("expected WaveError \(code)", sourceLocation: sourceLocation)
-        return nil
-    } catch let error as WaveError {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected WaveError \(code), got \(String(reflecting: error))", sourceLocation: sourceLocation)
-        return nil
-    }
+                   sourceLocation: SourceLocation = #_sourceLocation) async -> WaveError? {
+    await expectError(code, body, sourceLocation: sourceLocation)
 }
 
 struct Abort: Error {}
