@@ -25,6 +25,8 @@ public struct Allies: Sendable {
     public private(set) var acquisitions: (any ClientAcquisitions)?
     public let clock: any WallClock
     public let logger: Logger
+    /// Reseller ids and wallets seen committed, so a provision need not read the reseller.
+    let resellerIdentities = ResellerIdentities()
 
     /// The default ``lowCreditThreshold``.
     public static let defaultLowCreditThreshold: Int64 = 100
@@ -56,7 +58,7 @@ public struct Allies: Sendable {
     }
 
     /// This service counting acquisitions through `acquisitions`: the same database, ledger, events
-    /// (and no cache of its own). A composition root uses it to close the Client ↔ Ally pair, where each side is
+    /// and caches. A composition root uses it to close the Client ↔ Ally pair, where each side is
     /// the other's directory, without building either twice.
     public func counting(_ acquisitions: any ClientAcquisitions) -> Allies {
         var copy = self
@@ -242,41 +244,19 @@ public struct Allies: Sendable {
     @discardableResult
     public func provision(_ refid: Refid, cost: Int64, action: String, idempotencyKey: String,
                           in tx: any Transaction) throws -> Provision {
-        try provision(try guardForProvisioning(refid, in: tx), cost: cost, action: action, idempotencyKey: idempotencyKey, in: tx)
-    }
-
-    /// Locks the reseller's row until commit (PostgreSQL `FOR UPDATE`; SQLite's write transaction
-    /// is exclusive) and returns it, so a concurrent suspension waits for the provision or the
-    /// provision sees it. Throws "Reseller Not Found" or "Reseller Suspended". A workflow that needs
-    /// the reseller (its tier) reads it once this way and hands it to
-    /// `provision(_:cost:action:idempotencyKey:in:)` with the ``GuardedReseller``.
-    public func guardForProvisioning(_ refid: Refid, in tx: any Transaction) throws -> GuardedReseller {
-        guard let row = try tx.queryFirst("""
-            SELECT \(raw: Self.columns) FROM ally_resellers WHERE refid = \(refid)\(raw: tx.dialect.forUpdate)
-            """) else {
-            throw Self.notFound(refid)
-        }
-        let reseller = try Self.decode(row)
-        guard reseller.status == .active else { throw Self.suspended() }
-        return GuardedReseller(reseller: reseller)
-    }
-
-    /// Spends credits of a reseller this transaction has guarded: Ally guards its own row, then
-    /// asks the Wallet to debit; no SQL of Ally's reaches the ledger.
-    @discardableResult
-    public func provision(_ guarded: GuardedReseller, cost: Int64, action: String, idempotencyKey: String,
-                          in tx: any Transaction) throws -> Provision {
         guard cost > 0 else { throw AllyError(.invalidAmount, message: "Invalid amount: the cost must be greater than zero") }
         let action = try Self.text(action, field: "action", maximum: 500)
-        let reseller = guarded.reseller, refid = guarded.reseller.refid
+        let reseller = try provisioningIdentity(refid, in: tx)
         do {
             // A stripe of the revenue account per reseller: concurrent resellers never queue on one row.
             let revenue = try ledger.systemAccountRefid(.revenue, unit: .credits,
                                                         stripe: Ledger.stripe(for: reseller.wallet.rawValue), in: tx)
-            // The reseller's row is locked until commit, so a suspension cannot slip in before the debit.
+            // The status is checked inside the debit itself, so a suspension can never slip in between.
             let transfer = try ledger.transfer(from: reseller.wallet, to: revenue, amount: cost, description: action,
                                                metadata: ["reseller": .string(refid.rawValue)],
-                                               idempotencyKey: "ally:provision:\(idempotencyKey)", in: tx)
+                                               idempotencyKey: "ally:provision:\(idempotencyKey)",
+                                               requiring: "EXISTS (SELECT 1 FROM ally_resellers WHERE id = \(reseller.id) AND status = 'active')",
+                                               in: tx)
             if transfer.isNew {
                 let after = transfer.debitBalanceAfter
                 var published: [any DomainEvent] = [
@@ -292,9 +272,26 @@ public struct Allies: Sendable {
             }
             return Provision(reseller: refid, cost: cost, action: action, transfer: transfer.refid,
                              balanceAfter: transfer.debitBalanceAfter, isNew: transfer.isNew)
+        } catch let error as WalletError where error.code == .conditionNotMet {
+            throw Self.suspended()
         } catch let error as WalletError {
             throw Self.map(error)
         }
+    }
+
+    /// The reseller's row id and wallet, remembered after the first commit that read them. A
+    /// reseller not yet remembered is read here, and refused here if it does not exist or is
+    /// suspended; a remembered one has its status checked by the debit.
+    private func provisioningIdentity(_ refid: Refid, in tx: any Transaction) throws -> ResellerIdentities.Identity {
+        if let known = resellerIdentities.identity(of: refid) { return known }
+        guard let row = try tx.queryFirst("SELECT id, status, wallet_refid FROM ally_resellers WHERE refid = \(refid)") else {
+            throw Self.notFound(refid)
+        }
+        guard try row.string("status") == ResellerStatus.active.rawValue else { throw Self.suspended() }
+        let identity = ResellerIdentities.Identity(id: try row.int64("id"), wallet: try row.refid("wallet_refid"))
+        let cache = resellerIdentities
+        tx.afterCommit { cache.remember(identity, for: refid) }
+        return identity
     }
 
     /// The cost of `base` credits after `reseller`'s tier discount (see ``TierDiscounts/cost(of:for:)``).

@@ -82,14 +82,6 @@ public struct TierDiscounts: Hashable, Sendable {
     }
 }
 
-/// A reseller whose row a transaction has locked for provisioning
-/// (``Allies/guardForProvisioning(_:in:)``): only Ally makes one, so a debit is never taken for a
-/// reseller that was not checked active under the lock.
-public struct GuardedReseller: Sendable {
-    public let reseller: Reseller
-    init(reseller: Reseller) { self.reseller = reseller }
-}
-
 /// The outcome of a provision: the credits spent and the ledger transfer that spent them.
 public struct Provision: Hashable, Sendable, Codable {
     public var reseller: Refid

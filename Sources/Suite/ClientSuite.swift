@@ -173,7 +173,7 @@ public struct ClientSuite: Sendable {
 
         let ledger = modules.contains(.wallet) ? Ledger(database: database, clock: clock) : nil
         // Client ↔ Ally: each is the other's directory. Ally is built first and counts
-        // acquisitions once Clients exists: one value, the same ledger and events.
+        // acquisitions once Clients exists: one value, the same ledger, events and caches.
         let allies = ledger.flatMap { ledger in
             modules.contains(.ally)
                 ? Allies(database: database, discounts: configuration.discounts, events: events, ledger: ledger,

@@ -205,7 +205,7 @@ public struct Workflows: Sendable {
         if let replay = try replayProvision(key: key, fingerprint: fingerprint, clients: targets, in: tx) { return replay }
         // Each party is read once here and handed on: Forge is given the client and the product
         // it would otherwise ask its directories for again in this transaction.
-        let found = try allies.guardForProvisioning(reseller, in: tx)
+        let found = try allies.find(reseller, in: tx)
         let portfolio = try targets.map { target in
             guard let client = try clients.client(target, in: tx), client.reseller == reseller else {
                 throw WorkflowError(.clientNotFound, message: "Client Not Found: \(target.rawValue.prefix(40)) is not in the reseller's portfolio")
@@ -213,9 +213,9 @@ public struct Workflows: Sendable {
             return client
         }
         let item = try products.forSale(product, in: tx)
-        let total = try allies.discounts.cost(of: item.price, for: found.reseller.tier, count: targets.count)
+        let total = try allies.discounts.cost(of: item.price, for: found.tier, count: targets.count)
         try failpoint?(.validated)
-        let spent = try allies.provision(found, cost: total,
+        let spent = try allies.provision(reseller, cost: total,
                                          action: "Provision \(item.slug) for \(targets.count) client\(targets.count == 1 ? "" : "s")",
                                          idempotencyKey: "workflow:\(key)", in: tx)
         try failpoint?(.creditsDebited)

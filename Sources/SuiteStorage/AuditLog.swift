@@ -87,11 +87,21 @@ public struct AuditLog<Status: RawRepresentable & Hashable & Sendable & Codable>
         }
     }
 
-    /// Writes one entry for version `version` of the owner row.
+    /// Writes one entry for version `version` of the owner row: one statement, built without
+    /// intermediate fragments (it is on every audited change's hot path).
     public func record(owner id: Int64, version: Int64, event: String, from: Status?, to: Status?, actor: String,
                        reason: String? = nil, detail: String? = nil, at: Timestamp, in tx: any Transaction) throws {
-        try record([Record(owner: id, version: version, event: event, from: from, to: to, actor: actor, reason: reason,
-                           detail: detail, at: at)], in: tx)
+        if hasDetail {
+            try tx.execute("""
+                INSERT INTO \(raw: table) (\(raw: owner), version, event, from_status, to_status, actor, reason, detail, at)
+                VALUES (\(id), \(version), \(event), \(from?.rawValue), \(to?.rawValue), \(actor), \(reason), \(detail), \(at))
+                """)
+        } else {
+            try tx.execute("""
+                INSERT INTO \(raw: table) (\(raw: owner), version, event, from_status, to_status, actor, reason, at)
+                VALUES (\(id), \(version), \(event), \(from?.rawValue), \(to?.rawValue), \(actor), \(reason), \(at))
+                """)
+        }
     }
 
     /// Writes several entries in one statement. `deferred` sends it with the transaction's next

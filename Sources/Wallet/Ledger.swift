@@ -178,10 +178,12 @@ public struct Ledger: Sendable {
     /// cannot slip between a check and the debit. When it does not hold, nothing is written and
     /// `.conditionNotMet` is thrown — before an idempotency key is looked at, so a retry is refused too.
     ///
-    /// `package` access: SQL does not cross a module boundary, so no other module passes one (Ally
-    /// locks its own reseller row before it asks for a debit); the package's tests use it.
+    /// ```swift
+    /// try ledger.transfer(from: wallet, to: revenue, amount: 5, description: "Pro licence",
+    ///                     requiring: "EXISTS (SELECT 1 FROM ally_resellers WHERE id = \(id) AND status = 'active')", in: tx)
+    /// ```
     @discardableResult
-    package func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
+    public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
                          metadata: Metadata = [:], idempotencyKey: String? = nil, requiring condition: SQL?,
                          in tx: any Transaction) throws -> Transfer {
         guard amount > 0 else { throw WalletError(.invalidAmount, message: "Invalid amount: must be greater than zero") }
