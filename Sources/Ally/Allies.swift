@@ -222,21 +222,13 @@ public struct Allies: Sendable {
     /// Throws `.insufficientCredits` (with balance and cost) or `.suspended`, and then writes nothing.
     @discardableResult
     public func provision(_ refid: Refid, cost: Int64, action: String, idempotencyKey: String) async throws -> Provision {
-        do {
-            return try await database.write { tx in
-                try self.provision(refid, cost: cost, action: action, idempotencyKey: idempotencyKey, in: tx)
-            }
-        } catch let error as StorageError where error.isUniqueViolation(mentioning: "idempotency_key") {
-            // A concurrent retry with the same key committed first: this run finds its result.
-            return try await database.write { tx in
-                try self.provision(refid, cost: cost, action: action, idempotencyKey: idempotencyKey, in: tx)
-            }
-        } catch let error as AllyError where error.code == .insufficientCredits {
-            // On PostgreSQL a concurrent retry with the same key may have spent the credits after
-            // this one looked for the key: run again once, which returns that provision if it exists.
-            return try await database.write { tx in
-                try self.provision(refid, cost: cost, action: action, idempotencyKey: idempotencyKey, in: tx)
-            }
+        // A concurrent retry with the same key may commit first (a unique violation), or, on
+        // PostgreSQL, spend the credits after this one looked for the key: the second run returns
+        // that provision if it exists.
+        return try await database.writeResolvingRace(onUnique: "idempotency_key", alsoRetrying: { error in
+            (error as? AllyError)?.code == .insufficientCredits
+        }) { tx in
+            try self.provision(refid, cost: cost, action: action, idempotencyKey: idempotencyKey, in: tx)
         }
     }
 

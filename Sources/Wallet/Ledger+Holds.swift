@@ -27,25 +27,14 @@ extension Ledger {
     @discardableResult
     public func reserve(_ amount: Int64, from account: Refid, description: String, metadata: Metadata = [:],
                         expiresIn: Duration? = nil, actor: String = "system", idempotencyKey: String? = nil) async throws -> Hold {
-        do {
-            return try await database.write { tx in
-                try self.reserve(amount, from: account, description: description, metadata: metadata, expiresIn: expiresIn,
-                                 actor: actor, idempotencyKey: idempotencyKey, in: tx)
-            }
-        } catch let error as StorageError where error.isUniqueViolation(mentioning: "idempotency_key") {
-            // A concurrent call with the same key committed first: run again, which finds it.
-            return try await database.write { tx in
-                try self.reserve(amount, from: account, description: description, metadata: metadata, expiresIn: expiresIn,
-                                 actor: actor, idempotencyKey: idempotencyKey, in: tx)
-            }
-        } catch let error as WalletError where error.code == .insufficientFunds && idempotencyKey != nil {
-            // On PostgreSQL a concurrent call with the same key can commit between our key lookup and
-            // our reservation, taking the funds we were about to hold: run again, which finds its hold
-            // (or refuses again if the key is genuinely new).
-            return try await database.write { tx in
-                try self.reserve(amount, from: account, description: description, metadata: metadata, expiresIn: expiresIn,
-                                 actor: actor, idempotencyKey: idempotencyKey, in: tx)
-            }
+        // A concurrent call with the same key may commit first (a unique violation), or, on
+        // PostgreSQL, commit between our key lookup and our reservation, taking the funds we were
+        // about to hold: the second run finds its hold (or refuses again if the key is genuinely new).
+        try await database.writeResolvingRace(onUnique: "idempotency_key", alsoRetrying: { error in
+            (error as? WalletError)?.code == .insufficientFunds && idempotencyKey != nil
+        }) { tx in
+            try self.reserve(amount, from: account, description: description, metadata: metadata, expiresIn: expiresIn,
+                             actor: actor, idempotencyKey: idempotencyKey, in: tx)
         }
     }
 

@@ -144,24 +144,13 @@ public struct Ledger: Sendable {
     @discardableResult
     public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
                          metadata: Metadata = [:], idempotencyKey: String? = nil) async throws -> Transfer {
-        do {
-            return try await database.write { tx in
-                try self.transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
-                                  idempotencyKey: idempotencyKey, in: tx)
-            }
-        } catch let error as StorageError where error.isUniqueViolation(mentioning: "idempotency_key") {
-            // A concurrent call with the same key committed first: run again, which finds it.
-            return try await database.write { tx in
-                try self.transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
-                                  idempotencyKey: idempotencyKey, in: tx)
-            }
-        } catch let error as WalletError where error.code == .insufficientFunds && idempotencyKey != nil {
-            // On PostgreSQL a concurrent call with the same key may have spent the funds after this
-            // one looked for the key: run again once, which returns that transfer if it exists.
-            return try await database.write { tx in
-                try self.transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
-                                  idempotencyKey: idempotencyKey, in: tx)
-            }
+        // A concurrent call with the same key may commit first (a unique violation), or, on
+        // PostgreSQL, spend the funds after this one looked for the key: the second run finds it.
+        try await database.writeResolvingRace(onUnique: "idempotency_key", alsoRetrying: { error in
+            (error as? WalletError)?.code == .insufficientFunds && idempotencyKey != nil
+        }) { tx in
+            try self.transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
+                              idempotencyKey: idempotencyKey, in: tx)
         }
     }
 

@@ -238,16 +238,9 @@ public struct CheckoutWebhooks: Sendable {
             throw WaveError(.invalidWebhook, message: "Invalid Webhook: the session or invoice id is malformed")
         }
         let session = Refid(rawValue: event.data.session), invoice = Refid(rawValue: event.data.invoice)
-        let run: @Sendable () async throws -> WebhookOutcome = {
-            try await invoices.database.write { tx in
-                try self.apply(event, session: session, invoice: invoice, actor: actor, in: tx)
-            }
-        }
-        do {
-            return try await run()
-        } catch let error as StorageError where error.code == .uniqueViolation {
-            // A concurrent delivery of this event committed first: this run finds its row.
-            return try await run()
+        // A concurrent delivery of this event may commit first: the second run finds its row.
+        return try await invoices.database.writeResolvingRace { tx in
+            try self.apply(event, session: session, invoice: invoice, actor: actor, in: tx)
         }
     }
 

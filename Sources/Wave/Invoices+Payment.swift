@@ -26,8 +26,9 @@ extension Invoices {
         let actor = try WaveValidation.text(actor, field: "actor", maximum: 255)
         let currency = try WaveValidation.currency(currency)
         guard amount > 0 else { throw WaveError(.invalidAmount, message: "Invalid amount: a top-up must be greater than zero") }
-        let run: @Sendable () async throws -> Transfer = {
-            try await self.database.write { tx in
+        do {
+            // A concurrent retry with the same key may commit first: the second run finds its transfer.
+            return try await database.writeResolvingRace(onUnique: "idempotency_key") { tx in
                 try self.usableClient(client, in: tx)
                 let unit = try Unit(currency)
                 let wallet = try self.ledger.account(owner: client.rawValue, unit: unit, in: tx)
@@ -35,14 +36,6 @@ extension Invoices {
                 return try self.ledger.transfer(from: issuance.refid, to: wallet.refid, amount: amount,
                                                 description: "Wallet top-up by \(actor)", metadata: ["client": .string(client.rawValue)],
                                                 idempotencyKey: idempotencyKey.map { "wave:topup:\($0)" }, in: tx)
-            }
-        }
-        do {
-            do {
-                return try await run()
-            } catch let error as StorageError where error.isUniqueViolation(mentioning: "idempotency_key") {
-                // A concurrent retry with the same key committed first: this run finds its transfer.
-                return try await run()
             }
         } catch let error as WalletError {
             throw Self.map(error)

@@ -90,40 +90,33 @@ public struct LocalCheckoutGateway: PaymentGateway {
 
     public func openCheckout(for invoice: CheckoutRequest, idempotencyKey: String?) async throws -> CheckoutSession {
         guard invoice.amount > 0 else { throw WaveError(.invalidAmount, message: "Invalid amount: must be greater than zero") }
-        let open: @Sendable () async throws -> CheckoutSession = {
-            try await database.write { tx in
-                if let row = try tx.queryFirst("""
-                    SELECT \(raw: Self.columns) FROM wave_checkout_sessions WHERE invoice_refid = \(invoice.invoice) AND status = 'open'
-                    """), let session = try? Self.decode(row),
-                   session.amount == invoice.amount, session.currency == invoice.currency {
-                    return session
-                }
-                // An open session for other terms (the invoice cannot change, so only by hand) is expired first.
-                // Only for other terms: on PostgreSQL this statement sees a session a concurrent attempt
-                // committed after the SELECT above, which must stay open (the INSERT below then meets
-                // the one-open-session index, and the retry returns that session).
-                let now = Timestamp(clock.now())
-                try tx.execute("""
-                    UPDATE wave_checkout_sessions SET status = 'expired', updated_at = \(now)
-                    WHERE invoice_refid = \(invoice.invoice) AND status = 'open'
-                      AND (amount <> \(invoice.amount) OR currency <> \(invoice.currency))
-                    """)
-                let id = Refid.generate(prefix: "CS-")
-                // Re-parsed from text so that a session read back later compares equal.
-                let url = URL(string: baseURL.appendingPathComponent(id.rawValue).absoluteString)!
-                try tx.execute("""
-                    INSERT INTO wave_checkout_sessions (refid, invoice_refid, amount, currency, status, url, created_at, updated_at)
-                    VALUES (\(id), \(invoice.invoice), \(invoice.amount), \(invoice.currency), 'open', \(url.absoluteString), \(now), \(now))
-                    """)
-                return CheckoutSession(id: id.rawValue, invoice: invoice.invoice, amount: invoice.amount,
-                                       currency: invoice.currency, url: url, status: .open, createdAt: now.date)
+        // A concurrent attempt may open the invoice's session first: the second run returns it.
+        return try await database.writeResolvingRace { tx in
+            if let row = try tx.queryFirst("""
+                SELECT \(raw: Self.columns) FROM wave_checkout_sessions WHERE invoice_refid = \(invoice.invoice) AND status = 'open'
+                """), let session = try? Self.decode(row),
+               session.amount == invoice.amount, session.currency == invoice.currency {
+                return session
             }
-        }
-        do {
-            return try await open()
-        } catch let error as StorageError where error.code == .uniqueViolation {
-            // A concurrent attempt opened the invoice's session first: return it.
-            return try await open()
+            // An open session for other terms (the invoice cannot change, so only by hand) is expired first.
+            // Only for other terms: on PostgreSQL this statement sees a session a concurrent attempt
+            // committed after the SELECT above, which must stay open (the INSERT below then meets
+            // the one-open-session index, and the retry returns that session).
+            let now = Timestamp(clock.now())
+            try tx.execute("""
+                UPDATE wave_checkout_sessions SET status = 'expired', updated_at = \(now)
+                WHERE invoice_refid = \(invoice.invoice) AND status = 'open'
+                  AND (amount <> \(invoice.amount) OR currency <> \(invoice.currency))
+                """)
+            let id = Refid.generate(prefix: "CS-")
+            // Re-parsed from text so that a session read back later compares equal.
+            let url = URL(string: baseURL.appendingPathComponent(id.rawValue).absoluteString)!
+            try tx.execute("""
+                INSERT INTO wave_checkout_sessions (refid, invoice_refid, amount, currency, status, url, created_at, updated_at)
+                VALUES (\(id), \(invoice.invoice), \(invoice.amount), \(invoice.currency), 'open', \(url.absoluteString), \(now), \(now))
+                """)
+            return CheckoutSession(id: id.rawValue, invoice: invoice.invoice, amount: invoice.amount,
+                                   currency: invoice.currency, url: url, status: .open, createdAt: now.date)
         }
     }
 
