@@ -88,7 +88,7 @@ public struct LicenceQuery: Sendable {
         if let days = expiringWithinDays, !(1...Licences.maximumDays).contains(days) {
             throw ForgeError.invalid("days", "use 1…\(Licences.maximumDays)")
         }
-        if let cursor, cursor.rawValue.isEmpty || cursor.rawValue.count > 64 {
+        if let cursor, !cursor.isWellFormed {
             throw ForgeError.invalid("cursor", "it does not name a page of this query")
         }
     }

@@ -52,12 +52,4 @@ public enum SuiteDatabase {
             return chosen
         }
     }
-
-    /// Whether `module` is installed, without writing anything (false for a database never installed).
-    public static func isInstalled(_ module: String, in database: any Database) async -> Bool {
-        let version = try? await database.read { tx in
-            try tx.queryInt64("SELECT CAST(max(version) AS BIGINT) FROM suite_migrations WHERE module = \(module)")
-        }
-        return (version ?? nil) != nil
-    }
 }

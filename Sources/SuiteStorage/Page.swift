@@ -23,7 +23,7 @@ public struct Cursor: Hashable, Sendable, Codable, CustomStringConvertible, Expr
     public var description: String { rawValue }
 
     /// Whether the text could be a cursor at all (non-empty, at most 64 characters, no control characters).
-    var isWellFormed: Bool {
+    public var isWellFormed: Bool {
         !rawValue.isEmpty && rawValue.count <= 64 && !rawValue.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 }
