@@ -63,6 +63,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -176,7 +177,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SuiteStorageTests",
-            dependencies: ["SuiteTestSupport", "SuiteStorage", "SuitePostgres", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "SuiteTestSupport", "SuiteStorage", "SuitePostgres", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

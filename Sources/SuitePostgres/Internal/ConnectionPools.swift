@@ -2,12 +2,14 @@ internal import Logging
 internal import PostgresNIO
 import Synchronization
 
-/// One PostgresNIO pool and the task that runs it, with a count of the connections it has lent out.
+/// One PostgresNIO pool, with a count of the connections it has lent out. It makes no connection
+/// until ``run()`` runs, in the task that runs the database (see ``PoolRunner``).
 final class ConnectionPool: Sendable {
     let client: PostgresClient
-    private let runner: Task<Void, Never>
     /// Connections of this pool that a transaction holds now.
     let lent = Atomic<Int>(0)
+    private let stop: AsyncStream<Void>
+    private let stopping: AsyncStream<Void>.Continuation
 
     init(location: PostgresLocation, logger: Logger) {
         var configuration = PostgresClient.Configuration(
@@ -22,14 +24,106 @@ final class ConnectionPool: Sendable {
         if let schema = location.searchPath {
             configuration.options.additionalStartupParameters = [("search_path", schema)]
         }
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
-        // `immediate` enters run() before init returns, so no lease can come first.
-        runner = Task.immediate { await client.run() }
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        (stop, stopping) = AsyncStream.makeStream()
     }
 
-    /// Closes the pool: its connections close and its waiting leases fail.
-    func shutDown() { runner.cancel() }
+    /// Runs the pool until ``shutDown()`` or until the calling task is cancelled; its connections
+    /// then close and its waiting leases fail.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            // Entered before this returns to its caller, so no lease comes before run() does.
+            group.addImmediateTask { await self.client.run() }
+            for await _ in stop {}  // ends at shutDown(), or when this task is cancelled
+            group.cancelAll()
+        }
+    }
+
+    /// Stops the pool (see ``run()``).
+    func shutDown() { stopping.finish() }
+}
+
+/// Runs every pool the database makes, each for as long as it is in use: in the task that runs the
+/// database as a service (``PostgresDatabase/run()``), or, when nothing does, in tasks of the
+/// database's own that the first operation starts. Whichever comes first runs them. A pool is
+/// entered at once (an immediate task), so no lease reaches a pool that is not running yet.
+final class PoolRunner: Sendable {
+    private enum State {
+        /// Nothing runs the pools yet; these wait.
+        case idle([ConnectionPool])
+        /// ``runHere()`` runs them; new pools go through the stream it reads.
+        case service(AsyncStream<ConnectionPool>.Continuation)
+        /// Each pool runs in an unstructured task of its own.
+        case background
+        /// No pool runs any more.
+        case finished
+    }
+
+    private let state = Mutex<State>(.idle([]))
+    /// Whether the state has left `idle`: every transaction asks, so it is answered without the lock.
+    private let started = Atomic<Bool>(false)
+
+    /// Has `pool` run by whatever runs the pools.
+    func submit(_ pool: ConnectionPool) {
+        let start = state.withLock { state -> Bool in
+            switch state {
+            case .idle(let waiting):
+                state = .idle(waiting + [pool])
+                return false
+            case .service(let continuation):
+                continuation.yield(pool)
+                return false
+            case .background: return true
+            case .finished:
+                pool.shutDown()
+                return false
+            }
+        }
+        if start { Task.immediate { await pool.run() } }
+    }
+
+    /// Runs the pools in the calling task until ``finish()`` or cancellation. Returns false at once
+    /// if they already run elsewhere.
+    func runHere() async -> Bool {
+        let (stream, continuation) = AsyncStream<ConnectionPool>.makeStream()
+        let waiting = state.withLock { state -> [ConnectionPool]? in
+            guard case .idle(let waiting) = state else { return nil }
+            state = .service(continuation)
+            started.store(true, ordering: .releasing)
+            return waiting
+        }
+        guard let waiting else { return false }
+        await withDiscardingTaskGroup { group in
+            for pool in waiting { group.addImmediateTask { await pool.run() } }
+            for await pool in stream { group.addImmediateTask { await pool.run() } }
+        }
+        return true
+    }
+
+    /// Runs the pools in tasks of their own, unless they already run.
+    func runInBackgroundIfIdle() {
+        guard !started.load(ordering: .acquiring) else { return }
+        let waiting = state.withLock { state -> [ConnectionPool] in
+            guard case .idle(let waiting) = state else { return [] }
+            state = .background
+            started.store(true, ordering: .releasing)
+            return waiting
+        }
+        for pool in waiting { Task.immediate { await pool.run() } }
+    }
+
+    /// No pool runs from now on: a running ``runHere()`` returns once its pools have stopped.
+    func finish() {
+        let continuation = state.withLock { state -> AsyncStream<ConnectionPool>.Continuation? in
+            defer {
+                state = .finished
+                started.store(true, ordering: .releasing)
+            }
+            if case .service(let continuation) = state { return continuation }
+            return nil
+        }
+        continuation?.finish()
+    }
 }
 
 /// The pool a database leases from, replaced by a fresh one when it stops making connections.
@@ -41,13 +135,20 @@ final class ConnectionPool: Sendable {
 final class ConnectionPools: Sendable {
     private let current: Mutex<ConnectionPool>
     private let make: @Sendable () -> ConnectionPool
+    let runner = PoolRunner()
 
     init(_ make: @escaping @Sendable () -> ConnectionPool) {
         self.make = make
-        current = Mutex(make())
+        let first = make()
+        current = Mutex(first)
+        runner.submit(first)
     }
 
-    var pool: ConnectionPool { current.withLock { $0 } }
+    /// The pool to lease from; the pools start in tasks of their own if nothing runs them yet.
+    var pool: ConnectionPool {
+        runner.runInBackgroundIfIdle()
+        return current.withLock { $0 }
+    }
 
     /// Replaces `stale` by a new pool, if it is still the current one and lends no connection.
     /// Returns the pool to lease from now.
@@ -56,9 +157,14 @@ final class ConnectionPools: Sendable {
             guard pool === stale, stale.lent.load(ordering: .acquiring) == 0 else { return pool }
             stale.shutDown()
             pool = make()
+            runner.submit(pool)
             return pool
         }
     }
 
-    func shutDown() { current.withLock { $0.shutDown() } }
+    /// Stops the current pool and submits no other: the runner returns.
+    func shutDown() {
+        current.withLock { $0.shutDown() }
+        runner.finish()
+    }
 }
