@@ -13,8 +13,11 @@ public import Wallet
 /// let provision = try await allies.provision(ally.refid, cost: 500, action: "Pro licence", idempotencyKey: "order-42")
 /// ```
 public struct Allies: Sendable {
+    /// Where resellers are stored.
     public let database: any Database
+    /// Where reseller credit wallets live.
     public let ledger: Ledger
+    /// The discount each tier gets on provisioning.
     public let discounts: TierDiscounts
     /// A debit that takes a balance from above this to at or below it publishes a ``LowCreditEvent``.
     public let lowCreditThreshold: Int64
@@ -23,7 +26,9 @@ public struct Allies: Sendable {
     /// Client counts per reseller for ``AllyAnalytics`` (the Client module implements it); nil
     /// reports zero clients acquired.
     public private(set) var acquisitions: (any ClientAcquisitions)?
+    /// The source of every timestamp the module writes.
     public let clock: any WallClock
+    /// Where the module logs.
     public let logger: Logger
     /// Reseller ids and wallets seen committed, so a provision need not read the reseller.
     let resellerIdentities = ResellerIdentities()
@@ -31,6 +36,7 @@ public struct Allies: Sendable {
     /// The default ``lowCreditThreshold``.
     public static let defaultLowCreditThreshold: Int64 = 100
 
+    /// Resellers over `database`, with credit wallets on `ledger`.
     /// - Parameters:
     ///   - discounts: tier discounts (``TierDiscounts/defaults`` when nil).
     ///   - lowCreditThreshold: the balance at or below which a ``LowCreditEvent`` fires (≥ 0).
@@ -102,6 +108,7 @@ public struct Allies: Sendable {
         try await database.read { tx in try self.findByRefid(refid, in: tx) }
     }
 
+    /// The reseller with `refid`, or nil, read inside an open transaction.
     public func findByRefid(_ refid: Refid, in tx: any Transaction) throws -> Reseller? {
         try tx.queryFirst("SELECT \(raw: Self.columns) FROM ally_resellers WHERE refid = \(refid)").map(Self.decode)
     }
@@ -147,16 +154,16 @@ public struct Allies: Sendable {
     /// Active → suspended: a suspended reseller cannot provision or take new clients.
     @discardableResult
     public func suspend(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Reseller {
-        try await setStatus(.suspended, refid, actor: actor, reason: reason)
+        try await move(.suspend, refid, actor: actor, reason: reason)
     }
 
     /// Suspended → active.
     @discardableResult
     public func reinstate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Reseller {
-        try await setStatus(.active, refid, actor: actor, reason: reason)
+        try await move(.reinstate, refid, actor: actor, reason: reason)
     }
 
-    private func setStatus(_ target: ResellerStatus, _ refid: Refid, actor: String, reason: String?) async throws -> Reseller {
+    private func move(_ transition: ResellerTransition, _ refid: Refid, actor: String, reason: String?) async throws -> Reseller {
         let actor = try Self.text(actor, field: "actor", maximum: 255)
         return try await database.write { tx in
             guard let row = try tx.queryFirst("""
@@ -164,15 +171,14 @@ public struct Allies: Sendable {
                 """)
             else { throw Self.notFound(refid) }
             var reseller = try Self.decode(row)
-            guard reseller.status != target else {
-                throw AllyError(.statusTransitionDenied,
-                                message: "Status Transition Denied: the reseller is already \(target)")
+            let target = try transition.target(from: reseller.status) { move, _ in
+                AllyError(.statusTransitionDenied, message: "Status Transition Denied: the reseller is already \(move.target)")
             }
             let id = try row.int64("id"), version = try row.int64("version")
             let now = Timestamp(self.clock.now())
             let next = try tx.advanceVersion(of: "ally_resellers", id: id, from: version,
                                              setting: "status = \(target.rawValue), ", updatedAt: now)
-            try self.audit(id: id, version: next, event: target == .active ? "reinstate" : "suspend",
+            try self.audit(id: id, version: next, event: transition.rawValue,
                            from: reseller.status, to: target, actor: actor, reason: reason, at: now, in: tx)
             let events = self.events
             let changed = ResellerStatusChanged(reseller: refid, from: reseller.status, to: target, actor: actor, reason: reason)
@@ -190,13 +196,14 @@ public struct Allies: Sendable {
     @discardableResult
     public func addCredits(_ refid: Refid, _ amount: Int64, actor: String = "system", idempotencyKey: String? = nil) async throws -> Transfer {
         let actor = try Self.text(actor, field: "actor", maximum: 255)
+        let key = try idempotencyKey.map(Self.key)
         do {
             return try await database.write { tx in
                 guard let reseller = try self.findByRefid(refid, in: tx) else { throw Self.notFound(refid) }
                 let issuance = try self.ledger.system(.issuance, unit: .credits, in: tx)
                 let transfer = try self.ledger.transfer(from: issuance.refid, to: reseller.wallet, amount: amount,
                                                         description: "Credits added by \(actor)", metadata: ["actor": .string(actor)],
-                                                        idempotencyKey: idempotencyKey.map { "ally:credit:\($0)" }, in: tx)
+                                                        key: key?.scoped("ally:credit"), in: tx)
                 if transfer.isNew {
                     let events = self.events
                     let added = CreditsAdded(reseller: refid, amount: amount, balanceAfter: transfer.creditBalanceAfter,
@@ -236,6 +243,14 @@ public struct Allies: Sendable {
     @discardableResult
     public func provision(_ refid: Refid, cost: Int64, action: String, idempotencyKey: String,
                           in tx: any Transaction) throws -> Provision {
+        try provision(refid, cost: cost, action: action, key: try Self.key(idempotencyKey), in: tx)
+    }
+
+    /// The same, keyed by an ``IdempotencyKey`` that the caller has checked and scoped (a workflow
+    /// passes its caller's key as `workflow:<key>`).
+    @discardableResult
+    public func provision(_ refid: Refid, cost: Int64, action: String, key: IdempotencyKey,
+                          in tx: any Transaction) throws -> Provision {
         guard cost > 0 else { throw AllyError(.invalidAmount, message: "Invalid amount: the cost must be greater than zero") }
         let action = try Self.text(action, field: "action", maximum: 500)
         let reseller = try provisioningIdentity(refid, in: tx)
@@ -246,7 +261,7 @@ public struct Allies: Sendable {
             // The status is checked inside the debit itself, so a suspension can never slip in between.
             let transfer = try ledger.transfer(from: reseller.wallet, to: revenue, amount: cost, description: action,
                                                metadata: ["reseller": .string(refid.rawValue)],
-                                               idempotencyKey: "ally:provision:\(idempotencyKey)",
+                                               key: key.scoped("ally:provision"),
                                                requiring: "EXISTS (SELECT 1 FROM ally_resellers WHERE id = \(reseller.id) AND status = 'active')",
                                                in: tx)
             if transfer.isNew {
@@ -323,6 +338,14 @@ public struct Allies: Sendable {
         return text
     }
 
+    /// A caller's idempotency key, checked by the suite's one rule.
+    static func key(_ key: String) throws -> IdempotencyKey {
+        guard let checked = IdempotencyKey(key) else {
+            throw AllyError(.validation, message: "Invalid idempotency key: \(IdempotencyKey.rule)")
+        }
+        return checked
+    }
+
     static func suspended() -> AllyError {
         AllyError(.suspended, message: "Reseller Suspended: a suspended reseller cannot provision")
     }
@@ -338,7 +361,7 @@ public struct Allies: Sendable {
                       message: "Insufficient Credits: balance \(error.balance ?? 0), cost \(error.amount ?? 0)",
                       balance: error.balance, cost: error.amount)
         case .idempotencyConflict:
-            AllyError(.idempotencyConflict, message: "Idempotency Conflict: this key was already used with different parameters")
+            AllyError(.idempotencyConflict, message: IdempotencyKey.conflictMessage)
         case .invalidAmount:
             AllyError(.invalidAmount, message: error.message)
         default:
@@ -362,12 +385,19 @@ public struct ResellerBuilder: Sendable {
     var tier: ResellerTier = .standard
     var metadata: Metadata = [:]
 
+    /// The user account the reseller belongs to (required; at most 255 characters).
     public func user(_ id: String) -> ResellerBuilder { with { $0.userID = id } }
+    /// The company name (required).
     public func company(_ name: String) -> ResellerBuilder { with { $0.company = name } }
+    /// The reseller's tier (standard unless set).
     public func tier(_ tier: ResellerTier) -> ResellerBuilder { with { $0.tier = tier } }
+    /// The standard tier.
     public func standard() -> ResellerBuilder { tier(.standard) }
+    /// The gold tier.
     public func gold() -> ResellerBuilder { tier(.gold) }
+    /// The platinum tier.
     public func platinum() -> ResellerBuilder { tier(.platinum) }
+    /// Metadata merged into what was set before: keys in `data` replace earlier ones; a `null` value removes the key.
     public func metadata(_ data: Metadata) -> ResellerBuilder { with { $0.metadata = $0.metadata.merging(metadata: data) } }
 
     /// Registers the reseller and opens its credit wallet, in one transaction.
@@ -376,6 +406,7 @@ public struct ResellerBuilder: Sendable {
         return try await allies.database.write { tx in try builder.allies.register(builder, actor: actor, in: tx) }
     }
 
+    /// Registers the reseller and opens its credit wallet inside an open transaction.
     public func create(actor: String = "system", in tx: any Transaction) throws -> Reseller {
         try allies.register(self, actor: actor, in: tx)
     }

@@ -25,14 +25,19 @@ public struct AllyAnalytics: Sendable {
     /// One reseller for ``creditTrends(from:to:)``, or nil for all.
     public private(set) var reseller: Refid?
 
-    /// The most buckets one trend call may return, and the largest `limit` of ``topResellers(limit:from:to:by:)``.
+    /// The most buckets one trend call may return.
     public static let maximumBuckets = 3_700
+    /// The largest `limit` of ``topResellers(limit:from:to:by:)``.
     public static let maximumLimit = 500
 
+    /// These analytics with daily trend buckets.
     public func daily() -> AllyAnalytics { interval(.daily) }
+    /// These analytics with monthly trend buckets.
     public func monthly() -> AllyAnalytics { interval(.monthly) }
+    /// These analytics with yearly trend buckets.
     public func yearly() -> AllyAnalytics { interval(.yearly) }
 
+    /// These analytics with `interval` as the trend bucket size.
     public func interval(_ interval: Interval) -> AllyAnalytics {
         var copy = self
         copy.interval = interval
@@ -210,56 +215,86 @@ public struct AllyAnalytics: Sendable {
 public struct ResellerRanking: Hashable, Sendable, Codable {
     /// What ranks first.
     public enum Order: String, Sendable, CaseIterable {
+        /// Clients acquired first, then credits spent.
         case clientsAcquired
+        /// Credits spent first, then clients acquired.
         case creditsSpent
     }
 
+    /// The reseller's refid (`RS-…`).
     public var reseller: Refid
+    /// The reseller's company name.
     public var company: String
+    /// The reseller's tier now.
     public var tier: ResellerTier
+    /// The reseller's status now.
     public var status: ResellerStatus
+    /// Clients the reseller acquired in the range.
     public var clientsAcquired: Int64
+    /// Credits the reseller spent in the range, in whole credits.
     public var creditsSpent: Int64
+    /// Debits from the reseller's wallet in the range (one per provision).
     public var provisions: Int64
 }
 
 /// Resellers per tier (``AllyAnalytics/tierSnapshot()``).
 public struct TierSnapshot: Hashable, Sendable, Codable {
+    /// One tier's figures.
     public struct Tier: Hashable, Sendable, Codable {
+        /// Resellers in the tier.
         public var resellers: Int64
+        /// Of those, the active ones.
         public var active: Int64
+        /// Of those, the suspended ones.
         public var suspended: Int64
         /// Share of all resellers, in percent with 2 decimals.
         public var percentage: Double
         /// Credits the tier's resellers hold.
         public var outstandingCredits: Int64
+        /// The tier's price discount, in basis points (100 = 1%).
         public var discountBasisPoints: Int64
     }
 
     /// Every tier is present, with zeros when it has no resellers.
     public var tiers: [ResellerTier: Tier]
+    /// Resellers in all tiers.
     public var totalResellers: Int64
 }
 
 /// One bucket of ``AllyAnalytics/creditTrends(from:to:)``.
 public struct CreditTrendPoint: Hashable, Sendable, Codable {
+    /// The bucket's label: `2026-01-31` (daily), `2026-01` (monthly) or `2026` (yearly).
     public var bucket: String
+    /// Credits added to reseller wallets in the bucket, in whole credits.
     public var added: Int64
+    /// Credits spent from reseller wallets in the bucket, in whole credits.
     public var spent: Int64
+    /// Debits from reseller wallets in the bucket (one per provision).
     public var provisions: Int64
 }
 
 /// One reseller's figures (``AllyAnalytics/resellerStats(_:)``).
 public struct ResellerStats: Hashable, Sendable, Codable {
+    /// The reseller's refid (`RS-…`).
     public var reseller: Refid
+    /// The reseller's company name.
     public var company: String
+    /// The reseller's tier now.
     public var tier: ResellerTier
+    /// The reseller's status now.
     public var status: ResellerStatus
+    /// The wallet's balance now, in whole credits.
     public var balance: Int64
+    /// All credits ever added to the wallet.
     public var creditsAdded: Int64
+    /// All credits ever spent from the wallet.
     public var creditsSpent: Int64
+    /// Debits from the wallet so far (one per provision).
     public var provisions: Int64
+    /// Clients the reseller acquired so far (0 without a ``ClientAcquisitions`` source).
     public var clientsAcquired: Int64
+    /// The first day with credit activity; nil if there was none.
     @ExplicitNull public var firstActivity: CivilDate?
+    /// The last day with credit activity; nil if there was none.
     @ExplicitNull public var lastActivity: CivilDate?
 }

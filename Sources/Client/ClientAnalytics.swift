@@ -24,10 +24,14 @@ public struct ClientAnalytics: Sendable {
     /// The most buckets one trend call may return.
     public static let maximumBuckets = 3_700
 
+    /// These analytics with daily trend buckets.
     public func daily() -> ClientAnalytics { interval(.daily) }
+    /// These analytics with monthly trend buckets.
     public func monthly() -> ClientAnalytics { interval(.monthly) }
+    /// These analytics with yearly trend buckets.
     public func yearly() -> ClientAnalytics { interval(.yearly) }
 
+    /// These analytics with `interval` as the trend bucket size.
     public func interval(_ interval: Interval) -> ClientAnalytics {
         var copy = self
         copy.interval = interval
@@ -131,7 +135,9 @@ public typealias StatusBreakdown = StatusCounts<ClientStatus>
 
 /// New clients in a period and the period before it.
 public struct Growth: Hashable, Sendable, Codable {
+    /// Clients created in the range.
     public var newClients: Int64
+    /// Clients created in the period of equal length just before it.
     public var previousPeriod: Int64
     /// Percentage change from the previous period (2 decimals); nil when the previous period had none.
     @ExplicitNull public var changePercentage: Double?
@@ -146,13 +152,17 @@ public struct Growth: Hashable, Sendable, Codable {
 
 /// Standalone versus resold clients.
 public struct Segmentation: Hashable, Sendable, Codable {
+    /// One side of the split.
     public struct Segment: Hashable, Sendable, Codable {
+        /// How many clients.
         public var count: Int64
         /// Share of the total in percent, rounded to 2 decimals (0 when there are no clients).
         public var percentage: Double
     }
 
+    /// Clients without a reseller.
     public var standalone: Segment
+    /// Clients managed by a reseller.
     public var resold: Segment
 
     init(standaloneCount: Int64, resoldCount: Int64) {

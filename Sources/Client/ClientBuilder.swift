@@ -30,6 +30,7 @@ public struct ClientBuilder: Sendable {
     public func name(_ name: String) -> ClientBuilder { with { $0.name = name } }
     /// The primary billing/contact email (required, unique case-insensitively).
     public func email(_ email: String) -> ClientBuilder { with { $0.email = email } }
+    /// A phone number (optional; digits, spaces and `+ - ( ) .`, at most 32 characters).
     public func phone(_ phone: String?) -> ClientBuilder { with { $0.phone = phone } }
     /// Attributes the client to a reseller, checked through the ``ResellerDirectory``.
     public func reseller(_ refid: Refid?) -> ClientBuilder { with { $0.reseller = refid?.rawValue } }

@@ -18,8 +18,11 @@ import Foundation
 /// let configuration = try await ClientConfiguration.load(file: "config/client.json")
 /// ```
 public struct ClientConfiguration: Sendable {
+    /// The status every new client starts in: `pending` or `active`.
     public var defaultStatus: ClientStatus
+    /// The prefix of new client refids: 1–8 of `A–Z`, `0–9`, `-` or `_`.
     public var refidPrefix: String
+    /// Whether a new client is bound to the user whose login email matches its own, when no user is given.
     public var autoBindUser: Bool
     /// Key for the encrypted metadata field (AES-256-GCM). Without one, secret metadata is refused.
     public var metadataEncryptionKey: SymmetricKey?
@@ -28,6 +31,8 @@ public struct ClientConfiguration: Sendable {
     /// Deepest nesting of metadata (1 = a flat object).
     public var metadataMaxDepth: Int
 
+    /// Settings from values; throws `.invalidConfiguration` for a default status other than pending or
+    /// active, a malformed prefix, or metadata limits outside 256…1048576 bytes and depth 1…32.
     public init(
         defaultStatus: ClientStatus = .pending,
         refidPrefix: String = "CL-",

@@ -11,6 +11,7 @@ public import SuiteCore
 public struct ClientError: CodedError {
     /// What went wrong. A struct so that codes can be added without breaking callers.
     public struct Code: ErrorCode {
+        /// The code's snake_case text, e.g. `duplicate_email`.
         public let rawValue: String
         init(_ rawValue: String) { self.rawValue = rawValue }
 
@@ -40,6 +41,7 @@ public struct ClientError: CodedError {
         public static let invalidQuery = Code("invalid_query")
     }
 
+    /// What went wrong.
     public var code: Code
     /// The field at fault, for validation errors (`name`, `email`, `phone`, `metadata`…).
     public var field: String?
@@ -48,6 +50,7 @@ public struct ClientError: CodedError {
     /// Extra detail for logs only.
     public var detail: String?
 
+    /// An error with `code`, a user-safe `message`, and optionally the field at fault and detail for logs.
     public init(_ code: Code, field: String? = nil, message: String, detail: String? = nil) {
         self.code = code
         self.field = field
@@ -56,6 +59,7 @@ public struct ClientError: CodedError {
     }
 
 
+    /// The code, field, message and detail, for logs.
     public var debugDescription: String {
         "ClientError(\(code)\(field.map { ", field: \($0)" } ?? "")): \(message)\(detail.map { " — \($0)" } ?? "")"
     }

@@ -26,9 +26,13 @@ public struct ClientQuery: Sendable {
     /// The largest page a caller may ask for.
     public static let maximumPageSize = 500
 
+    /// Only active clients.
     public func active() -> ClientQuery { status(.active) }
+    /// Only pending clients.
     public func pending() -> ClientQuery { status(.pending) }
+    /// Only suspended clients.
     public func suspended() -> ClientQuery { status(.suspended) }
+    /// Only inactive clients.
     public func inactive() -> ClientQuery { status(.inactive) }
 
     /// Only clients in `status` (combined with earlier status scopes by AND).

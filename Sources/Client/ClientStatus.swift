@@ -9,38 +9,32 @@ public import SuiteStorage
 /// | suspended | denied | denied | → inactive | → active |
 /// | inactive  | denied | denied | denied | → active |
 public enum ClientStatus: String, Sendable, Codable, CodingKeyRepresentable, CaseIterable, CustomStringConvertible {
+    /// New and not yet activated; active; suspended; or deactivated (see the table above).
     case pending, active, suspended, inactive
 
+    /// The status's name: `pending`, `active`, `suspended` or `inactive`.
     public var description: String { rawValue }
 
     /// The same status as other modules see it.
     public var standing: ClientStanding { ClientStanding(rawValue: rawValue)! }
 }
 
-/// A lifecycle action. Each has an explicit set of statuses it may start from and one target.
-public enum ClientTransition: String, Sendable, CaseIterable, CustomStringConvertible {
+/// A lifecycle action: a move of the client state machine, whose rules are ``table``.
+public enum ClientTransition: String, StateTransition {
+    /// The moves, named as the audit trail records them; ``table`` says where each may start.
     case activate, suspend, deactivate, reinstate
 
-    /// The status a client ends in after this action.
-    public var target: ClientStatus {
-        switch self {
-        case .activate, .reinstate: .active
-        case .suspend: .suspended
-        case .deactivate: .inactive
-        }
-    }
+    /// The statuses this machine moves between.
+    public typealias State = ClientStatus
 
-    /// The statuses this action may start from. Every other start is "Status Transition Denied".
-    public var allowedSources: Set<ClientStatus> {
-        switch self {
-        case .activate: [.pending]
-        case .suspend: [.active]
-        case .deactivate: [.pending, .active, .suspended]
-        case .reinstate: [.suspended, .inactive]
-        }
-    }
+    /// The client lifecycle: every other start is "Status Transition Denied".
+    public static let table = TransitionTable<ClientTransition>([
+        .activate: .init(from: [.pending], to: .active),
+        .suspend: .init(from: [.active], to: .suspended),
+        .deactivate: .init(from: [.pending, .active, .suspended], to: .inactive),
+        .reinstate: .init(from: [.suspended, .inactive], to: .active),
+    ])
 
-    public func isAllowed(from status: ClientStatus) -> Bool { allowedSources.contains(status) }
-
+    /// The action's name, as the audit trail records it.
     public var description: String { rawValue }
 }

@@ -19,15 +19,23 @@ public import SuiteStorage
 /// try await clients.activate(acme.refid, actor: "onboarding")
 /// ```
 public struct Clients: Sendable {
+    /// Where clients are stored.
     public let database: any Database
+    /// The module's settings.
     public let configuration: ClientConfiguration
+    /// Checks the reseller a client is attributed to (Ally's `Allies`, or ``NoResellers``).
     public let resellers: any ResellerDirectory
+    /// Checks the user a client is bound to (``OpaqueUserIDs`` unless the app supplies its own).
     public let users: any UserDirectory
+    /// The source of every timestamp the module writes.
     public let clock: any WallClock
+    /// Where ``ClientCreated``, ``ClientStatusChanged`` and ``ClientUserBindingChanged`` are published after commit.
     public let events: DomainEventBus
+    /// Where the module logs.
     public let logger: Logger
     let policy: MetadataPolicy
 
+    /// A service over `database`; without a reseller directory every reseller is refused as "Invalid Reseller".
     public init(
         database: any Database,
         configuration: ClientConfiguration = .defaults,
@@ -144,6 +152,7 @@ public struct Clients: Sendable {
         try await database.read { tx in try self.findByRefid(refid, in: tx) }
     }
 
+    /// The client with `refid`, or nil, read inside an open transaction.
     public func findByRefid(_ refid: Refid, in tx: any Transaction) throws -> Client? {
         try tx.queryFirst("SELECT \(raw: Self.columns) FROM client_clients WHERE refid = \(refid)").map(Self.decode)
     }
@@ -238,8 +247,7 @@ public struct Clients: Sendable {
     private func apply(_ action: ClientTransition, to row: RowVersion, _ current: Client, actor: String, reason: String?,
                        in tx: any Transaction) throws -> Client {
         let refid = current.refid
-        guard action.isAllowed(from: current.status) else { throw ClientError.transitionDenied(action, from: current.status) }
-        let target = action.target
+        let target = try action.target(from: current.status, orThrow: ClientError.transitionDenied)
         let now = Timestamp(clock.now())
         let version = try bumpVersion(row, setting: "status = \(target.rawValue), ", at: now, in: tx)
         try audit(clientID: row.id, version: version, event: action.rawValue, from: current.status, to: target, actor: actor,
@@ -265,6 +273,7 @@ public struct Clients: Sendable {
         return try await database.write { tx in try self.bindUser(userID, to: refid, actor: actor, in: tx) }
     }
 
+    /// The same inside an open transaction.
     @discardableResult
     public func bindUser(_ userID: String, to refid: Refid, actor: String = "system", in tx: any Transaction) throws -> Client {
         let userID = try ClientValidation.userID(userID)

@@ -21,6 +21,7 @@ extension Clients {
 /// like a refid that does not exist ("Client Not Found"), so the view does not even reveal that it
 /// exists. New clients are always attributed to ``reseller``; the builder refuses any other.
 public struct ResellerPortfolio: Sendable {
+    /// The unscoped service this view checks every call against.
     public let clients: Clients
     /// The reseller whose clients this view reaches.
     public let reseller: Refid
@@ -76,21 +77,25 @@ public struct ResellerPortfolio: Sendable {
 
     // MARK: Changing
 
+    /// Activates one of this reseller's pending clients.
     @discardableResult
     public func activate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
         try await transition(.activate, refid, actor: actor, reason: reason)
     }
 
+    /// Suspends one of this reseller's active clients.
     @discardableResult
     public func suspend(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
         try await transition(.suspend, refid, actor: actor, reason: reason)
     }
 
+    /// Deactivates one of this reseller's clients that is not already inactive.
     @discardableResult
     public func deactivate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
         try await transition(.deactivate, refid, actor: actor, reason: reason)
     }
 
+    /// Makes one of this reseller's suspended or inactive clients active again.
     @discardableResult
     public func reinstate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
         try await transition(.reinstate, refid, actor: actor, reason: reason)

@@ -18,16 +18,23 @@ extension Licences {
 /// ```
 public struct ForgeAnalytics: Sendable {
     let licences: Licences
+    /// The trend bucket size (default monthly).
     public private(set) var interval: Interval = .monthly
+    /// The client scope, or nil for all clients.
     public private(set) var client: Refid?
+    /// The reseller scope, or nil for all resellers.
     public private(set) var reseller: Refid?
 
     /// The most buckets one trend call may return.
     public static let maximumBuckets = 3_700
 
+    /// These analytics with daily trend buckets.
     public func daily() -> ForgeAnalytics { interval(.daily) }
+    /// These analytics with monthly trend buckets.
     public func monthly() -> ForgeAnalytics { interval(.monthly) }
+    /// These analytics with yearly trend buckets.
     public func yearly() -> ForgeAnalytics { interval(.yearly) }
+    /// These analytics with `interval` as the trend bucket size.
     public func interval(_ interval: Interval) -> ForgeAnalytics { with { $0.interval = interval } }
     /// Only the licences of one client.
     public func forClient(_ client: Refid?) -> ForgeAnalytics { with { $0.client = client } }
@@ -153,7 +160,10 @@ public typealias MintingStats = StatusCounts<LicenceStatus>
 
 /// One product's licences (``ForgeAnalytics/productPopularity(from:to:)``).
 public struct ProductPopularity: Hashable, Sendable, Codable {
+    /// The product code.
     public var product: String
+    /// Licences of the product minted in the range.
     public var minted: Int64
+    /// Of those, the ones that have been activated.
     public var activated: Int64
 }

@@ -3,7 +3,9 @@ public import SuiteCore
 /// A failure of a Forge operation. `description` is safe to show a user (it never contains a
 /// licence key); `debugDescription` adds the code for logs.
 public struct ForgeError: CodedError {
+    /// What went wrong. A struct so that codes can be added without breaking callers.
     public struct Code: ErrorCode {
+        /// The code's snake_case text, e.g. `status_conflict`.
         public let rawValue: String
         init(_ rawValue: String) { self.rawValue = rawValue }
 
@@ -26,9 +28,12 @@ public struct ForgeError: CodedError {
         public static let signing = Code("signing")
     }
 
+    /// What went wrong.
     public var code: Code
+    /// Safe to show a user; never contains a licence key.
     public var message: String
 
+    /// An error with `code` and a user-safe `message`.
     public init(_ code: Code, message: String) {
         self.code = code
         self.message = message
@@ -37,6 +42,17 @@ public struct ForgeError: CodedError {
 
     static func invalid(_ field: String, _ reason: String) -> ForgeError {
         ForgeError(.validation, message: "Invalid \(field): \(reason)")
+    }
+
+    static func transitionDenied(_ move: LicenceTransition, from status: LicenceStatus) -> ForgeError {
+        let message = switch move {
+        case .activate where status == .revoked: "Licence Revoked: a revoked licence cannot be activated"
+        case .activate: "Licence Already Activated: this licence was activated before"
+        case .revoke: "Licence Revoked: this licence was already revoked"
+        case .renew: "Renewal Denied: a \(status) licence cannot be renewed"
+        case .expire: "Status Conflict: a \(status) licence cannot expire"
+        }
+        return ForgeError(.statusConflict, message: message)
     }
 
     static func notFound(_ what: String) -> ForgeError {

@@ -13,11 +13,16 @@ public import ServiceLifecycle
 /// try await group.run()
 /// ```
 public struct LicenceExpirySweeper: Service {
+    /// The licences it marks expired.
     public let licences: Licences
+    /// The pause between sweeps.
     public let interval: Duration
+    /// How many licences one batch marks at most (1…10000).
     public let batchSize: Int
+    /// Where the sweeper reports failed batches.
     public let logger: Logger
 
+    /// A sweeper every `interval`; `batchSize` is clamped to 1…10000.
     public init(licences: Licences, interval: Duration = .seconds(60), batchSize: Int = 500, logger: Logger) {
         self.licences = licences
         self.interval = interval
@@ -25,6 +30,7 @@ public struct LicenceExpirySweeper: Service {
         self.logger = logger
     }
 
+    /// Sweeps, then waits ``interval``, until cancelled or the service group shuts down gracefully.
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await sweepOnce()

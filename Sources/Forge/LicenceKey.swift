@@ -40,17 +40,18 @@ public struct LicenceKey: Hashable, Sendable, Codable, CustomStringConvertible {
         return LicenceKey(symbols: symbols)
     }
 
-    /// Reads a key as a person typed it; throws ``ForgeError/Code/malformedKey`` otherwise.
     /// A key is its canonical text in JSON; decoding checks it as ``init(parsing:)`` does.
     public init(from decoder: any Decoder) throws {
         try self.init(parsing: try decoder.singleValueContainer().decode(String.self))
     }
 
+    /// Encodes the key as its canonical text (``rawValue``), the whole secret.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
 
+    /// Reads a key as a person typed it; throws ``ForgeError/Code/malformedKey`` otherwise.
     public init(parsing text: String) throws {
         guard text.utf8.count <= 200 else { throw Self.malformed }
         var symbols: [UInt8] = []
@@ -86,6 +87,7 @@ public struct LicenceKey: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The last group, e.g. `…-KJ5YE`.
     public var hint: String { "…-" + rawValue.suffix(Self.groupLength) }
 
+    /// Only the ``hint``, so that printing or logging a key does not leak it.
     public var description: String { hint }
 
     /// The SHA-256 digest of the canonical key, hex — what the database stores and looks up.

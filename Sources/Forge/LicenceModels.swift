@@ -5,7 +5,46 @@ public import SuiteStorage
 /// Where a licence is in its life. Pending → active (activation, once); active → expired (by
 /// time; the sweep records it); pending, active or expired → revoked; expired → active (renewal).
 public enum LicenceStatus: String, Sendable, Codable, CodingKeyRepresentable, CaseIterable, CustomStringConvertible {
+    /// Minted, not yet activated; active; past its term; or withdrawn for good.
     case pending, active, expired, revoked
+    /// The status's name: `pending`, `active`, `expired` or `revoked`.
+    public var description: String { rawValue }
+}
+
+/// A move of the licence state machine, whose rules are ``table``. Minting is not a move: a
+/// licence is created `pending`, or `active` when minted activated.
+public enum LicenceTransition: String, StateTransition {
+    /// Bond a pending licence to its client and start its term (``Licences/activate(_:for:actor:)``).
+    case activate
+    /// Record that an active licence's term has passed (``Licences/markExpired(limit:)``).
+    case expire
+    /// Extend an activated licence's term (``Licences/renew(_:days:actor:)``).
+    case renew
+    /// Withdraw a licence for good (``Licences/revoke(_:actor:reason:)``).
+    case revoke
+
+    /// The statuses this machine moves between.
+    public typealias State = LicenceStatus
+
+    /// The licence lifecycle; any other start throws `.statusConflict`. `revoked` is final.
+    public static let table = TransitionTable<LicenceTransition>([
+        .activate: .init(from: [.pending], to: .active),
+        .expire: .init(from: [.active], to: .expired),
+        .renew: .init(from: [.active, .expired], to: .active),
+        .revoke: .init(from: [.pending, .active, .expired], to: .revoked),
+    ])
+
+    /// The event the audit trail records for this move: `activated`, `expired`, `renewed`, `revoked`.
+    public var auditEvent: String {
+        switch self {
+        case .activate: "activated"
+        case .expire: "expired"
+        case .renew: "renewed"
+        case .revoke: "revoked"
+        }
+    }
+
+    /// The move's name.
     public var description: String { rawValue }
 }
 
@@ -14,6 +53,7 @@ public enum LicenceStatus: String, Sendable, Codable, CodingKeyRepresentable, Ca
 /// The key itself is shown once, when the licence is minted (``MintedLicence/key``); the database
 /// keeps only its SHA-256 digest and the last group (``keyHint``), like an API key.
 public struct Licence: Hashable, Sendable, Codable {
+    /// The public id (`LC-…`).
     public var refid: Refid
     /// The product code, as the ``ProductCatalog`` knows it.
     public var product: String
@@ -26,12 +66,17 @@ public struct Licence: Hashable, Sendable, Codable {
     public var status: LicenceStatus
     /// Days of validity from activation; nil for a lifetime licence.
     @ExplicitNull public var durationDays: Int?
+    /// The caller's JSON metadata.
     public var metadata: Metadata
     /// The key's last group, e.g. `…-7QK2M`, to recognise a key without storing it.
     public var keyHint: String
+    /// When the licence was minted.
     public var createdAt: Date
+    /// When it was activated; nil while pending.
     @ExplicitNull public var activatedAt: Date?
+    /// When its term ends; nil for a lifetime licence or one not yet activated.
     @ExplicitNull public var expiresAt: Date?
+    /// When it was revoked; nil unless revoked.
     @ExplicitNull public var revokedAt: Date?
 
     /// The status at `now`: an active licence whose expiry has passed is expired.
@@ -51,7 +96,9 @@ public struct Licence: Hashable, Sendable, Codable {
 
 /// A freshly minted licence and its key — the only time the key is available.
 public struct MintedLicence: Hashable, Sendable, Codable {
+    /// The new licence.
     public var licence: Licence
+    /// Its key: hand it to the client now, as it cannot be read back later.
     public var key: LicenceKey
 }
 
@@ -61,18 +108,25 @@ public struct MintedLicence: Hashable, Sendable, Codable {
 public struct LicenceVerification: Hashable, Sendable, Encodable {
     /// Why a licence is or is not valid.
     public enum Code: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+        /// The licence is active, within its term, and its client is in good standing.
         case valid
         /// The text is not a licence key at all.
         case malformed
+        /// No licence has this key.
         case notFound
+        /// The licence has not been activated yet.
         case pending
+        /// The licence's term has passed.
         case expired
+        /// The licence was revoked.
         case revoked
         /// The licence is fine but its client is suspended or inactive.
         case clientSuspended
+        /// The code's name, e.g. `clientSuspended`.
         public var description: String { rawValue }
     }
 
+    /// Why the licence is or is not valid.
     public var code: Code
     /// The licence, when one was found.
     public var licence: Licence?
@@ -81,6 +135,7 @@ public struct LicenceVerification: Hashable, Sendable, Encodable {
 
     private enum CodingKeys: String, CodingKey { case code, isValid, licence }
 
+    /// Encodes the code, ``isValid`` and the licence (null when none was found).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(code, forKey: .code)

@@ -21,27 +21,35 @@ public struct LicenceQuery: Sendable {
     /// The largest page a caller may ask for.
     public static let maximumPageSize = 500
 
+    /// Only active licences still within their term.
     public func active() -> LicenceQuery { with { $0.status = .active } }
+    /// Only pending licences.
     public func pending() -> LicenceQuery { with { $0.status = .pending } }
+    /// Only expired licences, including active ones whose term has passed.
     public func expired() -> LicenceQuery { with { $0.status = .expired } }
+    /// Only revoked licences.
     public func revoked() -> LicenceQuery { with { $0.status = .revoked } }
     /// Active licences whose term ends within `days` days from now, soonest first.
     public func expiringIn(days: Int) -> LicenceQuery { with { $0.expiringWithinDays = days } }
+    /// Only the licences bonded to or reserved for `client`.
     public func forClient(_ client: Refid) -> LicenceQuery { with { $0.client = client } }
     /// Licences of the clients of `reseller` (as recorded when they were bonded).
     public func forReseller(_ reseller: Refid) -> LicenceQuery { with { $0.reseller = reseller } }
+    /// Only the licences of product `code`.
     public func product(_ code: String) -> LicenceQuery { with { $0.product = code } }
     /// Page size, 1…500 (default 50).
     public func limit(_ size: Int) -> LicenceQuery { with { $0.pageSize = size } }
     /// Continue after the page that returned `cursor`.
     public func after(_ cursor: Cursor?) -> LicenceQuery { with { $0.cursor = cursor } }
 
+    /// Reads one page: oldest first, or soonest expiry first with ``expiringIn(days:)``.
     public func fetch() async throws -> Page<Licence> {
         try checkArguments()
         let query = self
         return try await licences.database.read { tx in try query.fetch(in: tx) }
     }
 
+    /// Reads one page inside an open transaction.
     public func fetch(in tx: any Transaction) throws -> Page<Licence> {
         try checkArguments()
         let now = Timestamp(licences.clock.now())

@@ -17,14 +17,17 @@ public import SuiteStorage
 /// let check = try await licences.verify(minted.key.rawValue)   // .valid
 /// ```
 public struct Licences: Sendable {
+    /// Where licences are stored.
     public let database: any Database
     /// Validates products on mint (Wave's catalogue, a ``FixedProductCatalog``, or ``OpenProductCatalog``).
     public let products: any ProductCatalog
     /// Checks clients on mint, activation and verification (the Client module's `Clients`).
     public let clients: any ClientDirectory
+    /// The source of every timestamp the module writes, and of the time expiry is decided against.
     public let clock: any WallClock
     /// Where ``LicenceActivated`` and the other events are published after commit.
     public let events: DomainEventBus
+    /// Where the module logs.
     public let logger: Logger
     /// Verification reads, reused while the database reports no commit since (see `verify(_:)`).
     let verificationCache = VerificationCache()
@@ -32,6 +35,7 @@ public struct Licences: Sendable {
     /// The longest licence, in days (100 years).
     public static let maximumDays = 36_500
 
+    /// A service over `database` that checks products through `products` and clients through `clients`.
     public init(database: any Database, products: any ProductCatalog = OpenProductCatalog(), clients: any ClientDirectory,
                 clock: any WallClock = SystemWallClock(), events: DomainEventBus = DomainEventBus(),
                 logger: Logger = Logger(label: "clientsuite.forge")) {
@@ -148,11 +152,8 @@ public struct Licences: Sendable {
     public func activate(_ refid: Refid, for client: Refid, actor: String = "system", in tx: any Transaction) throws -> Licence {
         let actor = try Self.text(actor, field: "actor", maximum: 255)
         let (row, current) = try locked(refid, in: tx)
-        guard current.status == .pending else {
-            throw ForgeError(.statusConflict, message: current.status == .revoked
-                ? "Licence Revoked: a revoked licence cannot be activated"
-                : "Licence Already Activated: this licence was activated before")
-        }
+        let move = LicenceTransition.activate
+        try move.target(from: current.status, orThrow: ForgeError.transitionDenied)
         if let reserved = current.client, reserved != client {
             throw ForgeError(.clientMismatch, message: "Client Mismatch: this licence was minted for another client")
         }
@@ -160,13 +161,13 @@ public struct Licences: Sendable {
         let now = Timestamp(clock.now())
         let expires = try current.durationDays.map { try Self.adding(days: $0, to: now) }
         let version = try tx.advanceVersion(of: "forge_licences", id: row.id, from: row.version, setting: """
-            status = 'active', client_refid = \(client), reseller_refid = \(summary.reseller), activated_at = \(now), \
+            status = \(move.target.rawValue), client_refid = \(client), reseller_refid = \(summary.reseller), activated_at = \(now), \
             expires_at = \(expires), 
             """, updatedAt: now)
-        try audit(id: row.id, version: version, event: "activated", from: .pending, to: .active, actor: actor, reason: nil,
-                  detail: client.rawValue, at: now, in: tx)
+        try audit(id: row.id, version: version, event: move.auditEvent, from: current.status, to: move.target, actor: actor,
+                  reason: nil, detail: client.rawValue, at: now, in: tx)
         var licence = current
-        licence.status = .active
+        licence.status = move.target
         licence.client = client
         licence.reseller = summary.reseller
         licence.activatedAt = now.date
@@ -240,16 +241,15 @@ public struct Licences: Sendable {
         let reason = try reason.map { try Self.text($0, field: "reason", maximum: 1_000) }
         return try await database.write { tx in
             let (row, current) = try self.locked(refid, in: tx)
-            guard current.status != .revoked else {
-                throw ForgeError(.statusConflict, message: "Licence Revoked: this licence was already revoked")
-            }
+            let move = LicenceTransition.revoke
+            try move.target(from: current.status, orThrow: ForgeError.transitionDenied)
             let now = Timestamp(self.clock.now())
             let version = try tx.advanceVersion(of: "forge_licences", id: row.id, from: row.version,
-                                                setting: "status = 'revoked', revoked_at = \(now), ", updatedAt: now)
-            try self.audit(id: row.id, version: version, event: "revoked", from: current.status, to: .revoked, actor: actor,
-                           reason: reason, detail: nil, at: now, in: tx)
+                                                setting: "status = \(move.target.rawValue), revoked_at = \(now), ", updatedAt: now)
+            try self.audit(id: row.id, version: version, event: move.auditEvent, from: current.status, to: move.target,
+                           actor: actor, reason: reason, detail: nil, at: now, in: tx)
             var licence = current
-            licence.status = .revoked
+            licence.status = move.target
             licence.revokedAt = now.date
             let events = self.events, revoked = LicenceRevoked(licence: refid, reason: reason)
             tx.afterCommit { events.publish(revoked) }
@@ -265,9 +265,8 @@ public struct Licences: Sendable {
         guard (1...Self.maximumDays).contains(days) else { throw ForgeError.invalid("days", "use 1…\(Self.maximumDays)") }
         return try await database.write { tx in
             let (row, current) = try self.locked(refid, in: tx)
-            guard current.status == .active || current.status == .expired else {
-                throw ForgeError(.statusConflict, message: "Renewal Denied: a \(current.status) licence cannot be renewed")
-            }
+            let move = LicenceTransition.renew
+            try move.target(from: current.status, orThrow: ForgeError.transitionDenied)
             guard let expiresAt = current.expiresAt else {
                 throw ForgeError(.statusConflict, message: "Renewal Denied: a lifetime licence does not expire")
             }
@@ -275,11 +274,11 @@ public struct Licences: Sendable {
             let from = max(Timestamp(expiresAt), now)
             let expires = try Self.adding(days: days, to: from)
             let version = try tx.advanceVersion(of: "forge_licences", id: row.id, from: row.version,
-                                                setting: "status = 'active', expires_at = \(expires), ", updatedAt: now)
-            try self.audit(id: row.id, version: version, event: "renewed", from: current.status, to: .active, actor: actor,
-                           reason: nil, detail: "+\(days) days", at: now, in: tx)
+                                                setting: "status = \(move.target.rawValue), expires_at = \(expires), ", updatedAt: now)
+            try self.audit(id: row.id, version: version, event: move.auditEvent, from: current.status, to: move.target,
+                           actor: actor, reason: nil, detail: "+\(days) days", at: now, in: tx)
             var licence = current
-            licence.status = .active
+            licence.status = move.target
             licence.expiresAt = expires.date
             return licence
         }
@@ -300,8 +299,9 @@ public struct Licences: Sendable {
             for row in rows {
                 let id = try row.int64("id")
                 let version = try tx.advanceVersion(of: "forge_licences", id: id, from: try row.int64("version"),
-                                                    setting: "status = 'expired', ", updatedAt: now)
-                try self.audit(id: id, version: version, event: "expired", from: .active, to: .expired, actor: "expiry-sweep",
+                                                    setting: "status = \(LicenceTransition.expire.target.rawValue), ", updatedAt: now)
+                try self.audit(id: id, version: version, event: LicenceTransition.expire.auditEvent, from: .active,
+                               to: LicenceTransition.expire.target, actor: "expiry-sweep",
                                reason: nil, detail: nil, at: now, in: tx)
             }
             return rows.count
@@ -315,6 +315,7 @@ public struct Licences: Sendable {
         try await database.read { tx in try self.findByRefid(refid, in: tx) }
     }
 
+    /// The licence with `refid`, or nil, read inside an open transaction.
     public func findByRefid(_ refid: Refid, in tx: any Transaction) throws -> Licence? {
         try tx.queryFirst("SELECT \(raw: Self.columns) FROM forge_licences WHERE refid = \(refid)").map(Self.decode)
     }
@@ -440,6 +441,7 @@ public struct LicenceBuilder: Sendable {
         return try await licences.database.write { tx in try builder.licences.mint(builder, activatingFor: nil, actor: actor, in: tx) }
     }
 
+    /// Mints the licence inside an open transaction.
     public func mint(actor: String = "system", in tx: any Transaction) throws -> MintedLicence {
         try licences.mint(self, activatingFor: nil, actor: actor, in: tx)
     }
@@ -454,6 +456,7 @@ public struct LicenceBuilder: Sendable {
         }
     }
 
+    /// Mints the licence activated for `client` inside an open transaction.
     public func mintActivated(for client: Refid, actor: String = "system", in tx: any Transaction) throws -> MintedLicence {
         try licences.mint(self, activatingFor: client, actor: actor, in: tx)
     }
@@ -478,23 +481,34 @@ public typealias LicenceAuditEntry = AuditEntry<LicenceStatus>
 
 /// A licence was minted.
 public struct LicenceMinted: DomainEvent, Hashable {
+    /// The event's name, `forge.licence_minted`.
     public var name: String { "forge.licence_minted" }
+    /// The new licence's refid (`LC-…`).
     public var licence: Refid
+    /// The product code it licenses.
     public var product: String
+    /// The client it is reserved for or activated by, or nil.
     public var client: Refid?
 }
 
 /// A licence was activated for a client.
 public struct LicenceActivated: DomainEvent, Hashable {
+    /// The event's name, `forge.licence_activated`.
     public var name: String { "forge.licence_activated" }
+    /// The licence's refid (`LC-…`).
     public var licence: Refid
+    /// The client that activated it.
     public var client: Refid
+    /// When the licence expires; nil for a lifetime licence.
     public var expiresAt: Date?
 }
 
 /// A licence was revoked.
 public struct LicenceRevoked: DomainEvent, Hashable {
+    /// The event's name, `forge.licence_revoked`.
     public var name: String { "forge.licence_revoked" }
+    /// The licence's refid (`LC-…`).
     public var licence: Refid
+    /// Why, if the caller said; nil otherwise.
     public var reason: String?
 }

@@ -58,6 +58,7 @@ public struct ClientSuite: Sendable {
         /// Where the modules log.
         public var logger: Logger
 
+        /// Options with every default: a system clock, a fresh event bus, and the local checkout gateway.
         public init(client: ClientConfiguration = .defaults, clock: any WallClock = SystemWallClock(),
                     events: DomainEventBus = DomainEventBus(), paymentGateway: (any PaymentGateway)? = nil,
                     users: (any UserDirectory)? = nil, products: (any ProductCatalog)? = nil,
@@ -77,10 +78,13 @@ public struct ClientSuite: Sendable {
         }
     }
 
+    /// The one database every module of the suite shares.
     public let database: any Database
     /// The modules this suite was built with (each with the modules it needs).
     public let modules: Set<SuiteModule>
+    /// Where every module publishes its domain events after commit.
     public let events: DomainEventBus
+    /// Where every module reads the time.
     public let clock: any WallClock
 
     private let absence: SuiteError.Absence

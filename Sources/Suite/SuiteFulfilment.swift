@@ -33,9 +33,12 @@ package typealias WorkflowFailpoint = @Sendable (WorkflowStep) throws -> Void
 /// A licence a workflow issued, with its key when this call minted it (keys are stored only as a
 /// digest, so a replayed call returns the licence without its key).
 public struct IssuedLicence: Hashable, Sendable, Codable {
+    /// The licence, activated for the client.
     public var licence: Licence
+    /// Its key, only in the call that minted it; nil on a replay.
     @ExplicitNull public var key: LicenceKey?
 
+    /// An issued `licence`, with its `key` when this call minted it.
     public init(licence: Licence, key: LicenceKey?) {
         self.licence = licence
         self.key = key
@@ -45,9 +48,13 @@ public struct IssuedLicence: Hashable, Sendable, Codable {
 /// Published after commit when a paid invoice delivered its licences — however the payment was
 /// confirmed (wallet, webhook, by hand). Carries the keys: the one moment they exist in clear.
 public struct PurchaseFulfilled: DomainEvent, Hashable {
+    /// The event's name, `suite.purchase_fulfilled`.
     public var name: String { "suite.purchase_fulfilled" }
+    /// The paid invoice's refid.
     public var invoice: Refid
+    /// The refid of the client who bought.
     public var client: Refid
+    /// The licences delivered, with their keys.
     public var licences: [IssuedLicence]
 }
 
@@ -78,6 +85,7 @@ public final class SuiteFulfilment: InvoiceFulfilment {
         self.failpoint = failpoint
     }
 
+    /// Activates the invoice's client if pending and mints one activated licence per unit of each product line.
     public func invoicePaid(_ invoice: Invoice, payment: Payment, in tx: any Transaction) throws {
         let lines = invoice.lines.filter { $0.product != nil }
         guard !lines.isEmpty else { return }

@@ -9,10 +9,15 @@ import Wave
 
 /// A module a ``ClientSuite`` can be made of. The names are the ones `dock install` takes.
 public enum SuiteModule: String, CaseIterable, Comparable, Codable, Sendable {
+    /// Clients, their lifecycle and analytics (``Clients``).
     case client
+    /// The double-entry ledger that holds credits and client wallets (``Ledger``).
     case wallet
+    /// Resellers, their tiers and credit wallets (``Allies``); needs the wallet.
     case ally
+    /// Licences and their keys (``Licences``).
     case forge
+    /// Products, invoices, payments and subscriptions; needs the wallet.
     case wave
     /// The two end-to-end workflows (reseller provisioning and standalone purchase); needs every other module.
     case workflow
@@ -60,6 +65,7 @@ public enum SuiteModule: String, CaseIterable, Comparable, Codable, Sendable {
         }
     }
 
+    /// Whether `lhs` comes before `rhs` in installation order (``allCases`` order).
     public static func < (lhs: SuiteModule, rhs: SuiteModule) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
@@ -68,7 +74,9 @@ public enum SuiteModule: String, CaseIterable, Comparable, Codable, Sendable {
 /// A failure to compose a suite: a module asked for that the suite was not built with, or that
 /// the database does not have installed.
 public struct SuiteError: CodedError, Equatable {
+    /// What went wrong. A struct so that codes can be added without breaking callers.
     public struct Code: ErrorCode {
+        /// The code's snake_case text, e.g. `module_not_enabled`.
         public let rawValue: String
         init(_ rawValue: String) { self.rawValue = rawValue }
         /// The suite was opened without the module (`ClientSuite.open(…, modules:)` did not name it,
@@ -76,7 +84,9 @@ public struct SuiteError: CodedError, Equatable {
         public static let moduleNotEnabled = Code("module_not_enabled")
     }
 
+    /// What went wrong.
     public var code: Code
+    /// Safe to show a user.
     public var message: String
     init(_ code: Code, message: String) {
         self.code = code

@@ -12,7 +12,9 @@ public import Wave
 /// A failure of a workflow that is not one module's own error (those — `AllyError`,
 /// `ClientError`, `ForgeError`, `WaveError` — reach the caller unchanged).
 public struct WorkflowError: CodedError, Equatable {
+    /// What went wrong. A struct so that codes can be added without breaking callers.
     public struct Code: ErrorCode {
+        /// The code's snake_case text, e.g. `client_not_found`.
         public let rawValue: String
         init(_ rawValue: String) { self.rawValue = rawValue }
         /// A field failed validation (key, client list, names).
@@ -26,8 +28,11 @@ public struct WorkflowError: CodedError, Equatable {
         public static let idempotencyConflict = Code("idempotency_conflict")
     }
 
+    /// What went wrong.
     public var code: Code
+    /// Safe to show a user.
     public var message: String
+    /// An error with `code` and a user-safe `message`.
     public init(_ code: Code, message: String) {
         self.code = code
         self.message = message
@@ -36,7 +41,9 @@ public struct WorkflowError: CodedError, Equatable {
 
 /// What a reseller provisioning did.
 public struct ProvisionResult: Hashable, Sendable, Codable {
+    /// The reseller's refid (`RS-…`).
     public var reseller: Refid
+    /// The product code the licences are for.
     public var product: String
     /// Credits spent in total (the tier-discounted price times the number of clients).
     public var cost: Int64
@@ -61,7 +68,9 @@ public enum Customer: Hashable, Sendable {
 /// What a standalone purchase did. In JSON the outcome's fields sit beside the others:
 /// `{"client": {…}, "invoice": {…}, "licences": […], "is_new": true, "outcome": "paid", "payment": {…}}`.
 public struct PurchaseResult: Hashable, Sendable, Encodable {
+    /// The buying client, found or created.
     public var client: Client
+    /// The invoice issued for the purchase.
     public var invoice: Invoice
     /// Paid (the licences below were issued in the same transaction), requires action (a checkout
     /// URL: licences follow when the gateway's signed webhook arrives), or failed.
@@ -73,6 +82,7 @@ public struct PurchaseResult: Hashable, Sendable, Encodable {
 
     private enum CodingKeys: String, CodingKey { case client, invoice, licences, isNew }
 
+    /// Encodes the result flat, with the payment outcome's fields beside the others (see the type's description).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(client, forKey: .client)
@@ -85,6 +95,7 @@ public struct PurchaseResult: Hashable, Sendable, Encodable {
 
 /// A client's activation history (licences over time) and billing history (payments over time).
 public struct ClientHistory: Hashable, Sendable, Codable {
+    /// The client.
     public var client: Client
     /// Licence activations per day, from Forge's analytics scoped to the client.
     public var activations: [TrendPoint]
@@ -92,6 +103,7 @@ public struct ClientHistory: Hashable, Sendable, Codable {
     public var licences: [Licence]
     /// The client's invoices, newest first, with the payment of each paid one.
     public var invoices: [Invoice]
+    /// The payments of the paid invoices among ``invoices``.
     public var payments: [Payment]
     /// Money received from the client per day and currency, from Wave's analytics scoped to the client.
     public var revenue: [String: [RevenueTrendPoint]]
@@ -110,6 +122,7 @@ public struct ClientHistory: Hashable, Sendable, Codable {
 ///   signed webhook — ``SuiteFulfilment`` activates the client and mints its licence inside the
 ///   paying transaction, exactly once per paid invoice.
 public struct Workflows: Sendable {
+    /// The one database every module of the suite shares, so a workflow commits across them at once.
     public let database: any Database
     let clients: Clients
     let allies: Allies
@@ -153,25 +166,14 @@ public struct Workflows: Sendable {
                           actor: String = "system") async throws -> ProvisionResult {
         let (key, fingerprint) = try Self.provisionRequest(reseller: reseller, clients: targets, product: product,
                                                            idempotencyKey: idempotencyKey)
-        let run: @Sendable () async throws -> ProvisionResult = {
-            try await database.write { tx in
-                try self.provision(reseller: reseller, clients: targets, product: product, key: key, fingerprint: fingerprint,
-                                   actor: actor, in: tx)
-            }
-        }
-        do {
-            return try await run()
-        } catch let error as StorageError where error.code == .uniqueViolation {
-            // A concurrent call with the same key committed first: this run finds its record.
-            return try await run()
-        } catch let error as AllyError where error.code == .insufficientCredits {
-            // On PostgreSQL a concurrent same-key call may have spent first; its record answers.
-            if let replay = try await database.read({ tx in
-                try self.replayProvision(key: key, fingerprint: fingerprint, clients: targets, in: tx)
-            }) {
-                return replay
-            }
-            throw error
+        // A concurrent call with the same key may commit its record first (a unique violation), or,
+        // on PostgreSQL, spend the credits after this one looked for the key (too few credits
+        // left): the second run finds the record and replays it.
+        return try await database.writeResolvingRace(alsoRetrying: { error in
+            (error as? AllyError)?.code == .insufficientCredits
+        }) { tx in
+            try self.provision(reseller: reseller, clients: targets, product: product, key: key, fingerprint: fingerprint,
+                               actor: actor, in: tx)
         }
     }
 
@@ -189,7 +191,7 @@ public struct Workflows: Sendable {
 
     /// The checked key and the parameters' fingerprint of a provisioning request.
     static func provisionRequest(reseller: Refid, clients targets: [Refid], product: String,
-                                 idempotencyKey: String) throws -> (key: String, fingerprint: String) {
+                                 idempotencyKey: String) throws -> (key: IdempotencyKey, fingerprint: String) {
         let key = try key(idempotencyKey)
         guard (1...maximumBatch).contains(targets.count) else {
             throw WorkflowError(.validation, message: "Invalid clients: 1–\(maximumBatch) clients per provisioning")
@@ -200,7 +202,7 @@ public struct Workflows: Sendable {
         return (key, "provision|\(reseller.rawValue)|\(product)|\(targets.map(\.rawValue).joined(separator: ","))")
     }
 
-    private func provision(reseller: Refid, clients targets: [Refid], product: String, key: String, fingerprint: String,
+    private func provision(reseller: Refid, clients targets: [Refid], product: String, key: IdempotencyKey, fingerprint: String,
                            actor: String, in tx: any Transaction) throws -> ProvisionResult {
         if let replay = try replayProvision(key: key, fingerprint: fingerprint, clients: targets, in: tx) { return replay }
         // Each party is read once here and handed on: Forge is given the client and the product
@@ -217,15 +219,15 @@ public struct Workflows: Sendable {
         try failpoint?(.validated)
         let spent = try allies.provision(reseller, cost: total,
                                          action: "Provision \(item.slug) for \(targets.count) client\(targets.count == 1 ? "" : "s")",
-                                         idempotencyKey: "workflow:\(key)", in: tx)
+                                         key: key.scoped("workflow"), in: tx)
         try failpoint?(.creditsDebited)
         let now = Timestamp(clock.now())
         var issued: [IssuedLicence] = []
         for client in portfolio {
             let minted = try licences.make().product(item.summary)
-                .metadata(["reseller": .string(reseller.rawValue), "provision": .string(key)])
+                .metadata(["reseller": .string(reseller.rawValue), "provision": .string(key.rawValue)])
                 .mintActivated(for: client, actor: actor, in: tx)
-            try IssuedLicenceRecords.record(minted.licence.refid, client: client.refid, source: .provision, runKey: key,
+            try IssuedLicenceRecords.record(minted.licence.refid, client: client.refid, source: .provision, runKey: key.rawValue,
                                             transfer: spent.transfer, at: now, in: tx)
             issued.append(IssuedLicence(licence: minted.licence, key: minted.key))
             try failpoint?(.licenceMinted)
@@ -233,7 +235,7 @@ public struct Workflows: Sendable {
         try tx.execute("""
             INSERT INTO workflow_runs (idempotency_key, kind, fingerprint, reseller_refid, client_refid, product, cost,
                                        transfer_refid, invoice_refid, balance_after, created_at)
-            VALUES (\(key), 'provision', \(fingerprint), \(reseller), \(targets.count == 1 ? targets[0].rawValue : nil), \(item.slug),
+            VALUES (\(key.rawValue), 'provision', \(fingerprint), \(reseller), \(targets.count == 1 ? targets[0].rawValue : nil), \(item.slug),
                     \(total), \(spent.transfer), NULL, \(spent.balanceAfter), \(now))
             """)
         try failpoint?(.recorded)
@@ -241,17 +243,16 @@ public struct Workflows: Sendable {
                                balanceAfter: spent.balanceAfter, licences: issued, isNew: true)
     }
 
-    private func replayProvision(key: String, fingerprint: String, clients targets: [Refid],
+    private func replayProvision(key: IdempotencyKey, fingerprint: String, clients targets: [Refid],
                                  in tx: any Transaction) throws -> ProvisionResult? {
-        guard let row = try tx.queryFirst("""
-            SELECT kind, fingerprint, reseller_refid, product, cost, transfer_refid, balance_after FROM workflow_runs WHERE idempotency_key = \(key)
-            """) else { return nil }
-        guard try row.string("kind") == "provision", try row.string("fingerprint") == fingerprint else {
-            throw Self.conflict
-        }
+        // The fingerprint begins with the run's kind, so a purchase's key is a conflict here.
+        guard let row = try key.replay("""
+            SELECT fingerprint, reseller_refid, product, cost, transfer_refid, balance_after FROM workflow_runs
+            WHERE idempotency_key = \(key.rawValue)
+            """, fingerprint: fingerprint, in: tx, orThrow: { Self.conflict }) else { return nil }
         // Back in the order the clients were asked for (the fingerprint matched, so these are they).
         let position = Dictionary(uniqueKeysWithValues: targets.enumerated().map { ($1, $0) })
-        let issued = try IssuedLicenceRecords.fetch(runKey: key, licences: licences, in: tx).sorted { first, second in
+        let issued = try IssuedLicenceRecords.fetch(runKey: key.rawValue, licences: licences, in: tx).sorted { first, second in
             (first.licence.client.flatMap { position[$0] } ?? 0) < (second.licence.client.flatMap { position[$0] } ?? 0)
         }
         return ProvisionResult(reseller: try row.refid("reseller_refid"), product: try row.string("product"),
@@ -274,23 +275,16 @@ public struct Workflows: Sendable {
         case .existing(let refid): fingerprint = "purchase|existing|\(refid.rawValue)|\(product)"
         case .new(let name, let email): fingerprint = "purchase|new|\(name)|\(email.lowercased())|\(product)"
         }
-        let open: @Sendable () async throws -> (Client, Invoice, Bool) = {
-            try await database.write { tx in
-                try self.openPurchase(customer, product: product, key: key, fingerprint: fingerprint, actor: actor, in: tx)
-            }
+        // A concurrent call with the same key may commit its record first (a unique violation), or,
+        // for a new customer, create the client first (a duplicate email): the second run finds
+        // the record. Without a record for this key a duplicate email is genuine, and the second
+        // run says so again.
+        var (client, invoice, isNew) = try await database.writeResolvingRace(alsoRetrying: { error in
+            (error as? ClientError)?.code == .duplicateEmail
+        }) { tx in
+            try self.openPurchase(customer, product: product, key: key, fingerprint: fingerprint, actor: actor, in: tx)
         }
-        var (client, invoice, isNew): (Client, Invoice, Bool)
-        do {
-            (client, invoice, isNew) = try await open()
-        } catch let error as StorageError where error.code == .uniqueViolation {
-            // A concurrent call with the same key committed first: this run finds its record.
-            (client, invoice, isNew) = try await open()
-        } catch let error as ClientError where error.code == .duplicateEmail {
-            // The same, for a new customer: the concurrent call created the client first. Without
-            // a record for this key it is a genuine duplicate, and the retry says so again.
-            (client, invoice, isNew) = try await open()
-        }
-        let outcome = try await invoices.attemptPayment(invoice.refid, idempotencyKey: "purchase:\(key)", actor: actor)
+        let outcome = try await invoices.attemptPayment(invoice.refid, key: key.scoped("purchase"), actor: actor)
         var issued = fulfilment.takeIssued(for: invoice.refid) ?? []
         if outcome.isPaid {
             if issued.isEmpty { issued = try await licencesIssued(for: invoice.refid) }
@@ -300,13 +294,12 @@ public struct Workflows: Sendable {
         return PurchaseResult(client: client, invoice: invoice, outcome: outcome, licences: issued, isNew: isNew)
     }
 
-    private func openPurchase(_ customer: Customer, product: String, key: String, fingerprint: String, actor: String,
+    private func openPurchase(_ customer: Customer, product: String, key: IdempotencyKey, fingerprint: String, actor: String,
                               in tx: any Transaction) throws -> (Client, Invoice, Bool) {
-        if let row = try tx.queryFirst("""
-            SELECT kind, fingerprint, client_refid, invoice_refid FROM workflow_runs WHERE idempotency_key = \(key)
-            """) {
-            guard try row.string("kind") == "purchase", try row.string("fingerprint") == fingerprint,
-                  let client = try clients.findByRefid(try row.refid("client_refid"), in: tx),
+        if let row = try key.replay("""
+            SELECT fingerprint, client_refid, invoice_refid FROM workflow_runs WHERE idempotency_key = \(key.rawValue)
+            """, fingerprint: fingerprint, in: tx, orThrow: { Self.conflict }) {
+            guard let client = try clients.findByRefid(try row.refid("client_refid"), in: tx),
                   let invoice = try invoices.find(try row.refid("invoice_refid"), in: tx)
             else { throw Self.conflict }
             return (client, invoice, false)
@@ -333,7 +326,7 @@ public struct Workflows: Sendable {
         try tx.execute("""
             INSERT INTO workflow_runs (idempotency_key, kind, fingerprint, reseller_refid, client_refid, product, cost,
                                        transfer_refid, invoice_refid, balance_after, created_at)
-            VALUES (\(key), 'purchase', \(fingerprint), NULL, \(client.refid), \(item.slug), \(item.price), NULL, \(invoice.refid),
+            VALUES (\(key.rawValue), 'purchase', \(fingerprint), NULL, \(client.refid), \(item.slug), \(item.price), NULL, \(invoice.refid),
                     NULL, \(Timestamp(clock.now())))
             """)
         try failpoint?(.recorded)
@@ -373,14 +366,13 @@ public struct Workflows: Sendable {
 
     // MARK: Helpers
 
-    /// The active product with `slug`, or `.invalidProduct`.
-    static let conflict = WorkflowError(.idempotencyConflict,
-                                        message: "Idempotency Conflict: this key was already used with different parameters")
+    /// The error a workflow key reused for another request throws.
+    static let conflict = WorkflowError(.idempotencyConflict, message: IdempotencyKey.conflictMessage)
 
-    static func key(_ raw: String) throws -> String {
-        let key = raw.trimmingCharacters(in: .whitespaces)
-        guard (1...200).contains(key.count), !key.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-            throw WorkflowError(.validation, message: "Invalid idempotency key: 1–200 characters, no control characters")
+    /// A caller's key, without surrounding spaces, checked by the suite's one rule.
+    static func key(_ raw: String) throws -> IdempotencyKey {
+        guard let key = IdempotencyKey(raw.trimmingCharacters(in: .whitespaces)) else {
+            throw WorkflowError(.validation, message: "Invalid idempotency key: \(IdempotencyKey.rule)")
         }
         return key
     }

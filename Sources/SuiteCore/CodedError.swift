@@ -7,6 +7,7 @@ public protocol ErrorCode: Hashable, Sendable, Encodable, CustomStringConvertibl
 }
 
 extension ErrorCode {
+    /// The code's ``rawValue``.
     public var description: String { rawValue }
 
     /// A code is its text in JSON: `"not_found"`.
@@ -25,13 +26,17 @@ extension ErrorCode {
 /// catch let error as AllyError where error.code == .insufficientCredits { print(error) }   // Insufficient Credits: …
 /// ```
 public protocol CodedError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The module's own code type.
     associatedtype Code: ErrorCode
+    /// What went wrong, from the module's closed set.
     var code: Code { get }
     /// Safe to show a user.
     var message: String { get }
 }
 
 extension CodedError {
+    /// The user-safe ``message``.
     public var description: String { message }
+    /// The type, code and message, for logs: `AllyError(not_found): …`.
     public var debugDescription: String { "\(Self.self)(\(code)): \(message)" }
 }

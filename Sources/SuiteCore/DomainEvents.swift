@@ -18,6 +18,7 @@ public protocol DomainEvent: Sendable {
 public final class DomainEventBus: Sendable {
     private let subscribers = Mutex<[UUID: AsyncStream<any DomainEvent>.Continuation]>([:])
 
+    /// A bus with no subscribers.
     public init() {}
 
     /// A stream of every event published from now on. Ends when the stream is dropped.

@@ -2,6 +2,7 @@ import Foundation
 
 /// The bucket size of a time series. Buckets are UTC calendar days, months or years.
 public enum Interval: String, Sendable, CaseIterable, Codable {
+    /// One bucket per UTC day, month or year.
     case daily, monthly, yearly
 }
 
@@ -10,17 +11,20 @@ public enum Interval: String, Sendable, CaseIterable, Codable {
 /// Pure integer arithmetic (Howard Hinnant's `days_from_civil`), so bucketing gives identical
 /// results on every engine and never touches a time-zone database.
 public struct CivilDate: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
+    /// The year, e.g. 2026.
     public var year: Int
+    /// The month, 1…12.
     public var month: Int
+    /// The day of the month, from 1.
     public var day: Int
 
+    /// A date from its parts, taken as given (unchecked; use ``init(parsing:)`` to validate text).
     public init(year: Int, month: Int, day: Int) {
         self.year = year
         self.month = month
         self.day = day
     }
 
-    /// Parses `YYYY-MM-DD`; returns nil for anything else, including impossible dates like 2023-02-30.
     /// A date is `"YYYY-MM-DD"` in JSON.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -30,11 +34,13 @@ public struct CivilDate: Hashable, Sendable, Comparable, Codable, CustomStringCo
         self = date
     }
 
+    /// Encodes the date as `"YYYY-MM-DD"`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }
 
+    /// Parses `YYYY-MM-DD`; returns nil for anything else, including impossible dates like 2023-02-30.
     public init?(parsing text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
@@ -44,6 +50,7 @@ public struct CivilDate: Hashable, Sendable, Comparable, Codable, CustomStringCo
         self.init(year: y, month: m, day: d)
     }
 
+    /// The date `dayNumber` days after 1970-01-01 (negative before it).
     public init(dayNumber: Int64) {
         let z = dayNumber + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
@@ -57,6 +64,7 @@ public struct CivilDate: Hashable, Sendable, Comparable, Codable, CustomStringCo
         self.init(year: Int(y), month: Int(m), day: Int(d))
     }
 
+    /// The UTC day that `date` falls on.
     public init(_ date: Date) { self.init(dayNumber: Timestamp(date).utcDay) }
 
     /// Days since 1970-01-01.
@@ -73,12 +81,14 @@ public struct CivilDate: Hashable, Sendable, Comparable, Codable, CustomStringCo
     /// Midnight UTC at the start of this day.
     public var startOfDay: Date { Date(timeIntervalSince1970: TimeInterval(dayNumber) * 86_400) }
 
+    /// The date as `YYYY-MM-DD`, e.g. `2026-01-31`.
     public var description: String {
         let y = String(year), m = String(month), d = String(day)
         return String(repeating: "0", count: max(0, 4 - y.count)) + y + "-"
             + (m.count == 1 ? "0" : "") + m + "-" + (d.count == 1 ? "0" : "") + d
     }
 
+    /// Whether `lhs` is an earlier day than `rhs`.
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.dayNumber < rhs.dayNumber }
 
     static func daysIn(month: Int, year: Int) -> Int {
@@ -122,9 +132,12 @@ public struct CivilDate: Hashable, Sendable, Comparable, Codable, CustomStringCo
 
 /// One point of a time series: a bucket label and a count.
 public struct TrendPoint: Hashable, Sendable, Codable {
+    /// The bucket's label: `2026-01-31`, `2026-01` or `2026` (see ``CivilDate/bucketLabel(_:)``).
     public var bucket: String
+    /// How many in the bucket.
     public var count: Int64
 
+    /// A point with `count` in `bucket`.
     public init(bucket: String, count: Int64) {
         self.bucket = bucket
         self.count = count

@@ -9,12 +9,19 @@ import Foundation
 /// let metadata: Metadata = ["segment": "Enterprise", "seats": 40, "tags": ["eu", "priority"]]
 /// ```
 public enum JSONValue: Hashable, Sendable {
+    /// JSON `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number without a fraction, kept exact.
     case int(Int64)
+    /// A number with a fraction or exponent.
     case double(Double)
+    /// A string.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
+    /// An object: keys to values.
     case object([String: JSONValue])
 
     /// Nesting depth: 0 for a scalar, 1 for an array or object of scalars, and so on.
@@ -33,18 +40,26 @@ public typealias Metadata = [String: JSONValue]
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
+    /// `"text"` is ``string(_:)``.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// `40` is ``int(_:)``.
     public init(integerLiteral value: Int64) { self = .int(value) }
+    /// `1.5` is ``double(_:)``.
     public init(floatLiteral value: Double) { self = .double(value) }
+    /// `true` is ``bool(_:)``.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// `["eu", 1]` is ``array(_:)``.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// `["seats": 40]` is ``object(_:)``; of two equal keys, the last wins.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
+    /// `nil` is ``null``.
     public init(nilLiteral: ()) { self = .null }
 }
 
 extension JSONValue: Codable {
+    /// Decodes any JSON value, trying `Int64` before `Double` so that integers stay exact.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -64,6 +79,7 @@ extension JSONValue: Codable {
         }
     }
 
+    /// Encodes the value as the JSON it stands for.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {

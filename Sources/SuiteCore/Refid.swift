@@ -10,10 +10,13 @@ public struct Refid: Hashable, Sendable, Codable, CustomStringConvertible, Compa
     /// The full text, prefix included.
     public let rawValue: String
 
+    /// A refid from its text, unchecked (see ``isWellFormed(_:prefix:)``).
     public init(rawValue: String) { self.rawValue = rawValue }
 
+    /// The full text, prefix included.
     public var description: String { rawValue }
 
+    /// Orders refids by their text (not by creation: refids are random).
     public static func < (lhs: Refid, rhs: Refid) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// A refid is its text in JSON: `"CL-7KQ2…"`.
@@ -21,6 +24,7 @@ public struct Refid: Hashable, Sendable, Codable, CustomStringConvertible, Compa
         self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
     }
 
+    /// Encodes the refid as its text.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)

@@ -10,6 +10,7 @@ public struct StatusCounts<Status: Hashable & Sendable & CaseIterable & Codable 
     /// The count of each status (a status missing here counts zero).
     public var counts: [Status: Int64]
 
+    /// Counts from a map of status to count.
     public init(counts: [Status: Int64]) { self.counts = counts }
 
     /// The count of `status` (zero when there is none).
@@ -20,10 +21,12 @@ public struct StatusCounts<Status: Hashable & Sendable & CaseIterable & Codable 
 
     private enum CodingKeys: String, CodingKey { case counts, total }
 
+    /// Decodes `counts`; `total` is derived, so it is not read.
     public init(from decoder: any Decoder) throws {
         counts = try decoder.container(keyedBy: CodingKeys.self).decode([Status: Int64].self, forKey: .counts)
     }
 
+    /// Encodes every status's count (zeros included) and the ``total``.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(Dictionary(uniqueKeysWithValues: Status.allCases.map { ($0, self[$0]) }), forKey: .counts)

@@ -38,7 +38,9 @@ public enum SuiteJSON {
 /// ```
 @propertyWrapper
 public struct ExplicitNull<Value> {
+    /// The field's value; nil encodes as `null`.
     public var wrappedValue: Value?
+    /// Wraps the field's initial value.
     public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
 }
 
@@ -47,6 +49,7 @@ extension ExplicitNull: Equatable where Value: Equatable {}
 extension ExplicitNull: Hashable where Value: Hashable {}
 
 extension ExplicitNull: Encodable where Value: Encodable {
+    /// Encodes the value, or `null` when there is none.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
@@ -54,6 +57,7 @@ extension ExplicitNull: Encodable where Value: Encodable {
 }
 
 extension ExplicitNull: Decodable where Value: Decodable {
+    /// Decodes the value; `null` gives nil.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         wrappedValue = container.decodeNil() ? nil : try container.decode(Value.self)

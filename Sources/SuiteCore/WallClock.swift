@@ -15,7 +15,9 @@ public protocol WallClock: Sendable {
 
 /// The real time, from the system.
 public struct SystemWallClock: WallClock {
+    /// The system clock.
     public init() {}
+    /// The system's current time.
     public func now() -> Date { Date() }
 }
 
@@ -23,8 +25,10 @@ public struct SystemWallClock: WallClock {
 public final class ManualWallClock: WallClock {
     private let current: Mutex<Date>
 
+    /// A clock stopped at `now`.
     public init(now: Date) { current = Mutex(now) }
 
+    /// The instant the clock was last set or advanced to.
     public func now() -> Date { current.withLock { $0 } }
 
     /// Moves the clock forward (or backward, with a negative interval).
@@ -41,16 +45,21 @@ extension TimeInterval {
 
 /// Milliseconds since the Unix epoch: how the suite stores instants, identically on every engine.
 public struct Timestamp: Hashable, Sendable, Comparable, Codable {
+    /// Milliseconds since 1970-01-01T00:00:00Z (negative before it).
     public var milliseconds: Int64
 
+    /// The instant `milliseconds` after the Unix epoch.
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
 
+    /// `date`, rounded down to the millisecond.
     public init(_ date: Date) {
         milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
     }
 
+    /// The instant as a `Date`.
     public var date: Date { Date(timeIntervalSince1970: TimeInterval(milliseconds) / 1000) }
 
+    /// Whether `lhs` is earlier than `rhs`.
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
     /// The UTC calendar day, as a day number since 1970-01-01.

@@ -6,6 +6,7 @@ internal import NIOCore
 internal import NIOPosix
 internal import NIOSSL
 internal import PostgresNIO
+public import ServiceLifecycle
 public import SuiteStorage
 
 /// The scale-out engine: PostgreSQL through PostgresNIO's `PostgresClient` connection pool.
@@ -21,11 +22,18 @@ public import SuiteStorage
 /// the next operation runs on a fresh connection; a write whose `COMMIT` went out but was never
 /// answered fails with `.commitOutcomeUnknown`, never as a plain failure.
 ///
+/// The database is a ServiceLifecycle `Service`: a server runs it in its `ServiceGroup`, and
+/// ``run()`` runs the connection pools in the group's task until graceful shutdown, then closes
+/// the database. A script or a test that does not run it can use it all the same: the first
+/// operation starts the pools in a task of the database's own, which ``close()`` ends.
+///
 /// ```swift
 /// let database = try PostgresDatabase(url: "postgres://app@127.0.0.1:5432/app?sslmode=disable")
-/// defer { Task { try await database.close() } }
+/// let group = ServiceGroup(services: [database, server], gracefulShutdownSignals: [.sigterm], logger: logger)
+/// try await group.run()
 /// ```
-public final class PostgresDatabase: SuiteStorage.Database {
+public final class PostgresDatabase: SuiteStorage.Database, Service {
+    /// Always ``SQLDialect/postgres``.
     public let dialect: SQLDialect = .postgres
     private let location: PostgresLocation
     private let pools: ConnectionPools
@@ -66,6 +74,9 @@ public final class PostgresDatabase: SuiteStorage.Database {
         threads.start()
     }
 
+    /// Runs `body` in a write transaction on a pooled connection; commits when it returns, rolls back
+    /// when it throws. A serialisation or deadlock conflict reruns `body` up to five times, and a
+    /// connection found dead reruns it once on a fresh one, so `body` must be safe to run again.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
         var conflicts = 0
         var reconnected = false
@@ -88,6 +99,7 @@ public final class PostgresDatabase: SuiteStorage.Database {
         }
     }
 
+    /// Runs `body` in a `REPEATABLE READ READ ONLY` transaction: one consistent snapshot.
     public func read<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
         let run = { try await self.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", writes: false) { tx in try body(tx) } }
         do {
@@ -115,8 +127,24 @@ public final class PostgresDatabase: SuiteStorage.Database {
         return CommitDurability(setting: setting, guarantee: "every commit is on disk before it is reported (survives a server crash)")
     }
 
+    /// Shuts the connection pools and I/O threads down. The database must not be used afterwards.
+    /// Runs the connection pools until graceful shutdown (or cancellation), then closes the
+    /// database. When an operation came first, the pools already run in the database's own task,
+    /// and this waits for the shutdown before it closes.
+    public func run() async throws {
+        let ranHere = await withGracefulShutdownHandler {
+            await pools.runner.runHere()
+        } onGracefulShutdown: { [pools] in
+            pools.shutDown()
+        }
+        if !ranHere { try? await gracefulShutdown() }
+        try await close()
+    }
+
+    /// Closes the pools and the transaction threads; every later operation fails with
+    /// `.unavailable`. Closing twice is harmless.
     public func close() async throws {
-        closed.store(true, ordering: .releasing)
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         pools.shutDown()
         try await threads.shutdownGracefully()
     }
@@ -288,11 +316,15 @@ private final class LeaseGate: Sendable {
 /// The PostgreSQL driver: opens `postgres://` and `postgresql://` URLs with
 /// ``PostgresDatabase/init(url:logger:)``.
 public struct PostgresDriver: DatabaseDriver {
+    /// The driver.
     public init() {}
+    /// `PostgreSQL`.
     public var engine: String { "PostgreSQL" }
+    /// Whether `location` starts with `postgres://` or `postgresql://`.
     public func accepts(_ location: String) -> Bool {
         location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
     }
+    /// Opens `location` as ``PostgresDatabase/init(url:logger:)`` does.
     public func open(_ location: String, logger: Logger) throws -> any Database {
         try PostgresDatabase(url: location, logger: logger)
     }

@@ -30,6 +30,7 @@ public final class SQLiteDatabase: SuiteStorage.Database {
         public var pragmaValue: Int { self == .full ? 2 : 1 }
     }
 
+    /// Always ``SQLDialect/sqlite``.
     public let dialect: SQLDialect = .sqlite
     /// The file path, or `:memory:`.
     public let path: String
@@ -107,6 +108,8 @@ public final class SQLiteDatabase: SuiteStorage.Database {
         }
     }
 
+    /// Runs `body` in a write transaction on the one writer connection; commits when it
+    /// returns, rolls back when it throws, then runs the after-commit actions.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
         let (value, actions) = try await mappingErrors {
             try await writer.write { db in
@@ -119,6 +122,7 @@ public final class SQLiteDatabase: SuiteStorage.Database {
         return value
     }
 
+    /// Runs `body` over one consistent snapshot (a pool reader for a file, so it does not wait for writes).
     public func read<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
         try await mappingErrors {
             try await writer.read { [path] db in try body(SQLiteTransaction(db, path: path)) }
@@ -132,11 +136,14 @@ public final class SQLiteDatabase: SuiteStorage.Database {
         try mappingErrorsSync { try writer.read { [path] db in try body(SQLiteTransaction(db, path: path)) } }
     }
 
+    /// `PRAGMA data_version` on a connection that never writes: it changes on every commit by any
+    /// other connection or process. Nil for `:memory:`.
     public func changeCounter() throws -> Int64? {
         guard let watchers else { return nil }
         return try mappingErrorsSync { try watchers.current() }
     }
 
+    /// Closes every connection. The database must not be used afterwards.
     public func close() async throws {
         try mappingErrorsSync {
             try watchers?.close()
@@ -313,9 +320,13 @@ struct SQLiteLocation: Sendable {
 /// The SQLite driver: opens any location that is not a URL (`app.sqlite`, `:memory:`,
 /// `app.sqlite?synchronous=normal`) with ``SQLiteDatabase/init(location:)``.
 public struct SQLiteDriver: DatabaseDriver {
+    /// The driver.
     public init() {}
+    /// `SQLite`.
     public var engine: String { "SQLite" }
+    /// Whether `location` is not a URL (has no `://`).
     public func accepts(_ location: String) -> Bool { !location.contains("://") }
+    /// Opens `location` as ``SQLiteDatabase/init(location:)`` does.
     public func open(_ location: String, logger: Logger) throws -> any SuiteStorage.Database { try SQLiteDatabase(location: location) }
 }
 

@@ -24,8 +24,10 @@ where Status.RawValue == String {
     @ExplicitNull public var reason: String?
     /// What else the module recorded (a licence's term, a payment's reference…).
     @ExplicitNull public var detail: String?
+    /// When it happened.
     public var at: Date
 
+    /// An entry as a module reads it back from its audit table.
     public init(event: String, fromStatus: Status?, toStatus: Status?, actor: String, reason: String? = nil,
                 detail: String? = nil, at: Date) {
         self.event = event
@@ -55,6 +57,7 @@ public struct AuditLog<Status: RawRepresentable & Hashable & Sendable & Codable>
     /// Whether the table has a `detail` column.
     public let hasDetail: Bool
 
+    /// The log in `table`, whose `owner` column holds the audited row's id.
     public init(table: String, owner: String, hasDetail: Bool = false) {
         self.table = table
         self.owner = owner
@@ -63,16 +66,26 @@ public struct AuditLog<Status: RawRepresentable & Hashable & Sendable & Codable>
 
     /// One entry to write: version `version` of the owner row `owner`.
     public struct Record: Sendable {
+        /// The audited row's numeric id.
         public var owner: Int64
+        /// The row's version after the change.
         public var version: Int64
+        /// What happened: `created`, a transition's name, or another event.
         public var event: String
+        /// The status before; nil for a creation or an event that is not a transition.
         public var from: Status?
+        /// The status after; nil for an event that is not a transition.
         public var to: Status?
+        /// Who acted.
         public var actor: String
+        /// Why, as the actor gave it.
         public var reason: String?
+        /// What else to record; written only when the table has a `detail` column.
         public var detail: String?
+        /// When it happened.
         public var at: Timestamp
 
+        /// An entry for version `version` of row `owner`.
         public init(owner: Int64, version: Int64, event: String, from: Status?, to: Status?, actor: String,
                     reason: String? = nil, detail: String? = nil, at: Timestamp) {
             self.owner = owner

@@ -51,10 +51,12 @@ public protocol Transaction: AnyObject {
 }
 
 extension Transaction {
+    /// Runs the statements one by one, in order: the default for engines without pipelining.
     public func queryPipelined(_ statements: [SQL]) throws -> [[Row]] {
         try statements.map { try query($0) }
     }
 
+    /// Runs the statement at once: the default for engines that do not defer.
     public func executeDeferred(_ sql: SQL) throws {
         try execute(sql)
     }
@@ -97,6 +99,7 @@ extension Transaction {
 /// PostgreSQL: READ COMMITTED with conditional updates and row locks where it matters) and
 /// rolls back if it throws. `read` sees one consistent snapshot.
 public protocol Database: Sendable {
+    /// The engine's dialect, for the few fragments that differ.
     var dialect: SQLDialect { get }
 
     /// Runs `body` in a write transaction; commits when it returns, rolls back when it throws.

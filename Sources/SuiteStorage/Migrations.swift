@@ -2,11 +2,14 @@ public import SuiteCore
 
 /// One versioned step of a module's schema.
 public struct Migration: Sendable {
+    /// The schema version this step brings the module to.
     public var version: Int
+    /// A short description of the step, e.g. `daily credit rollup`.
     public var name: String
     /// The statements, rendered for the engine at hand.
     public var statements: @Sendable (SQLDialect) -> [SQL]
 
+    /// A step to `version`, whose `statements` are rendered for each engine's dialect.
     public init(version: Int, name: String, statements: @escaping @Sendable (SQLDialect) -> [SQL]) {
         self.version = version
         self.name = name
@@ -16,9 +19,12 @@ public struct Migration: Sendable {
 
 /// A module's schema: its name and its migrations in version order. Each module owns one.
 public struct ModuleSchema: Sendable {
+    /// The module's name, as `suite_migrations` records it (e.g. `client`).
     public var module: String
+    /// The module's migrations, in version order.
     public var migrations: [Migration]
 
+    /// A schema for `module` made of `migrations`.
     public init(module: String, migrations: [Migration]) {
         self.module = module
         self.migrations = migrations
@@ -30,10 +36,14 @@ public struct ModuleSchema: Sendable {
 
 /// A module's installed state as recorded in `suite_migrations`.
 public struct InstalledModule: Hashable, Sendable, Codable {
+    /// The module's name.
     public var module: String
+    /// The newest version applied.
     public var version: Int
+    /// When that version was applied.
     public var installedAt: Timestamp
 
+    /// A record of `module` at `version`.
     public init(module: String, version: Int, installedAt: Timestamp) {
         self.module = module
         self.version = version
@@ -43,9 +53,11 @@ public struct InstalledModule: Hashable, Sendable, Codable {
 
 /// What one installation did for a module.
 public struct InstallReport: Hashable, Sendable {
+    /// The module's name.
     public var module: String
     /// Versions applied by this call, in order; empty when the module was already up to date.
     public var appliedVersions: [Int]
+    /// The module's version after the call.
     public var version: Int
 }
 
@@ -53,6 +65,7 @@ public struct InstallReport: Hashable, Sendable {
 /// module in one transaction, and records every applied version in `suite_migrations`.
 /// Concurrent installers are serialised (a PostgreSQL advisory lock; SQLite's write lock).
 public enum SchemaInstaller {
+    /// Installs `schemas` in order, each in its own transaction, and reports what each one applied.
     public static func install(
         _ schemas: [ModuleSchema],
         on database: any Database,

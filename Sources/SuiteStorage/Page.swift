@@ -4,22 +4,28 @@ public import SuiteCore
 /// Opaque to callers (today the refid of the page's last item, so it stays valid while rows are
 /// added); every list in the suite takes and returns this one type.
 public struct Cursor: Hashable, Sendable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
+    /// The cursor's text, as a caller passes it back.
     public let rawValue: String
 
+    /// A cursor from its text (unchecked; see ``isWellFormed``).
     public init(_ rawValue: String) { self.rawValue = rawValue }
+    /// A cursor from a string literal.
     public init(stringLiteral value: String) { self.init(value) }
     /// The cursor that resumes after the item with `refid`.
     public init(after refid: Refid) { self.init(refid.rawValue) }
 
+    /// A cursor is its text in JSON.
     public init(from decoder: any Decoder) throws {
         self.init(try decoder.singleValueContainer().decode(String.self))
     }
 
+    /// Encodes the cursor as its text.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
 
+    /// The cursor's text.
     public var description: String { rawValue }
 
     /// Whether the text could be a cursor at all (non-empty, at most 64 characters, no control characters).
@@ -31,9 +37,12 @@ public struct Cursor: Hashable, Sendable, Codable, CustomStringConvertible, Expr
 /// One page of a list, in the list's order, and the cursor of the next page (nil on the last).
 /// Every `list`, `page` and `getBy…` call in the suite returns this shape.
 public struct Page<Item: Sendable>: Sendable {
+    /// The page's items, in the list's order.
     public var items: [Item]
+    /// Pass it back as `after:` for the next page; nil on the last page.
     @ExplicitNull public var nextCursor: Cursor?
 
+    /// A page of `items`, followed by the page at `nextCursor` (nil: this is the last).
     public init(items: [Item], nextCursor: Cursor?) {
         self.items = items
         self.nextCursor = nextCursor
@@ -74,6 +83,7 @@ public struct Keyset: Sendable {
     /// Newest first (descending) instead of oldest first.
     public var newestFirst: Bool
 
+    /// Pagination over `table`, read from `source` (the table unless given), ordered by `key`.
     public init(table: String, source: String? = nil, key: String = "id", newestFirst: Bool = false) {
         self.table = table
         self.source = source ?? table

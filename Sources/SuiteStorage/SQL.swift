@@ -3,15 +3,21 @@ public import SuiteCore
 /// A value bound to a SQL statement parameter. Booleans are stored as integers 0/1 on every
 /// engine, instants as ``Timestamp`` milliseconds, so one statement serves SQLite and PostgreSQL.
 public enum SQLValue: Hashable, Sendable {
+    /// SQL `NULL`.
     case null
+    /// A 64-bit integer (also booleans and timestamps).
     case int(Int64)
+    /// A floating-point number.
     case double(Double)
+    /// Text.
     case text(String)
+    /// Bytes.
     case blob([UInt8])
 }
 
 /// A type that can be bound as a SQL parameter.
 public protocol SQLBindable {
+    /// The value to bind.
     var sqlValue: SQLValue { get }
 }
 
@@ -24,6 +30,7 @@ extension Refid: SQLBindable { public var sqlValue: SQLValue { .text(rawValue) }
 extension Timestamp: SQLBindable { public var sqlValue: SQLValue { .int(milliseconds) } }
 extension SQLValue: SQLBindable { public var sqlValue: SQLValue { self } }
 extension Optional: SQLBindable where Wrapped: SQLBindable {
+    /// The wrapped value's SQL value, or `NULL` for nil.
     public var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
 
@@ -43,20 +50,25 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
 
     var fragments: [Fragment]
 
+    /// A literal statement: its text is SQL, with no parameters.
     public init(stringLiteral value: String) { fragments = [.text(value)] }
 
+    /// An interpolated statement: the literal parts are SQL, the interpolated values are bound parameters.
     public init(stringInterpolation: StringInterpolation) { fragments = stringInterpolation.fragments }
 
     /// Trusted SQL text with no parameters.
     public init(raw text: String) { fragments = [.text(text)] }
 
+    /// Builds a ``SQL`` from a string literal with interpolations.
     public struct StringInterpolation: StringInterpolationProtocol, Sendable {
         var fragments: [Fragment] = []
 
+        /// An empty statement with room for the literal's parts.
         public init(literalCapacity: Int, interpolationCount: Int) {
             fragments.reserveCapacity(interpolationCount * 2 + 1)
         }
 
+        /// Appends literal SQL text.
         public mutating func appendLiteral(_ literal: String) { fragments.append(.text(literal)) }
 
         /// Binds `value` as a parameter.

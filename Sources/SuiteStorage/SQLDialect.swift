@@ -1,6 +1,8 @@
 /// The few places where SQLite and PostgreSQL differ. Everything else is written once.
 public enum SQLDialect: String, Sendable {
+    /// SQLite, through the `SuiteSQLite` driver.
     case sqlite
+    /// PostgreSQL, through the `SuitePostgres` driver.
     case postgres
 
     /// The parameter placeholder for the 1-based parameter `index`.

@@ -5,6 +5,7 @@ public import SuiteCore
 public struct StorageError: CodedError {
     /// What kind of failure. A struct rather than an enum so that new codes are not breaking.
     public struct Code: ErrorCode {
+        /// The code's snake_case text, e.g. `unique_violation`.
         public let rawValue: String
         init(_ rawValue: String) { self.rawValue = rawValue }
 
@@ -39,6 +40,7 @@ public struct StorageError: CodedError {
         public static let engine = Code("engine")
     }
 
+    /// What went wrong.
     public var code: Code
     /// For constraint violations: the constraint or column text the engine reported
     /// (e.g. `client_clients.email_normalized`), so a module can map it to its own error.
@@ -48,6 +50,7 @@ public struct StorageError: CodedError {
     /// The engine's own text, for logs only.
     public var underlying: String?
 
+    /// An error with `code`, a safe `message`, and optionally the constraint and the engine's text.
     public init(code: Code, message: String, constraint: String? = nil, underlying: String? = nil) {
         self.code = code
         self.message = message
@@ -56,6 +59,7 @@ public struct StorageError: CodedError {
     }
 
 
+    /// The code, message, constraint and the engine's own text, for logs only.
     public var debugDescription: String {
         var text = "StorageError(\(code)): \(message)"
         if let constraint { text += " [constraint: \(constraint)]" }

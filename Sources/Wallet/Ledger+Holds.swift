@@ -55,9 +55,7 @@ extension Ledger {
         guard amount > 0 else { throw WalletError(.invalidAmount, message: "Invalid amount: must be greater than zero") }
         let description = try Self.holdDescription(description)
         let actor = try Self.actor(actor)
-        if let key = idempotencyKey {
-            guard !key.isEmpty, key.count <= 200 else { throw WalletError.invalid("idempotency key", "1–200 characters") }
-        }
+        let key = try Self.key(idempotencyKey)
         let metadataText = metadata.jsonText()
         guard metadataText.utf8.count <= 16_384 else { throw WalletError.invalid("metadata", "at most 16384 bytes of JSON") }
         let lifetime = expiresIn ?? holdPolicy.defaultDuration
@@ -68,12 +66,8 @@ extension Ledger {
         let fingerprint = Self.holdFingerprint(account: account, amount: amount, description: description,
                                                metadata: metadataText, lifetime: lifetimeMilliseconds)
 
-        if let key = idempotencyKey,
-           let existing = try tx.queryFirst("\(raw: Self.holdSelect) WHERE h.idempotency_key = \(key)") {
-            guard try existing.string("fingerprint") == fingerprint else {
-                throw WalletError(.idempotencyConflict,
-                                  message: "Idempotency Conflict: this key was already used with different parameters")
-            }
+        if let key, let existing = try key.replay("\(raw: Self.holdSelect) WHERE h.idempotency_key = \(key.rawValue)",
+                                                  fingerprint: fingerprint, in: tx, orThrow: { WalletError.idempotencyConflict }) {
             return try Self.decodeHold(existing, isNew: false)
         }
 
@@ -368,7 +362,7 @@ extension Ledger {
             throw WalletError.holdNotFound(refid)
         }
         let hold = try Self.decodeHold(row, isNew: false)
-        guard move.isAllowed(from: hold.status) else { throw WalletError.holdNotPending(hold.status) }
+        try move.target(from: hold.status) { _, status in WalletError.holdNotPending(status) }
         return (row, hold)
     }
 

@@ -24,7 +24,7 @@ extension Ledger {
         let description: String
         let metadata: Metadata
         let metadataText: String
-        let idempotencyKey: String?
+        let idempotencyKey: IdempotencyKey?
         let condition: SQL?
         let fingerprint: String
     }
@@ -55,7 +55,7 @@ extension Ledger {
         let insertStatement: SQL = """
             INSERT INTO wallet_transfers (refid, idempotency_key, fingerprint, debit_account, credit_account, amount,
                                           description, metadata, created_at)
-            VALUES (\(refid), \(move.idempotencyKey), \(move.fingerprint), \(from.id), \(to.id), \(amount), \(move.description),
+            VALUES (\(refid), \(move.idempotencyKey?.rawValue), \(move.fingerprint), \(from.id), \(to.id), \(amount), \(move.description),
                     \(move.metadataText), \(now))\(conflict)
             RETURNING id
             """
@@ -84,7 +84,7 @@ extension Ledger {
                    (\(to.id), \(transferID), \(amount), \(creditAfter), \(now))
             """)
         return Transfer(refid: refid, debitAccount: move.debit, creditAccount: move.credit, amount: amount, unit: from.unit,
-                        description: move.description, metadata: move.metadata, idempotencyKey: move.idempotencyKey,
+                        description: move.description, metadata: move.metadata, idempotencyKey: move.idempotencyKey?.rawValue,
                         debitBalanceAfter: debitAfter, creditBalanceAfter: creditAfter, createdAt: now.date, isNew: true)
     }
 
@@ -94,15 +94,11 @@ extension Ledger {
     func checkedTransfer(_ move: Move, in tx: any Transaction) throws -> Transfer {
         let (debit, credit, amount) = (move.debit, move.credit, move.amount)
         try requireCondition(move.condition, in: tx)
-        if let key = move.idempotencyKey, let existing = try tx.queryFirst("""
+        if let key = move.idempotencyKey, let existing = try key.replay("""
             SELECT \(raw: Self.transferColumns) FROM wallet_transfers t
             JOIN wallet_accounts d ON d.id = t.debit_account JOIN wallet_accounts c ON c.id = t.credit_account
-            WHERE t.idempotency_key = \(key)
-            """) {
-            guard try existing.string("fingerprint") == move.fingerprint else {
-                throw WalletError(.idempotencyConflict,
-                                  message: "Idempotency Conflict: this key was already used with different parameters")
-            }
+            WHERE t.idempotency_key = \(key.rawValue)
+            """, fingerprint: move.fingerprint, in: tx, orThrow: { WalletError.idempotencyConflict }) {
             return try Self.decodeTransfer(existing, isNew: false)
         }
 
@@ -130,7 +126,7 @@ extension Ledger {
         }
         return try creditAndRecord(credit, amount: amount, from: debit, debitAfter: debitAfter, unit: from.unit,
                                    description: move.description, metadata: move.metadata, metadataText: move.metadataText,
-                                   idempotencyKey: move.idempotencyKey, fingerprint: move.fingerprint, in: tx).transfer
+                                   idempotencyKey: move.idempotencyKey?.rawValue, fingerprint: move.fingerprint, in: tx).transfer
     }
 
     /// Both accounts' identities: remembered ones, or one read of both rows (remembered after commit).

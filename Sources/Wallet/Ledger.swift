@@ -24,7 +24,9 @@ public import SuiteStorage
 ///                           amount: 500, description: "Pro licence", idempotencyKey: "order-42")
 /// ```
 public struct Ledger: Sendable {
+    /// Where the accounts and transfers are stored.
     public let database: any Database
+    /// The source of every timestamp the ledger writes, and of the time holds expire against.
     public let clock: any WallClock
     /// How long holds last (see ``HoldPolicy``).
     public let holdPolicy: HoldPolicy
@@ -55,6 +57,8 @@ public struct Ledger: Sendable {
         try await database.write { tx in try self.account(owner: owner, unit: unit, in: tx) }
     }
 
+    /// The same inside an open transaction. Throws `.validation` unless `owner` is 1–128 characters,
+    /// without control characters and not starting with `system:`.
     public func account(owner: String, unit: Unit, in tx: any Transaction) throws -> Account {
         let owner = owner.trimmingCharacters(in: .whitespaces)
         guard !owner.isEmpty, owner.count <= 128, !owner.hasPrefix("system:"),
@@ -68,6 +72,7 @@ public struct Ledger: Sendable {
         try await database.write { tx in try self.system(account, unit: unit, in: tx) }
     }
 
+    /// The same inside an open transaction.
     public func system(_ account: SystemAccount, unit: Unit, in tx: any Transaction) throws -> Account {
         try ensureAccount(owner: account.owner, unit: unit, isSystem: true, in: tx)
     }
@@ -128,6 +133,7 @@ public struct Ledger: Sendable {
         try await database.read { tx in try self.account(refid, in: tx) }
     }
 
+    /// The same inside an open transaction; throws `.accountNotFound` when no account has `refid`.
     public func account(_ refid: Refid, in tx: any Transaction) throws -> Account {
         guard let row = try tx.queryFirst("SELECT \(raw: Self.accountColumns) FROM wallet_accounts WHERE refid = \(refid)") else {
             throw WalletError(.accountNotFound, message: "Account Not Found: no account with refid \(refid.rawValue.prefix(64))")
@@ -175,19 +181,27 @@ public struct Ledger: Sendable {
     public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
                          metadata: Metadata = [:], idempotencyKey: String? = nil, requiring condition: SQL?,
                          in tx: any Transaction) throws -> Transfer {
+        try transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
+                     key: try Self.key(idempotencyKey), requiring: condition, in: tx)
+    }
+
+    /// The same, keyed by an ``IdempotencyKey`` that another module has checked and scoped
+    /// (``IdempotencyKey/scoped(_:)``): Ally and Wave pass their callers' keys on this way, so a
+    /// caller's 200-character key stays valid behind the module's namespace.
+    @discardableResult
+    public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
+                         metadata: Metadata = [:], key: IdempotencyKey?, requiring condition: SQL? = nil,
+                         in tx: any Transaction) throws -> Transfer {
         guard amount > 0 else { throw WalletError(.invalidAmount, message: "Invalid amount: must be greater than zero") }
         let description = trimmingWhitespace(description, newlines: false)
         guard !description.isEmpty, hasAtMostCharacters(description, 500) else {
             throw WalletError.invalid("description", "1–500 characters")
         }
-        if let key = idempotencyKey {
-            guard !key.isEmpty, hasAtMostCharacters(key, 200) else { throw WalletError.invalid("idempotency key", "1–200 characters") }
-        }
         guard debit != credit else { throw WalletError.invalid("accounts", "debit and credit accounts must differ") }
         let metadataText = metadata.jsonText()
         guard metadataText.utf8.count <= 16_384 else { throw WalletError.invalid("metadata", "at most 16384 bytes of JSON") }
         let move = Move(debit: debit, credit: credit, amount: amount, description: description, metadata: metadata,
-                        metadataText: metadataText, idempotencyKey: idempotencyKey, condition: condition,
+                        metadataText: metadataText, idempotencyKey: key, condition: condition,
                         fingerprint: Self.fingerprint(debit: debit, credit: credit, amount: amount, description: description,
                                                       metadata: metadataText))
         if let transfer = try leanTransfer(move, in: tx) { return transfer }
@@ -201,6 +215,13 @@ public struct Ledger: Sendable {
         let issuance = try await system(.issuance, unit: unit)
         return try await transfer(from: issuance.refid, to: account, amount: amount, description: description,
                                   idempotencyKey: idempotencyKey)
+    }
+
+    /// A caller's idempotency key, checked by the suite's one rule; nil stays nil.
+    static func key(_ key: String?) throws -> IdempotencyKey? {
+        guard let key else { return nil }
+        guard let checked = IdempotencyKey(key) else { throw WalletError.invalid("idempotency key", IdempotencyKey.rule) }
+        return checked
     }
 
     // MARK: Reading

@@ -1,9 +1,12 @@
 import SuiteCore
+import SuiteStorage
 
 /// A failure of a ledger operation. `description` is safe to show a user; `debugDescription`
 /// adds detail for logs.
 public struct WalletError: CodedError {
+    /// What went wrong. A struct so that codes can be added without breaking callers.
     public struct Code: ErrorCode {
+        /// The code's snake_case text, e.g. `insufficient_funds`.
         public let rawValue: String
         init(_ rawValue: String) { self.rawValue = rawValue }
 
@@ -33,7 +36,9 @@ public struct WalletError: CodedError {
         public static let conditionNotMet = Code("condition_not_met")
     }
 
+    /// What went wrong.
     public var code: Code
+    /// Safe to show a user.
     public var message: String
     /// For insufficient funds: the *available* balance at the time of the attempt (balance minus held).
     public var balance: Int64?
@@ -44,6 +49,7 @@ public struct WalletError: CodedError {
     /// For `.holdNotPending` and `.holdExpired`: the hold's status after the attempt.
     public var holdStatus: HoldStatus?
 
+    /// An error with `code` and a user-safe `message`; amounts are in minor units.
     public init(_ code: Code, message: String, balance: Int64? = nil, amount: Int64? = nil, held: Int64? = nil,
                 holdStatus: HoldStatus? = nil) {
         self.code = code
@@ -75,6 +81,8 @@ public struct WalletError: CodedError {
         WalletError(.holdExpired, message: "Hold Expired: the hold passed its expiry and its funds were released",
                     holdStatus: .expired)
     }
+
+    static let idempotencyConflict = WalletError(.idempotencyConflict, message: IdempotencyKey.conflictMessage)
 
     static func invalid(_ field: String, _ reason: String) -> WalletError {
         WalletError(.validation, message: "Invalid \(field): \(reason)")

@@ -5,6 +5,7 @@ public import SuiteStorage
 /// What an account counts: `credits` (reseller credits) or an ISO 4217 currency code (`USD`).
 /// Amounts are always `Int64` minor units of the unit.
 public struct Unit: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// `credits`, or an ISO 4217 code such as `USD`.
     public let code: String
 
     /// Reseller credits.
@@ -26,19 +27,23 @@ public struct Unit: Hashable, Sendable, Codable, CustomStringConvertible {
         try self.init(try decoder.singleValueContainer().decode(String.self))
     }
 
+    /// Encodes the unit as its code.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(code)
     }
 
+    /// The unit's code.
     public var description: String { code }
 }
 
 /// A ledger account: one owner's balance in one unit.
 public struct Account: Hashable, Sendable, Codable {
+    /// The public id (`WA-…`).
     public var refid: Refid
     /// Who holds the account, e.g. a reseller's or client's refid, or `system:issuance`.
     public var owner: String
+    /// What the account counts; every amount on it is in this unit's minor units.
     public var unit: Unit
     /// The cached balance, equal to the sum of the account's entries (see ``Ledger/reconcile(batchSize:)``).
     public var balance: Int64
@@ -69,23 +74,33 @@ public enum SystemAccount: String, Sendable, CaseIterable {
     /// Where spent credits or funds go.
     case revenue
 
+    /// The account's ``Account/owner``: `system:issuance` or `system:revenue`.
     public var owner: String { "system:\(rawValue)" }
 }
 
 /// A movement of `amount` from one account to another: two immutable entries.
 public struct Transfer: Hashable, Sendable, Codable {
+    /// The public id (`TX-…`).
     public var refid: Refid
+    /// The account the amount left.
     public var debitAccount: Refid
+    /// The account the amount went to.
     public var creditAccount: Refid
+    /// The amount moved, in minor units of ``unit`` (> 0).
     public var amount: Int64
+    /// The unit both accounts hold.
     public var unit: Unit
+    /// What the transfer was for, as the caller described it.
     public var description: String
+    /// The caller's JSON metadata.
     public var metadata: Metadata
+    /// The key the transfer was made with, if any; a retry with it returns this transfer.
     @ExplicitNull public var idempotencyKey: String?
     /// The debited account's balance right after this transfer.
     public var debitBalanceAfter: Int64
     /// The credited account's balance right after this transfer.
     public var creditBalanceAfter: Int64
+    /// When the transfer was written, on the ledger's clock.
     public var createdAt: Date
     /// False when an idempotent retry returned this earlier transfer without writing anything.
     public var isNew: Bool
@@ -93,24 +108,33 @@ public struct Transfer: Hashable, Sendable, Codable {
 
 /// One entry of an account's history: a signed amount and the balance after it.
 public struct LedgerEntry: Hashable, Sendable, Codable {
+    /// The transfer the entry belongs to (`TX-…`).
     public var transfer: Refid
     /// Positive for a credit to this account, negative for a debit.
     public var amount: Int64
+    /// The account's balance right after this entry.
     public var balanceAfter: Int64
+    /// The transfer's description.
     public var description: String
+    /// When the transfer was written.
     public var createdAt: Date
 }
 
 /// The outcome of ``Ledger/reconcile(batchSize:)``. Its JSON carries ``isClean`` as `is_clean`.
 public struct ReconcileReport: Sendable, Encodable {
+    /// An account whose cached ``Account/balance`` differs from the sum of its entries.
     public struct Mismatch: Hashable, Sendable, Codable {
+        /// The account's refid.
         public var account: Refid
+        /// The account's cached ``Account/balance``.
         public var cachedBalance: Int64
+        /// What its entries add up to.
         public var sumOfEntries: Int64
     }
 
     /// An account whose cached ``Account/held`` differs from the sum of its pending holds.
     public struct HeldMismatch: Hashable, Sendable, Codable {
+        /// The account's refid.
         public var account: Refid
         /// The account's cached ``Account/held``.
         public var cachedHeld: Int64
@@ -118,7 +142,9 @@ public struct ReconcileReport: Sendable, Encodable {
         public var sumOfPendingHolds: Int64
     }
 
+    /// How many accounts were checked.
     public var accountsChecked: Int
+    /// Accounts whose cached balance disagrees with their entries.
     public var mismatches: [Mismatch]
     /// The sum of every balance per unit; double entry keeps each at zero.
     public var totalsByUnit: [String: Int64]
@@ -135,6 +161,7 @@ public struct ReconcileReport: Sendable, Encodable {
         case accountsChecked, mismatches, totalsByUnit, heldMismatches, isClean
     }
 
+    /// Encodes the report's fields and ``isClean``.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(accountsChecked, forKey: .accountsChecked)
@@ -216,7 +243,7 @@ public enum HoldStatus: String, Sendable, Codable, CaseIterable, CustomStringCon
 /// ```swift
 /// HoldTransition.capture.isAllowed(from: .voided)   // false
 /// ```
-public enum HoldTransition: String, Sendable, CaseIterable, CustomStringConvertible {
+public enum HoldTransition: String, StateTransition {
     /// Move (part of) the held amount to another account and release the rest.
     case capture
     /// Release the whole held amount.
@@ -224,24 +251,15 @@ public enum HoldTransition: String, Sendable, CaseIterable, CustomStringConverti
     /// Release the whole held amount because the hold outlived its expiry.
     case expire
 
-    /// The status a hold ends in after this move.
-    public var target: HoldStatus {
-        switch self {
-        case .capture: .captured
-        case .void: .voided
-        case .expire: .expired
-        }
-    }
+    /// The statuses this machine moves between.
+    public typealias State = HoldStatus
 
-    /// The statuses this move may start from; any other start throws `.holdNotPending`.
-    public var allowedSources: Set<HoldStatus> {
-        switch self {
-        case .capture, .void, .expire: [.pending]
-        }
-    }
-
-    /// Whether this move may start from `status`.
-    public func isAllowed(from status: HoldStatus) -> Bool { allowedSources.contains(status) }
+    /// The hold lifecycle: every move starts from `pending`; any other start throws `.holdNotPending`.
+    public static let table = TransitionTable<HoldTransition>([
+        .capture: .init(from: [.pending], to: .captured),
+        .void: .init(from: [.pending], to: .voided),
+        .expire: .init(from: [.pending], to: .expired),
+    ])
 
     /// The name recorded in the audit trail: `capture`, `void` or `expire`.
     public var description: String { rawValue }

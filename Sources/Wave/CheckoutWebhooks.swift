@@ -11,6 +11,7 @@ public struct WebhookDelivery: Hashable, Sendable {
     /// The value of the ``WebhookSigner/headerName`` header: `t=<unix seconds>,v1=<hex HMAC-SHA256>`.
     public var signature: String
 
+    /// A delivery of `body` with its `signature` header.
     public init(body: Data, signature: String) {
         self.body = body
         self.signature = signature
@@ -32,6 +33,8 @@ public struct WebhookSigner: Sendable {
     /// How far a delivery's timestamp may be from the receiver's clock, in seconds (default 300).
     public let tolerance: Int64
 
+    /// A signer with `secret`, accepting timestamps within `tolerance` seconds (1…86400) of now.
+    /// Throws `.validation` otherwise.
     /// - Parameter secret: the shared secret, at least 16 bytes.
     public init(secret: Data, tolerance: Int64 = 300) throws {
         guard secret.count >= 16 else { throw WaveError.invalid("webhook secret", "at least 16 bytes") }
@@ -109,18 +112,25 @@ public struct CheckoutWebhookEvent: Hashable, Sendable, Codable {
 
     /// Unique per event: a redelivery carries the same id and changes nothing.
     public var id: String
+    /// The event type, e.g. ``sessionCompleted``; other types are ignored.
     public var type: String
     /// When the gateway produced this delivery of the event (Unix seconds).
     public var created: Int64
+    /// What the event is about.
     public var data: Payload
 
+    /// The completed checkout: which session paid which invoice, and how much.
     public struct Payload: Hashable, Sendable, Codable {
         /// The checkout session's id (`CS-…`).
         public var session: String
+        /// The refid of the invoice the session paid (`IN-…`).
         public var invoice: String
+        /// The amount paid, in minor units; must equal the session's.
         public var amount: Int64
+        /// The ISO 4217 currency code; must equal the session's.
         public var currency: String
 
+        /// A payload naming `session`, `invoice`, `amount` (minor units) and `currency`.
         public init(session: String, invoice: String, amount: Int64, currency: String) {
             self.session = session
             self.invoice = invoice
@@ -129,6 +139,7 @@ public struct CheckoutWebhookEvent: Hashable, Sendable, Codable {
         }
     }
 
+    /// An event with `id`, `type`, `created` (Unix seconds) and `data`.
     public init(id: String, type: String, created: Int64, data: Payload) {
         self.id = id
         self.type = type
@@ -154,6 +165,7 @@ public enum WebhookOutcome: Hashable, Sendable, Encodable {
 
     private enum CodingKeys: String, CodingKey { case outcome, payment, event, type }
 
+    /// Encodes the outcome as `{"outcome": …}` plus its payload (see the type's description).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         switch self {
@@ -199,9 +211,12 @@ public enum WebhookOutcome: Hashable, Sendable, Encodable {
 /// (`.invalidSignature`, `.staleWebhook`, `.invalidWebhook`, `.notFound`) and writes nothing; a
 /// gateway retries a delivery that did not get a success reply.
 public struct CheckoutWebhooks: Sendable {
+    /// The invoices the webhooks pay.
     public let invoices: Invoices
+    /// Verifies each delivery's signature and timestamp.
     public let signer: WebhookSigner
 
+    /// A receiver that pays `invoices` for deliveries `signer` accepts.
     public init(invoices: Invoices, signer: WebhookSigner) {
         self.invoices = invoices
         self.signer = signer

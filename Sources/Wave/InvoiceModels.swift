@@ -25,8 +25,9 @@ public enum InvoiceStatus: String, Sendable, Codable, CaseIterable, CustomString
     case uncollectible
 
     /// Whether no move leaves this status.
-    public var isFinal: Bool { self == .paid || self == .void }
+    public var isFinal: Bool { InvoiceTransition.table.finalStates.contains(self) }
 
+    /// The status as stored and shown: `open`, `paid`, `void` or `uncollectible`.
     public var description: String { rawValue }
 }
 
@@ -36,29 +37,23 @@ public enum InvoiceStatus: String, Sendable, Codable, CaseIterable, CustomString
 /// InvoiceTransition.pay.isAllowed(from: .uncollectible)   // true
 /// InvoiceTransition.void.isAllowed(from: .paid)           // false
 /// ```
-public enum InvoiceTransition: String, Sendable, CaseIterable, CustomStringConvertible {
+public enum InvoiceTransition: String, StateTransition {
+    /// Settle the invoice: to ``InvoiceStatus/paid``.
     case pay
+    /// Cancel the invoice: to ``InvoiceStatus/void``.
     case void
+    /// Write the invoice off: to ``InvoiceStatus/uncollectible``.
     case markUncollectible = "mark_uncollectible"
 
-    /// The status the invoice ends in after this move.
-    public var target: InvoiceStatus {
-        switch self {
-        case .pay: .paid
-        case .void: .void
-        case .markUncollectible: .uncollectible
-        }
-    }
+    /// The statuses this machine moves between.
+    public typealias State = InvoiceStatus
 
-    /// The statuses this move may start from; any other start throws `.statusTransitionDenied`.
-    public var allowedSources: Set<InvoiceStatus> {
-        switch self {
-        case .pay, .void: [.open, .uncollectible]
-        case .markUncollectible: [.open]
-        }
-    }
-
-    public func isAllowed(from status: InvoiceStatus) -> Bool { allowedSources.contains(status) }
+    /// The invoice lifecycle; any other start throws `.statusTransitionDenied`.
+    public static let table = TransitionTable<InvoiceTransition>([
+        .pay: .init(from: [.open, .uncollectible], to: .paid),
+        .void: .init(from: [.open, .uncollectible], to: .void),
+        .markUncollectible: .init(from: [.open], to: .uncollectible),
+    ])
 
     /// The name recorded in the audit trail.
     public var description: String { rawValue }
@@ -66,10 +61,13 @@ public enum InvoiceTransition: String, Sendable, CaseIterable, CustomStringConve
 
 /// One line of an invoice: `quantity × unitAmount = amount`.
 public struct InvoiceLine: Hashable, Sendable, Codable {
+    /// What the line is for, as the client reads it.
     public var description: String
     /// The product slug the line sells, if any.
     @ExplicitNull public var product: String?
+    /// The price of one unit, in minor units of the invoice's currency.
     public var unitAmount: Int64
+    /// How many units the line sells.
     public var quantity: Int64
     /// `unitAmount × quantity`, overflow-checked.
     public var amount: Int64
@@ -81,21 +79,29 @@ public struct Invoice: Hashable, Sendable, Codable {
     public var refid: Refid
     /// The human number, `INV-2026-0001`: unique and gap-free per year.
     public var number: String
+    /// The refid of the client who owes it.
     public var client: Refid
     /// An ISO 4217 code such as `USD`.
     public var currency: String
     /// The sum of the lines, in minor units.
     public var total: Int64
+    /// A free-text note on the whole invoice, or nil.
     @ExplicitNull public var description: String?
+    /// Where the invoice is in its life.
     public var status: InvoiceStatus
+    /// The invoice's lines, in the order they were added.
     public var lines: [InvoiceLine]
+    /// When payment is due.
     public var dueAt: Date
+    /// When it was paid; nil until then.
     @ExplicitNull public var paidAt: Date?
-    /// How it was paid: `wallet`, or the driver of a manual payment (`wire`, `cash`…).
+    /// How it was paid: `wallet`, `checkout`, or the driver of a manual payment (`wire`, `cash`…).
     @ExplicitNull public var paymentMethod: String?
-    /// The ledger transfer (wallet) or the external transaction id (manual).
+    /// The ledger transfer (wallet), the checkout session id (checkout) or the external transaction id (manual).
     @ExplicitNull public var paymentReference: String?
+    /// When the invoice was issued.
     public var createdAt: Date
+    /// When the invoice last changed.
     public var updatedAt: Date
 }
 
@@ -107,15 +113,19 @@ public typealias InvoiceAuditEntry = AuditEntry<InvoiceStatus>
 public struct Payment: Hashable, Sendable, Codable {
     /// The public id (`PY-…`).
     public var refid: Refid
+    /// The refid of the invoice it paid.
     public var invoice: Refid
-    /// `wallet`, or the driver of a manual payment.
+    /// `wallet`, `checkout`, or the driver of a manual payment.
     public var method: String
-    /// The external transaction id of a manual payment, or the ledger transfer of a wallet payment.
+    /// The external transaction id of a manual payment, the session id of a checkout payment, or the ledger transfer of a wallet payment.
     @ExplicitNull public var reference: String?
     /// The ledger transfer that moved the money (wallet payments only).
     @ExplicitNull public var transfer: Refid?
+    /// The amount received (the invoice total), in minor units.
     public var amount: Int64
+    /// The invoice's ISO 4217 currency code.
     public var currency: String
+    /// When the payment was recorded.
     public var createdAt: Date
     /// False when the invoice was already paid and this is that earlier payment (nothing was written).
     public var isNew: Bool
@@ -125,14 +135,20 @@ public struct Payment: Hashable, Sendable, Codable {
 public struct CheckoutSession: Hashable, Sendable, Codable {
     /// The gateway's id (`CS-…` for ``LocalCheckoutGateway``).
     public var id: String
+    /// The refid of the invoice the session pays.
     public var invoice: Refid
+    /// What the client is asked to pay, in minor units.
     public var amount: Int64
+    /// The ISO 4217 currency code of the amount.
     public var currency: String
     /// Where to send the client.
     public var url: URL
+    /// Whether the session is open, completed or expired.
     public var status: CheckoutSessionStatus
+    /// When the gateway opened the session.
     public var createdAt: Date
 
+    /// A session as a ``PaymentGateway`` reports it.
     public init(id: String, invoice: Refid, amount: Int64, currency: String, url: URL, status: CheckoutSessionStatus,
                 createdAt: Date) {
         self.id = id
@@ -147,14 +163,19 @@ public struct CheckoutSession: Hashable, Sendable, Codable {
 
 /// Where a checkout session is. Only an open session can complete or expire.
 public enum CheckoutSessionStatus: String, Sendable, Codable, CaseIterable {
+    /// `open` awaits the client; `completed` means the gateway took the payment; `expired` means it never will.
     case open, completed, expired
 }
 
 /// Why a payment attempt moved no money.
 public struct PaymentFailure: Hashable, Sendable, Encodable, CustomStringConvertible {
+    /// What kind of failure it was, as a stable snake_case code.
     public struct Code: Hashable, Sendable, Encodable, CustomStringConvertible {
+        /// The code's text, e.g. `insufficient_funds`.
         public let rawValue: String
+        /// A code from its text.
         public init(_ rawValue: String) { self.rawValue = rawValue }
+        /// The code's text.
         public var description: String { rawValue }
 
         /// The wallet is short and no gateway is configured.
@@ -162,12 +183,14 @@ public struct PaymentFailure: Hashable, Sendable, Encodable, CustomStringConvert
         /// The gateway could not open a checkout session.
         public static let gatewayFailed = Code("gateway_failed")
 
+        /// A code is its text in JSON: `"insufficient_funds"`.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             try container.encode(rawValue)
         }
     }
 
+    /// Why no money moved.
     public var code: Code
     /// Safe to show a user.
     public var message: String
@@ -176,6 +199,7 @@ public struct PaymentFailure: Hashable, Sendable, Encodable, CustomStringConvert
     /// The invoice total.
     public var amount: Int64
 
+    /// A failure with a user-safe `message`; `available` and `amount` are in minor units.
     public init(code: Code, message: String, available: Int64? = nil, amount: Int64) {
         self.code = code
         self.message = message
@@ -183,6 +207,7 @@ public struct PaymentFailure: Hashable, Sendable, Encodable, CustomStringConvert
         self.amount = amount
     }
 
+    /// The user-safe ``message``.
     public var description: String { message }
 }
 
@@ -208,6 +233,7 @@ public enum PaymentOutcome: Hashable, Sendable, Encodable {
 
     private enum CodingKeys: String, CodingKey { case outcome, payment, checkoutSession, failure }
 
+    /// Encodes the outcome as `{"outcome": …}` plus its payload (see the type's description).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         switch self {
@@ -234,31 +260,50 @@ public enum PaymentOutcome: Hashable, Sendable, Encodable {
 
 /// An invoice was issued.
 public struct InvoiceCreated: DomainEvent, Hashable {
+    /// The event's name, `wave.invoice_created`.
     public var name: String { "wave.invoice_created" }
+    /// The new invoice's refid.
     public var invoice: Refid
+    /// Its human number, `INV-2026-0001`.
     public var number: String
+    /// The refid of the client who owes it.
     public var client: Refid
+    /// The invoice total, in minor units.
     public var total: Int64
+    /// The invoice's ISO 4217 currency code.
     public var currency: String
 }
 
 /// An invoice was paid (published once, after the commit that moved the money or recorded it).
 public struct InvoicePaid: DomainEvent, Hashable {
+    /// The event's name, `wave.invoice_paid`.
     public var name: String { "wave.invoice_paid" }
+    /// The paid invoice's refid.
     public var invoice: Refid
+    /// The refid of the client who paid.
     public var client: Refid
+    /// The refid of the recorded ``Payment`` (`PY-…`).
     public var payment: Refid
+    /// How it was paid: `wallet`, `checkout`, or the driver of a manual payment.
     public var method: String
+    /// The amount paid, in minor units.
     public var amount: Int64
+    /// The invoice's ISO 4217 currency code.
     public var currency: String
 }
 
 /// An invoice was voided or written off.
 public struct InvoiceStatusChanged: DomainEvent, Hashable {
+    /// The event's name, `wave.invoice_status_changed`.
     public var name: String { "wave.invoice_status_changed" }
+    /// The invoice's refid.
     public var invoice: Refid
+    /// The status before the move.
     public var from: InvoiceStatus
+    /// The status after the move.
     public var to: InvoiceStatus
+    /// Who made the move, as recorded in the audit trail.
     public var actor: String
+    /// Why, if the caller said; nil otherwise.
     public var reason: String?
 }

@@ -26,6 +26,7 @@ extension Invoices {
         let actor = try WaveValidation.text(actor, field: "actor", maximum: 255)
         let currency = try WaveValidation.currency(currency)
         guard amount > 0 else { throw WaveError(.invalidAmount, message: "Invalid amount: a top-up must be greater than zero") }
+        let key = try idempotencyKey.map(WaveError.key)
         do {
             // A concurrent retry with the same key may commit first: the second run finds its transfer.
             return try await database.writeResolvingRace(onUnique: "idempotency_key") { tx in
@@ -35,7 +36,7 @@ extension Invoices {
                 let issuance = try self.ledger.system(.issuance, unit: unit, in: tx)
                 return try self.ledger.transfer(from: issuance.refid, to: wallet.refid, amount: amount,
                                                 description: "Wallet top-up by \(actor)", metadata: ["client": .string(client.rawValue)],
-                                                idempotencyKey: idempotencyKey.map { "wave:topup:\($0)" }, in: tx)
+                                                key: key?.scoped("wave:topup"), in: tx)
             }
         } catch let error as WalletError {
             throw Self.map(error)
@@ -63,10 +64,14 @@ extension Invoices {
     /// - Parameter idempotencyKey: passed to the gateway when a checkout session is opened (a remote
     ///   gateway sends it with its request); the wallet debit is keyed by the invoice itself.
     public func attemptPayment(_ refid: Refid, idempotencyKey: String? = nil, actor: String = "system") async throws -> PaymentOutcome {
+        try await attemptPayment(refid, key: try idempotencyKey.map(WaveError.key), actor: actor)
+    }
+
+    /// The same, with an ``IdempotencyKey`` the caller has checked and scoped (a purchase passes
+    /// its caller's key as `purchase:<key>`).
+    public func attemptPayment(_ refid: Refid, key: IdempotencyKey?, actor: String = "system") async throws -> PaymentOutcome {
         let actor = try WaveValidation.text(actor, field: "actor", maximum: 255)
-        if let idempotencyKey, !(1...200).contains(idempotencyKey.count) {
-            throw WaveError.invalid("idempotency key", "1–200 characters")
-        }
+        let idempotencyKey = key?.rawValue
         do {
             let payment = try await database.write { tx in try self.payFromWallet(refid, actor: actor, in: tx) }
             return .paid(payment)
@@ -101,7 +106,7 @@ extension Invoices {
         if invoice.status == .paid, let existing = try payment(ofInvoiceID: row.id, invoice: refid, in: tx) {
             return existing
         }
-        try Self.require(.pay, from: invoice.status)
+        try InvoiceTransition.pay.target(from: invoice.status, orThrow: WaveError.transitionDenied)
         let unit = try Unit(invoice.currency)
         do {
             let wallet = try ledger.account(owner: invoice.client.rawValue, unit: unit, in: tx)
@@ -130,7 +135,7 @@ extension Invoices {
         if invoice.status == .paid, let existing = try payment(ofInvoiceID: row.id, invoice: refid, in: tx) {
             return existing
         }
-        try Self.require(.pay, from: invoice.status)
+        try InvoiceTransition.pay.target(from: invoice.status, orThrow: WaveError.transitionDenied)
         return try settle(row: row, invoice: invoice, method: "checkout", reference: session, transfer: nil, actor: actor, in: tx)
     }
 
@@ -156,7 +161,7 @@ extension Invoices {
                existing.method == driver, existing.reference == transactionId {
                 return existing
             }
-            try Self.require(.pay, from: invoice.status)
+            try InvoiceTransition.pay.target(from: invoice.status, orThrow: WaveError.transitionDenied)
             return try self.settle(row: row, invoice: invoice, method: driver, reference: transactionId, transfer: nil,
                                    actor: actor, in: tx)
         }
@@ -220,7 +225,7 @@ extension Invoices {
         case .insufficientFunds:
             insufficient(available: error.balance ?? 0, amount: error.amount ?? 0)
         case .idempotencyConflict:
-            WaveError(.idempotencyConflict, message: "Idempotency Conflict: this key was already used with different parameters")
+            WaveError(.idempotencyConflict, message: IdempotencyKey.conflictMessage)
         case .invalidAmount:
             WaveError(.invalidAmount, message: error.message)
         default:

@@ -15,6 +15,7 @@ public import Wallet
 /// print(invoice.number)   // INV-2026-0001
 /// ```
 public struct Invoices: Sendable {
+    /// Where invoices and payments are stored.
     public let database: any Database
     /// Where client wallets live (accounts owned by the client refid, in the invoice's currency).
     public let ledger: Ledger
@@ -28,7 +29,9 @@ public struct Invoices: Sendable {
     /// by hand — exactly once per invoice; nil for none. A workflow uses it to deliver what was
     /// bought (the suite's standalone purchase activates the client and mints its licence).
     public let fulfilment: (any InvoiceFulfilment)?
+    /// The source of every timestamp and due date the service writes.
     public let clock: any WallClock
+    /// Where the service logs.
     public let logger: Logger
 
     /// The most lines an invoice may have.
@@ -40,6 +43,8 @@ public struct Invoices: Sendable {
     /// The last sequence number a year may hand out (`INV-2026-99999999`).
     public static let maximumSequence: Int64 = 99_999_999
 
+    /// Invoices over `database`, checking clients through `clients`; without a `gateway`, a payment
+    /// the wallet cannot cover fails.
     /// - Parameter ledger: where client wallets live; nil opens one on `database` (a suite passes its one ledger).
     public init(database: any Database, clients: any ClientDirectory, gateway: (any PaymentGateway)? = nil,
                 events: DomainEventBus = DomainEventBus(), fulfilment: (any InvoiceFulfilment)? = nil,
@@ -186,7 +191,7 @@ public struct Invoices: Sendable {
         let reason = try reason.map { try WaveValidation.text($0, field: "reason", maximum: 1_000) }
         return try await database.write { tx in
             let (row, current) = try self.locked(refid, in: tx)
-            try Self.require(transition, from: current.status)
+            try transition.target(from: current.status, orThrow: WaveError.transitionDenied)
             let now = Timestamp(self.clock.now())
             let version = try tx.advanceVersion(of: "wave_invoices", id: row.id, from: row.version,
                                                 setting: "status = \(transition.target.rawValue), ", updatedAt: now)
@@ -202,13 +207,6 @@ public struct Invoices: Sendable {
         }
     }
 
-    static func require(_ transition: InvoiceTransition, from status: InvoiceStatus) throws {
-        guard transition.isAllowed(from: status) else {
-            throw WaveError(.statusTransitionDenied,
-                            message: "Status Transition Denied: a \(status) invoice cannot \(transition == .markUncollectible ? "be marked uncollectible" : transition == .pay ? "be paid" : "be voided")")
-        }
-    }
-
     // MARK: Lookups
 
     /// The invoice with `refid`, or nil.
@@ -216,6 +214,7 @@ public struct Invoices: Sendable {
         try await database.read { tx in try self.find(refid, in: tx) }
     }
 
+    /// The invoice with `refid`, or nil, read inside an open transaction.
     public func find(_ refid: Refid, in tx: any Transaction) throws -> Invoice? {
         try fetch("SELECT \(raw: Self.columns) FROM wave_invoices WHERE refid = \(refid)", in: tx).first
     }
@@ -364,6 +363,7 @@ public struct InvoiceBuilder: Sendable {
     public func `for`(_ client: ClientSummary) -> InvoiceBuilder { with { $0.client = client.refid; $0.resolvedClient = client } }
     /// An ISO 4217 code such as `USD`.
     public func currency(_ code: String) -> InvoiceBuilder { with { $0.currency = code } }
+    /// A free-text note on the whole invoice (optional).
     public func description(_ text: String) -> InvoiceBuilder { with { $0.description = text } }
     /// A single-line invoice of `amount` minor units, described by ``description(_:)``. Not with ``line(_:amount:quantity:product:)``.
     public func amount(_ amount: Int64) -> InvoiceBuilder { with { $0.amount = amount } }
@@ -390,6 +390,7 @@ public struct InvoiceBuilder: Sendable {
         return try await invoices.database.write { tx in try builder.invoices.issue(builder, actor: actor, in: tx) }
     }
 
+    /// Issues the invoice inside an open transaction.
     public func create(actor: String = "system", in tx: any Transaction) throws -> Invoice {
         try invoices.issue(self, actor: actor, in: tx)
     }

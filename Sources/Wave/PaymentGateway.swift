@@ -5,15 +5,20 @@ public import SuiteStorage
 
 /// What a gateway needs to open a checkout session for an invoice.
 public struct CheckoutRequest: Hashable, Sendable {
+    /// The invoice's refid (`IN-…`).
     public var invoice: Refid
     /// The invoice number, for the checkout page (`INV-2026-0001`).
     public var number: String
+    /// The refid of the client who pays.
     public var client: Refid
     /// The amount to collect, in minor units of ``currency``.
     public var amount: Int64
+    /// An ISO 4217 code such as `USD`.
     public var currency: String
+    /// What the payment is for: the invoice's description, or `Invoice INV-…` without one.
     public var description: String
 
+    /// A request to collect `amount` (minor units of `currency`) for `invoice`.
     public init(invoice: Refid, number: String, client: Refid, amount: Int64, currency: String, description: String) {
         self.invoice = invoice
         self.number = number
@@ -73,13 +78,17 @@ public protocol PaymentGateway: Sendable {
 /// }
 /// ```
 public struct LocalCheckoutGateway: PaymentGateway {
+    /// Where the sessions (and the webhook secret, unless configured) are kept.
     public let database: any Database
+    /// The hosted page's address; a session's URL is this followed by its id.
     public let baseURL: URL
     /// The secret that signs this gateway's webhooks; nil keeps one in the database (`wave_settings`,
     /// created on first use), so every process on the database signs and verifies with the same one.
     public let configuredSecret: Data?
+    /// The source of session and webhook timestamps.
     public let clock: any WallClock
 
+    /// A gateway on `database`; `webhookSecret` nil keeps the signing secret in the database.
     public init(database: any Database, baseURL: URL = URL(string: "http://localhost/checkout/")!,
                 webhookSecret: Data? = nil, clock: any WallClock = SystemWallClock()) {
         self.database = database
@@ -88,6 +97,8 @@ public struct LocalCheckoutGateway: PaymentGateway {
         self.clock = clock
     }
 
+    /// Opens a session for the invoice, or returns its open one with the same amount and currency;
+    /// throws `.invalidAmount` unless the amount is positive.
     public func openCheckout(for invoice: CheckoutRequest, idempotencyKey: String?) async throws -> CheckoutSession {
         guard invoice.amount > 0 else { throw WaveError(.invalidAmount, message: "Invalid amount: must be greater than zero") }
         // A concurrent attempt may open the invoice's session first: the second run returns it.

@@ -10,10 +10,14 @@ public import SuiteStorage
 /// let pro = try await plans.create(name: "Pro monthly", slug: "pro-monthly", price: 1_900, currency: "USD", interval: .monthly)
 /// ```
 public struct Plans: Sendable {
+    /// Where plans are stored.
     public let database: any Database
+    /// The source of every timestamp the service writes.
     public let clock: any WallClock
+    /// Where the service logs.
     public let logger: Logger
 
+    /// Plans over `database`.
     public init(database: any Database, clock: any WallClock = SystemWallClock(),
                 logger: Logger = Logger(label: "clientsuite.wave")) {
         self.database = database
@@ -61,6 +65,7 @@ public struct Plans: Sendable {
         try await database.read { tx in try self.find(refid, in: tx) }
     }
 
+    /// The plan with `refid`, or nil, read inside an open transaction.
     public func find(_ refid: Refid, in tx: any Transaction) throws -> Plan? {
         try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_plans WHERE refid = \(refid)").map(Self.decode)
     }

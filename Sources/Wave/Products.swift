@@ -10,6 +10,7 @@ public struct Product: Hashable, Sendable, Codable {
     public var refid: Refid
     /// The stable code (`[a-z0-9-]`, 1–64 characters): Forge's product code.
     public var slug: String
+    /// The display name, e.g. `Pro (1 year)` (at most 255 characters).
     public var name: String
     /// The price in minor units of ``currency`` (> 0).
     public var price: Int64
@@ -19,7 +20,9 @@ public struct Product: Hashable, Sendable, Codable {
     @ExplicitNull public var licenceDays: Int?
     /// Whether the product is for sale (deactivation is final).
     public var isActive: Bool
+    /// When the product was created.
     public var createdAt: Date
+    /// When the product last changed.
     public var updatedAt: Date
 }
 
@@ -32,13 +35,17 @@ public struct Product: Hashable, Sendable, Codable {
 /// let licences = Licences(database: database, products: products, clients: clients)
 /// ```
 public struct Products: Sendable {
+    /// Where products are stored.
     public let database: any Database
+    /// The source of every timestamp the catalogue writes.
     public let clock: any WallClock
+    /// Where the catalogue logs.
     public let logger: Logger
 
     /// The longest licence term a product may sell (100 years, as Forge allows).
     public static let maximumLicenceDays = 36_500
 
+    /// A catalogue over `database`.
     public init(database: any Database, clock: any WallClock = SystemWallClock(),
                 logger: Logger = Logger(label: "clientsuite.wave")) {
         self.database = database
@@ -90,6 +97,7 @@ public struct Products: Sendable {
         try await database.read { tx in try self.find(refid, in: tx) }
     }
 
+    /// The product with `refid`, or nil, read inside an open transaction.
     public func find(_ refid: Refid, in tx: any Transaction) throws -> Product? {
         try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_products WHERE refid = \(refid)").map(Self.decode)
     }
@@ -99,6 +107,7 @@ public struct Products: Sendable {
         try await database.read { tx in try self.find(slug: slug, in: tx) }
     }
 
+    /// The product with `slug`, or nil, read inside an open transaction.
     public func find(slug: String, in tx: any Transaction) throws -> Product? {
         try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_products WHERE slug = \(slug)").map(Self.decode)
     }

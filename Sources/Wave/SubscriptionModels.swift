@@ -15,8 +15,10 @@ public import SuiteStorage
 /// BillingInterval.monthly.advance(anchor, by: 1)             // 2024-02-29T00:00:00Z
 /// ```
 public enum BillingInterval: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    /// Every day, week, calendar month or calendar year.
     case daily, weekly, monthly, yearly
 
+    /// The interval's name: `daily`, `weekly`, `monthly` or `yearly`.
     public var description: String { rawValue }
 
     /// `anchor` moved forward by `count` intervals, or nil if the result would leave years 1…9999.
@@ -69,15 +71,19 @@ public struct Plan: Hashable, Sendable, Codable {
     public var refid: Refid
     /// The stable code (`[a-z0-9-]`, 1–64 characters).
     public var slug: String
+    /// The display name, e.g. `Pro monthly` (at most 255 characters).
     public var name: String
     /// The price of one period, in minor units of ``currency`` (> 0).
     public var price: Int64
     /// An ISO 4217 code such as `USD`.
     public var currency: String
+    /// How often the plan bills.
     public var interval: BillingInterval
     /// Whether new subscriptions may start (deactivation is final; live subscriptions keep renewing).
     public var isActive: Bool
+    /// When the plan was created.
     public var createdAt: Date
+    /// When the plan last changed.
     public var updatedAt: Date
 }
 
@@ -95,17 +101,22 @@ public struct Plan: Hashable, Sendable, Codable {
 /// (it becomes active again once that invoice is paid, at the next renewal run). Canceled is final.
 /// Access is granted while trialing or active (``Subscriptions/hasActiveSubscription(_:plan:)``).
 public enum SubscriptionStatus: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    /// In its free trial; nothing billed yet.
     case trialing
+    /// Paid up for the current period.
     case active
+    /// A renewal invoice is unpaid.
     case pastDue = "past_due"
+    /// Ended; final.
     case canceled
 
     /// Whether no move leaves this status.
-    public var isFinal: Bool { self == .canceled }
+    public var isFinal: Bool { SubscriptionTransition.table.finalStates.contains(self) }
 
     /// Whether the client has the plan's benefits (trialing or active).
     public var grantsAccess: Bool { self == .trialing || self == .active }
 
+    /// The status as stored and shown: `trialing`, `active`, `past_due` or `canceled`.
     public var description: String { rawValue }
 }
 
@@ -115,30 +126,23 @@ public enum SubscriptionStatus: String, Sendable, Codable, CaseIterable, CustomS
 /// SubscriptionTransition.activate.isAllowed(from: .pastDue)   // true
 /// SubscriptionTransition.cancel.isAllowed(from: .canceled)    // false
 /// ```
-public enum SubscriptionTransition: String, Sendable, CaseIterable, CustomStringConvertible {
+public enum SubscriptionTransition: String, StateTransition {
+    /// To ``SubscriptionStatus/active``, from trialing or past due.
     case activate
+    /// To ``SubscriptionStatus/pastDue``, from trialing or active.
     case markPastDue = "mark_past_due"
+    /// To ``SubscriptionStatus/canceled``, from any status but canceled.
     case cancel
 
-    /// The status the subscription ends in after this move.
-    public var target: SubscriptionStatus {
-        switch self {
-        case .activate: .active
-        case .markPastDue: .pastDue
-        case .cancel: .canceled
-        }
-    }
+    /// The statuses this machine moves between.
+    public typealias State = SubscriptionStatus
 
-    /// The statuses this move may start from; any other start throws `.statusTransitionDenied`.
-    public var allowedSources: Set<SubscriptionStatus> {
-        switch self {
-        case .activate: [.trialing, .pastDue]
-        case .markPastDue: [.trialing, .active]
-        case .cancel: [.trialing, .active, .pastDue]
-        }
-    }
-
-    public func isAllowed(from status: SubscriptionStatus) -> Bool { allowedSources.contains(status) }
+    /// The subscription lifecycle; any other start throws `.statusTransitionDenied`.
+    public static let table = TransitionTable<SubscriptionTransition>([
+        .activate: .init(from: [.trialing, .pastDue], to: .active),
+        .markPastDue: .init(from: [.trialing, .active], to: .pastDue),
+        .cancel: .init(from: [.trialing, .active, .pastDue], to: .canceled),
+    ])
 
     /// The name recorded in the audit trail.
     public var description: String { rawValue }
@@ -148,25 +152,35 @@ public enum SubscriptionTransition: String, Sendable, CaseIterable, CustomString
 public struct Subscription: Hashable, Sendable, Codable {
     /// The public id (`SB-…`).
     public var refid: Refid
+    /// The refid of the subscribed client.
     public var client: Refid
+    /// The refid of the plan (`PL-…`).
     public var plan: Refid
+    /// The plan's slug.
     public var planSlug: String
     /// The price billed each period (the plan's), in minor units of ``currency``.
     public var price: Int64
+    /// An ISO 4217 code such as `USD`.
     public var currency: String
+    /// How often it bills (the plan's interval).
     public var interval: BillingInterval
+    /// Where the subscription is in its life.
     public var status: SubscriptionStatus
     /// When the trial ends (or ended); nil without a trial.
     @ExplicitNull public var trialEndsAt: Date?
+    /// When the current period (or the trial) began.
     public var currentPeriodStart: Date
     /// When the next invoice is due (the trial end while trialing).
     public var currentPeriodEnd: Date
     /// Whether the renewal job cancels instead of invoicing at the period end.
     public var cancelAtPeriodEnd: Bool
+    /// When it was canceled; nil until then.
     @ExplicitNull public var canceledAt: Date?
     /// The last invoice issued for the subscription.
     @ExplicitNull public var latestInvoice: Refid?
+    /// When the subscription started.
     public var createdAt: Date
+    /// When the subscription last changed.
     public var updatedAt: Date
 }
 
@@ -183,6 +197,7 @@ public struct SubscriptionStart: Hashable, Sendable, Encodable {
 
     private enum CodingKeys: String, CodingKey { case subscription, invoice, outcome }
 
+    /// Encodes the start flat, with the payment outcome's fields beside the others (see the type's description).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(subscription, forKey: .subscription)
@@ -212,6 +227,7 @@ public struct RenewalReport: Hashable, Sendable, Codable {
     /// Subscriptions whose renewal failed (logged; retried next run), e.g. the client became inactive.
     public var failed = 0
 
+    /// An empty report: every count zero.
     public init() {}
 }
 
@@ -219,38 +235,60 @@ public struct RenewalReport: Hashable, Sendable, Codable {
 
 /// A subscription started (trialing, or with its first invoice).
 public struct SubscriptionStarted: DomainEvent, Hashable {
+    /// The event's name, `wave.subscription_started`.
     public var name: String { "wave.subscription_started" }
+    /// The new subscription's refid (`SB-…`).
     public var subscription: Refid
+    /// The refid of the subscribed client.
     public var client: Refid
+    /// The refid of the plan (`PL-…`).
     public var plan: Refid
+    /// The status it was created in: trialing, or past due until its first invoice is paid.
     public var status: SubscriptionStatus
 }
 
 /// A subscription's period was claimed and invoiced by the renewal job.
 public struct SubscriptionRenewed: DomainEvent, Hashable {
+    /// The event's name, `wave.subscription_renewed`.
     public var name: String { "wave.subscription_renewed" }
+    /// The subscription's refid.
     public var subscription: Refid
+    /// The refid of the subscribed client.
     public var client: Refid
+    /// The refid of the invoice issued for the new period.
     public var invoice: Refid
+    /// When the new period begins.
     public var periodStart: Date
+    /// When the new period ends.
     public var periodEnd: Date
 }
 
 /// A subscription changed status (activated, past due, canceled).
 public struct SubscriptionStatusChanged: DomainEvent, Hashable {
+    /// The event's name, `wave.subscription_status_changed`.
     public var name: String { "wave.subscription_status_changed" }
+    /// The subscription's refid.
     public var subscription: Refid
+    /// The refid of the subscribed client.
     public var client: Refid
+    /// The status before the move.
     public var from: SubscriptionStatus
+    /// The status after the move.
     public var to: SubscriptionStatus
+    /// Who made the move, as recorded in the audit trail.
     public var actor: String
+    /// Why, if the caller said; nil otherwise.
     public var reason: String?
 }
 
 /// A subscription was set to cancel at its period end.
 public struct SubscriptionCancelScheduled: DomainEvent, Hashable {
+    /// The event's name, `wave.subscription_cancel_scheduled`.
     public var name: String { "wave.subscription_cancel_scheduled" }
+    /// The subscription's refid.
     public var subscription: Refid
+    /// The refid of the subscribed client.
     public var client: Refid
+    /// When it will cancel: the end of the current period.
     public var at: Date
 }

@@ -14,13 +14,16 @@ public import ServiceLifecycle
 /// try await group.run()
 /// ```
 public struct SubscriptionRenewalService: Service {
+    /// The subscriptions it renews.
     public let subscriptions: Subscriptions
     /// The pause between the end of one tick and the start of the next.
     public let interval: Duration
     /// Subscriptions per ``Subscriptions/renewDue(now:limit:actor:progress:)`` call (1…10000).
     public let batchSize: Int
+    /// Where the service reports each run and failed batches.
     public let logger: Logger
 
+    /// A service every `interval` (60 seconds if not positive); `batchSize` is clamped to 1…10000.
     public init(subscriptions: Subscriptions, interval: Duration = .seconds(60), batchSize: Int = 500, logger: Logger) {
         self.subscriptions = subscriptions
         self.interval = interval > .zero ? interval : .seconds(60)
@@ -28,6 +31,7 @@ public struct SubscriptionRenewalService: Service {
         self.logger = logger
     }
 
+    /// Renews, then waits ``interval``, until cancelled or the service group shuts down gracefully.
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await renewOnce()

@@ -20,10 +20,14 @@ public import SuiteStorage
 public struct Subscriptions: Sendable {
     /// Issues and collects the subscription invoices (and checks clients).
     public let invoices: Invoices
+    /// The plans subscriptions are made to, on the same database and clock.
     public let plans: Plans
+    /// Where the module logs.
     public let logger: Logger
 
+    /// Where subscriptions are stored (the invoices' database).
     public var database: any Database { invoices.database }
+    /// The source of every timestamp and period boundary (the invoices' clock).
     public var clock: any WallClock { invoices.clock }
     /// Where subscription events are published after commit (the invoices' bus).
     public var events: DomainEventBus { invoices.events }
@@ -31,6 +35,7 @@ public struct Subscriptions: Sendable {
     /// The longest trial, in days.
     public static let maximumTrialDays = 730
 
+    /// Subscriptions billed through `invoices`, with their ``Plans`` on the same database.
     public init(invoices: Invoices, logger: Logger = Logger(label: "clientsuite.wave")) {
         self.invoices = invoices
         self.plans = Plans(database: invoices.database, clock: invoices.clock, logger: logger)
@@ -143,7 +148,7 @@ public struct Subscriptions: Sendable {
         let reason = try reason.map { try WaveValidation.text($0, field: "reason", maximum: 1_000) }
         return try await database.write { tx in
             let stored = try self.locked(refid, in: tx)
-            try Self.require(.cancel, from: stored.subscription.status)
+            try SubscriptionTransition.cancel.target(from: stored.subscription.status, orThrow: WaveError.transitionDenied)
             let now = Timestamp(self.clock.now())
             guard atPeriodEnd else {
                 return try self.apply(.cancel, to: stored, setting: "canceled_at = \(now), payment_pending = 0, ",
@@ -270,23 +275,12 @@ public struct Subscriptions: Sendable {
         return try Self.decode(row)
     }
 
-    static func require(_ transition: SubscriptionTransition, from status: SubscriptionStatus) throws {
-        guard transition.isAllowed(from: status) else {
-            let verb = switch transition {
-            case .activate: "be activated"
-            case .markPastDue: "be marked past due"
-            case .cancel: "be canceled"
-            }
-            throw WaveError(.statusTransitionDenied, message: "Status Transition Denied: a \(status) subscription cannot \(verb)")
-        }
-    }
-
     /// Moves a locked subscription by `transition` with a version compare-and-set, audits it and
     /// publishes ``SubscriptionStatusChanged`` after commit.
     func apply(_ transition: SubscriptionTransition, to stored: Stored, setting extra: SQL, actor: String, reason: String?,
                detail: String?, at now: Timestamp, in tx: any Transaction) throws -> Subscription {
         let from = stored.subscription.status
-        try Self.require(transition, from: from)
+        try transition.target(from: from, orThrow: WaveError.transitionDenied)
         let version = try tx.advanceVersion(of: "wave_subscriptions", id: stored.id, from: stored.version,
                                             setting: "status = \(transition.target.rawValue), " + extra, updatedAt: now)
         try audit(id: stored.id, version: version, event: transition.rawValue, from: from, to: transition.target,

@@ -24,6 +24,7 @@ extension Subscriptions {
 /// let mrr = try await invoices.analytics().mrr()   // [MonthlyRecurringRevenue(currency: "USD", amount: 12_400, …)]
 /// ```
 public struct WaveAnalytics: Sendable {
+    /// The database Wave's tables live in.
     public let database: any Database
     /// The trend bucket size (default monthly).
     public private(set) var interval: Interval = .monthly
@@ -33,12 +34,17 @@ public struct WaveAnalytics: Sendable {
     /// The most buckets one trend call may return.
     public static let maximumBuckets = 3_700
 
+    /// Analytics over the Wave tables in `database`, monthly and for all clients.
     public init(database: any Database) { self.database = database }
 
+    /// These analytics with daily trend buckets.
     public func daily() -> WaveAnalytics { interval(.daily) }
+    /// These analytics with monthly trend buckets.
     public func monthly() -> WaveAnalytics { interval(.monthly) }
+    /// These analytics with yearly trend buckets.
     public func yearly() -> WaveAnalytics { interval(.yearly) }
 
+    /// These analytics with `interval` as the trend bucket size.
     public func interval(_ interval: Interval) -> WaveAnalytics {
         var copy = self
         copy.interval = interval
@@ -206,6 +212,7 @@ public struct RevenueTrendPoint: Hashable, Sendable, Codable {
     /// How many payments.
     public var payments: Int64
 
+    /// A bucket with `amount` (minor units) from `payments` payments.
     public init(bucket: String, amount: Int64, payments: Int64) {
         self.bucket = bucket
         self.amount = amount
@@ -224,6 +231,7 @@ public struct RevenueTotals: Hashable, Sendable, Codable {
     /// What those open invoices owe, per currency.
     public var outstanding: [String: Int64]
 
+    /// Totals from their parts; amounts are minor units by currency code.
     public init(revenue: [String: Int64], paidInvoices: Int64, openInvoices: Int64, outstanding: [String: Int64]) {
         self.revenue = revenue
         self.paidInvoices = paidInvoices
@@ -234,14 +242,18 @@ public struct RevenueTotals: Hashable, Sendable, Codable {
 
 /// ``WaveAnalytics/mrr()`` for one currency.
 public struct MonthlyRecurringRevenue: Hashable, Sendable, Codable {
+    /// An ISO 4217 code such as `USD`.
     public var currency: String
     /// Minor units per month, active and past-due subscriptions together.
     public var amount: Int64
     /// The past-due subscriptions' share of ``amount`` (rounded on its own).
     public var pastDueAmount: Int64
+    /// Active subscriptions in the currency (trials are not counted).
     public var activeSubscriptions: Int64
+    /// Past-due subscriptions in the currency.
     public var pastDueSubscriptions: Int64
 
+    /// MRR from its parts; amounts are minor units per month.
     public init(currency: String, amount: Int64, pastDueAmount: Int64, activeSubscriptions: Int64, pastDueSubscriptions: Int64) {
         self.currency = currency
         self.amount = amount

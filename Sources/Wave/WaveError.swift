@@ -1,4 +1,5 @@
 import SuiteCore
+import SuiteStorage
 
 /// A failure of a Wave operation. `description` is safe to show a user (no SQL, no personal
 /// data); `debugDescription` adds the code for logs. Bad input always throws before anything is
@@ -10,6 +11,7 @@ import SuiteCore
 public struct WaveError: CodedError {
     /// What kind of failure. A struct rather than an enum so that new codes are not breaking.
     public struct Code: ErrorCode {
+        /// The code's snake_case text, e.g. `invalid_currency`.
         public let rawValue: String
         init(_ rawValue: String) { self.rawValue = rawValue }
 
@@ -49,13 +51,16 @@ public struct WaveError: CodedError {
         public static let alreadySubscribed = Code("already_subscribed")
     }
 
+    /// What went wrong.
     public var code: Code
+    /// Safe to show a user.
     public var message: String
     /// For insufficient funds: what the wallet could spend.
     public var balance: Int64?
     /// For insufficient funds: the amount asked for.
     public var amount: Int64?
 
+    /// An error with `code` and a user-safe `message`; `balance` and `amount` are in minor units.
     public init(_ code: Code, message: String, balance: Int64? = nil, amount: Int64? = nil) {
         self.code = code
         self.message = message
@@ -63,6 +68,12 @@ public struct WaveError: CodedError {
         self.amount = amount
     }
 
+
+    /// A caller's idempotency key, checked by the suite's one rule.
+    static func key(_ key: String) throws -> IdempotencyKey {
+        guard let checked = IdempotencyKey(key) else { throw invalid("idempotency key", IdempotencyKey.rule) }
+        return checked
+    }
 
     static func invalid(_ field: String, _ reason: String) -> WaveError {
         WaveError(.validation, message: "Invalid \(field): \(reason)")
@@ -83,11 +94,46 @@ public struct WaveError: CodedError {
         WaveError(.notFound, message: "Plan Not Found: no plan with this \(what)")
     }
 
+    /// "Status Transition Denied: a void invoice cannot be paid".
+    static func transitionDenied<Move: DeniableMove>(_ move: Move, from status: Move.State) -> WaveError {
+        WaveError(.statusTransitionDenied, message: "Status Transition Denied: a \(status) \(Move.record) cannot \(move.passive)")
+    }
+
     static func subscriptionNotFound(_ what: String) -> WaveError {
         WaveError(.notFound, message: "Subscription Not Found: no subscription with this \(what)")
     }
 
     static func productNotFound(_ what: String) -> WaveError {
         WaveError(.notFound, message: "Product Not Found: no product with this \(what)")
+    }
+}
+
+/// A Wave move whose denial names the record and the move in words.
+protocol DeniableMove: StateTransition {
+    /// The record's name: `invoice`, `subscription`.
+    static var record: String { get }
+    /// The move in the passive: `be paid`, `be canceled`.
+    var passive: String { get }
+}
+
+extension InvoiceTransition: DeniableMove {
+    static var record: String { "invoice" }
+    var passive: String {
+        switch self {
+        case .pay: "be paid"
+        case .void: "be voided"
+        case .markUncollectible: "be marked uncollectible"
+        }
+    }
+}
+
+extension SubscriptionTransition: DeniableMove {
+    static var record: String { "subscription" }
+    var passive: String {
+        switch self {
+        case .activate: "be activated"
+        case .markPastDue: "be marked past due"
+        case .cancel: "be canceled"
+        }
     }
 }

@@ -62,6 +62,7 @@ public struct LicencePublicKey: Hashable, Sendable, Codable, CustomStringConvert
                       base64PublicKey: try container.decode(String.self, forKey: .publicKey))
     }
 
+    /// Encodes the key as `{"id": …, "public_key": …}`, the shape ``init(from:)`` reads.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
