@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SuiteCore
 import Logging
 import ServiceLifecycle
@@ -65,4 +66,54 @@ import Testing
         let error = await #expect(throws: StorageError.self) { try await database.read { tx in try tx.queryInt64("SELECT 3") } }
         #expect(error?.code == .unavailable)
     }
+
+    /// The first operation may come from another service's task (a sweeper's, say). The pools it
+    /// starts must not inherit that task's ServiceGroup: the group's graceful shutdown would stop
+    /// PostgresNIO's pool under a database that is still in use.
+    @Test func poolsStartedInsideAnotherServiceOutliveThatServicesGroup() async throws {
+        guard let url = Engine.postgresURL else { return }
+        let database = try PostgresDatabase(url: url.withQueryItem("connect_timeout", "60"))
+        let worker = FirstQuery(database: database)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            await worker.answered.wait()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(worker.answer.withLock { $0 } == 7)
+        // The group is gone; the database it first touched still answers, on its pools, and can
+        // still make connections: four transactions at once each need one of their own.
+        let answers = try await withThrowingTaskGroup(of: Int64?.self) { tasks in
+            for value in 1...4 {
+                tasks.addTask { try await database.write { tx in try tx.queryInt64("SELECT \(Int64(value)) FROM pg_sleep(0.2)") } }
+            }
+            return try await tasks.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.compactMap { $0 }.sorted() == [1, 2, 3, 4])
+        try await database.close()
+    }
+}
+
+/// A service whose run() issues a database's first query, then waits for graceful shutdown.
+private final class FirstQuery: Service {
+    let database: PostgresDatabase
+    let answer = Mutex<Int64?>(nil)
+    let answered = OneShot()
+
+    init(database: PostgresDatabase) { self.database = database }
+
+    func run() async throws {
+        let value = try await database.read { tx in try tx.queryInt64("SELECT 7") }
+        answer.withLock { $0 = value }
+        answered.fire()
+        try? await gracefulShutdown()
+    }
+}
+
+/// Fires once; waiting after it fired returns at once.
+private final class OneShot: Sendable {
+    private let (stream, continuation) = AsyncStream<Void>.makeStream()
+    func fire() { continuation.finish() }
+    func wait() async { for await _ in stream {} }
 }

@@ -10,6 +10,9 @@ final class ConnectionPool: Sendable {
     let lent = Atomic<Int>(0)
     private let stop: AsyncStream<Void>
     private let stopping: AsyncStream<Void>.Continuation
+    /// Opens once `client.run()` has started (or the pool has stopped): a lease waits for it, so it
+    /// never reaches a client that is not running.
+    let running = Gate()
 
     init(location: PostgresLocation, logger: Logger) {
         var configuration = PostgresClient.Configuration(
@@ -32,21 +35,28 @@ final class ConnectionPool: Sendable {
     /// then close and its waiting leases fail.
     func run() async {
         await withDiscardingTaskGroup { group in
-            // Entered before this returns to its caller, so no lease comes before run() does.
+            // An immediate task is inside run() when this call returns.
             group.addImmediateTask { await self.client.run() }
+            running.open()
             for await _ in stop {}  // ends at shutDown(), or when this task is cancelled
             group.cancelAll()
         }
     }
 
     /// Stops the pool (see ``run()``).
-    func shutDown() { stopping.finish() }
+    func shutDown() {
+        stopping.finish()
+        running.open()
+    }
 }
 
 /// Runs every pool the database makes, each for as long as it is in use: in the task that runs the
-/// database as a service (``PostgresDatabase/run()``), or, when nothing does, in tasks of the
-/// database's own that the first operation starts. Whichever comes first runs them. A pool is
-/// entered at once (an immediate task), so no lease reaches a pool that is not running yet.
+/// database as a service (``PostgresDatabase/run()``), or, when nothing does, in detached tasks
+/// of the database's own that the first operation starts. Whichever comes first runs them.
+///
+/// The background tasks are detached on purpose: a task started from the first operation's task
+/// would inherit its task-locals, and if that operation ran inside a ServiceGroup (a sweeper, say),
+/// PostgresNIO's pool would stop at that group's graceful shutdown, under a database still in use.
 final class PoolRunner: Sendable {
     private enum State {
         /// Nothing runs the pools yet; these wait.
@@ -79,7 +89,7 @@ final class PoolRunner: Sendable {
                 return false
             }
         }
-        if start { Task.immediate { await pool.run() } }
+        if start { Task.detached { await pool.run() } }
     }
 
     /// Runs the pools in the calling task until ``finish()`` or cancellation. Returns false at once
@@ -109,7 +119,7 @@ final class PoolRunner: Sendable {
             started.store(true, ordering: .releasing)
             return waiting
         }
-        for pool in waiting { Task.immediate { await pool.run() } }
+        for pool in waiting { Task.detached { await pool.run() } }
     }
 
     /// No pool runs from now on: a running ``runHere()`` returns once its pools have stopped.
@@ -166,5 +176,35 @@ final class ConnectionPools: Sendable {
     func shutDown() {
         current.withLock { $0.shutDown() }
         runner.finish()
+    }
+}
+
+/// A one-way gate: closed until ``open()``, then open for good. Waiting on an open gate costs an
+/// atomic load.
+final class Gate: Sendable {
+    private let isOpen = Atomic<Bool>(false)
+    private let waiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
+
+    /// Opens the gate and lets every waiter through.
+    func open() {
+        let waiting = waiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
+            defer { waiters = nil }
+            return waiters ?? []
+        }
+        isOpen.store(true, ordering: .releasing)
+        for waiter in waiting { waiter.resume() }
+    }
+
+    /// Returns once the gate is open.
+    func wait() async {
+        guard !isOpen.load(ordering: .acquiring) else { return }
+        await withCheckedContinuation { continuation in
+            let parked = waiters.withLock { waiters -> Bool in
+                guard waiters != nil else { return false }
+                waiters!.append(continuation)
+                return true
+            }
+            if !parked { continuation.resume() }
+        }
     }
 }
