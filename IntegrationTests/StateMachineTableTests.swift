@@ -24,6 +24,7 @@ import Wave
         ("invoice", InvoiceTransition.table.markdown),
         ("subscription", SubscriptionTransition.table.markdown),
         ("hold", HoldTransition.table.markdown),
+        ("account standing", AccountTransition.table.markdown),
     ]
 
     @Test(arguments: tables.map(\.name))
@@ -42,5 +43,6 @@ import Wave
         #expect(SubscriptionTransition.table.finalStates == [.canceled])
         #expect(SubscriptionStatus.allCases.filter(\.isFinal) == [.canceled])
         #expect(HoldTransition.table.finalStates == [.captured, .voided, .expired])
+        #expect(AccountTransition.table.finalStates.isEmpty)
     }
 }

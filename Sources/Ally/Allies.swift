@@ -180,6 +180,10 @@ public struct Allies: Sendable {
                                              setting: "status = \(target.rawValue), ", updatedAt: now)
             try self.audit(id: id, version: next, event: transition.rawValue,
                            from: reseller.status, to: target, actor: actor, reason: reason, at: now, in: tx)
+            // Ally guards its own row; the wallet is the ledger's, which stops (or resumes) spending
+            // from it in this same transaction.
+            try self.ledger.transition(transition == .suspend ? .freeze : .unfreeze, reseller.wallet, actor: actor,
+                                       reason: reason, in: tx)
             let events = self.events
             let changed = ResellerStatusChanged(reseller: refid, from: reseller.status, to: target, actor: actor, reason: reason)
             tx.afterCommit { events.publish(changed) }
@@ -258,12 +262,12 @@ public struct Allies: Sendable {
             // A stripe of the revenue account per reseller: concurrent resellers never queue on one row.
             let revenue = try ledger.systemAccountRefid(.revenue, unit: .credits,
                                                         stripe: Ledger.stripe(for: reseller.wallet.rawValue), in: tx)
-            // The status is checked inside the debit itself, so a suspension can never slip in between.
+            // A suspended reseller's wallet is frozen in the suspension's own transaction, and the
+            // ledger refuses a frozen account inside the debit itself: a suspension can never slip
+            // in between a check and the spend.
             let transfer = try ledger.transfer(from: reseller.wallet, to: revenue, amount: cost, description: action,
                                                metadata: ["reseller": .string(refid.rawValue)],
-                                               key: key.scoped("ally:provision"),
-                                               requiring: "EXISTS (SELECT 1 FROM ally_resellers WHERE id = \(reseller.id) AND status = 'active')",
-                                               in: tx)
+                                               key: key.scoped("ally:provision"), in: tx)
             if transfer.isNew {
                 let after = transfer.debitBalanceAfter
                 var published: [any DomainEvent] = [
@@ -279,7 +283,7 @@ public struct Allies: Sendable {
             }
             return Provision(reseller: refid, cost: cost, action: action, transfer: transfer.refid,
                              balanceAfter: transfer.debitBalanceAfter, isNew: transfer.isNew)
-        } catch let error as WalletError where error.code == .conditionNotMet {
+        } catch let error as WalletError where error.code == .accountFrozen {
             throw Self.suspended()
         } catch let error as WalletError {
             throw Self.map(error)
@@ -288,7 +292,8 @@ public struct Allies: Sendable {
 
     /// The reseller's row id and wallet, remembered after the first commit that read them. A
     /// reseller not yet remembered is read here, and refused here if it does not exist or is
-    /// suspended; a remembered one has its status checked by the debit.
+    /// suspended; a remembered one is refused by the debit, since its wallet is frozen while it is
+    /// suspended.
     private func provisioningIdentity(_ refid: Refid, in tx: any Transaction) throws -> ResellerIdentities.Identity {
         if let known = resellerIdentities.identity(of: refid) { return known }
         guard let row = try tx.queryFirst("SELECT id, status, wallet_refid FROM ally_resellers WHERE refid = \(refid)") else {

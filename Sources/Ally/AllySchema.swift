@@ -79,5 +79,16 @@ extension Allies {
                 "INSERT INTO ally_credit_fold (id, last_transfer) SELECT 1, COALESCE(max(id), 0) FROM wallet_transfers",
             ]
         },
+        // A suspended reseller's wallet is frozen in the ledger (Wallet schema version 3), which
+        // refuses the debit; before, Ally passed the ledger a condition on this module's table.
+        // Resellers suspended before this version get their wallet frozen here, once.
+        Migration(version: 4, name: "suspended resellers' wallets frozen") { _ in
+            [
+                """
+                UPDATE wallet_accounts SET frozen = 1
+                WHERE refid IN (SELECT wallet_refid FROM ally_resellers WHERE status = 'suspended')
+                """,
+            ]
+        },
     ])
 }

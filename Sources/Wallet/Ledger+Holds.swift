@@ -79,11 +79,12 @@ extension Ledger {
         // held + amount ≤ balance follows from the condition, so the addition cannot overflow.
         guard try tx.queryInt64("""
             UPDATE wallet_accounts SET held = held + \(amount)
-            WHERE refid = \(account) AND is_system = 0 AND balance - held >= \(amount)
+            WHERE refid = \(account) AND is_system = 0 AND balance - held >= \(amount) AND frozen = 0
             RETURNING held
             """) != nil
         else {
             let current = try self.account(account, in: tx)
+            guard current.standing == .open else { throw WalletError.accountFrozen }
             throw WalletError.insufficientFunds(available: current.available, held: current.held, amount: amount)
         }
 

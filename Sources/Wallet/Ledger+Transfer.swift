@@ -9,8 +9,8 @@ import SuiteStorage
 /// first time). On PostgreSQL the first three go out in one send (``Transaction/queryPipelined(_:)``)
 /// and the entries are not waited for (``Transaction/executeDeferred(_:)``), so a transfer waits
 /// for the server once instead of four times. Every guard stays inside a write: the overdraft check (`balance - held >= amount`)
-/// and any caller condition in the debit's `UPDATE`, overflow bounds in both, a reused idempotency
-/// key in the unique index.
+/// and the account's standing (not frozen) in the debit's `UPDATE`, overflow bounds in both, a
+/// reused idempotency key in the unique index.
 ///
 /// When anything does not go through — a refused debit, an unknown account, a reused key — the
 /// lean path undoes what it changed in this transaction and the *checked* path runs: the statements
@@ -25,7 +25,6 @@ extension Ledger {
         let metadata: Metadata
         let metadataText: String
         let idempotencyKey: IdempotencyKey?
-        let condition: SQL?
         let fingerprint: String
     }
 
@@ -35,11 +34,10 @@ extension Ledger {
         let amount = move.amount
         // The bounds are computed here, not in SQL: SQLite turns an overflowing integer into a float.
         let lowest = Int64.min + amount, highest = Int64.max - amount
-        let condition = move.condition.map { " AND (" + $0 + ")" } ?? SQL(raw: "")
         let debitStatement: SQL = """
             UPDATE wallet_accounts SET balance = balance - \(amount)
             WHERE id = \(from.id) AND refid = \(move.debit) AND balance >= \(lowest)
-              AND (is_system = 1 OR balance - held >= \(amount))\(condition)
+              AND (is_system = 1 OR balance - held >= \(amount)) AND frozen = 0
             RETURNING balance
             """
         let creditStatement: SQL = """
@@ -88,12 +86,14 @@ extension Ledger {
                         debitBalanceAfter: debitAfter, creditBalanceAfter: creditAfter, createdAt: now.date, isNew: true)
     }
 
-    /// Every check in its own statement, in this order: the caller's condition, the idempotency
-    /// key, both accounts, their units, then the conditional debit. Finds a stored transfer for a
-    /// reused key, and tells apart every reason a transfer is refused.
+    /// Every check in its own statement, in this order: the debit account and its standing, the
+    /// idempotency key, the credit account, the units, then the conditional debit. Finds a stored
+    /// transfer for a reused key, and tells apart every reason a transfer is refused. A frozen
+    /// account refuses before its key is looked at, so a retry is refused too.
     func checkedTransfer(_ move: Move, in tx: any Transaction) throws -> Transfer {
         let (debit, credit, amount) = (move.debit, move.credit, move.amount)
-        try requireCondition(move.condition, in: tx)
+        let from = try account(debit, in: tx)
+        guard from.standing == .open else { throw WalletError.accountFrozen }
         if let key = move.idempotencyKey, let existing = try key.replay("""
             SELECT \(raw: Self.transferColumns) FROM wallet_transfers t
             JOIN wallet_accounts d ON d.id = t.debit_account JOIN wallet_accounts c ON c.id = t.credit_account
@@ -102,23 +102,21 @@ extension Ledger {
             return try Self.decodeTransfer(existing, isNew: false)
         }
 
-        let from = try account(debit, in: tx)
         let to = try account(credit, in: tx)
         guard from.unit == to.unit else {
             throw WalletError(.unitMismatch, message: "Unit Mismatch: cannot move \(from.unit) into a \(to.unit) account")
         }
         // Held funds are not spendable: a non-system account may spend only `balance - held`.
         let lowest = Int64.min + amount
-        let condition = move.condition.map { " AND (" + $0 + ")" } ?? SQL(raw: "")
         guard let debitAfter = try tx.queryInt64("""
             UPDATE wallet_accounts SET balance = balance - \(amount)
             WHERE id = (SELECT id FROM wallet_accounts WHERE refid = \(debit))
-              AND balance >= \(lowest) AND (is_system = 1 OR balance - held >= \(amount))\(condition)
+              AND balance >= \(lowest) AND (is_system = 1 OR balance - held >= \(amount)) AND frozen = 0
             RETURNING balance
             """)
         else {
-            try requireCondition(move.condition, in: tx)
             let debited = try account(debit, in: tx)
+            guard debited.standing == .open else { throw WalletError.accountFrozen }
             if debited.available >= amount || from.isSystem {
                 throw WalletError(.invalidAmount, message: "Invalid amount: the balance would overflow")
             }
@@ -146,12 +144,5 @@ extension Ledger {
             cache.remember(to, for: credit)
         }
         return (from, to)
-    }
-
-    private func requireCondition(_ condition: SQL?, in tx: any Transaction) throws {
-        guard let condition else { return }
-        guard try tx.queryFirst("SELECT 1 AS held WHERE " + condition) != nil else {
-            throw WalletError(.conditionNotMet, message: "Condition Not Met: the transfer's precondition does not hold")
-        }
     }
 }

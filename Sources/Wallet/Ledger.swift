@@ -136,7 +136,7 @@ public struct Ledger: Sendable {
     /// The same inside an open transaction; throws `.accountNotFound` when no account has `refid`.
     public func account(_ refid: Refid, in tx: any Transaction) throws -> Account {
         guard let row = try tx.queryFirst("SELECT \(raw: Self.accountColumns) FROM wallet_accounts WHERE refid = \(refid)") else {
-            throw WalletError(.accountNotFound, message: "Account Not Found: no account with refid \(refid.rawValue.prefix(64))")
+            throw WalletError.accountNotFound(refid)
         }
         return try Self.decodeAccount(row)
     }
@@ -165,24 +165,7 @@ public struct Ledger: Sendable {
     public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
                          metadata: Metadata = [:], idempotencyKey: String? = nil, in tx: any Transaction) throws -> Transfer {
         try transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
-                     idempotencyKey: idempotencyKey, requiring: nil, in: tx)
-    }
-
-    /// The same, moving the funds only while `condition` holds: SQL that is checked inside the
-    /// debit's own `UPDATE`, so a concurrent change to what it reads (a reseller's status, say)
-    /// cannot slip between a check and the debit. When it does not hold, nothing is written and
-    /// `.conditionNotMet` is thrown — before an idempotency key is looked at, so a retry is refused too.
-    ///
-    /// ```swift
-    /// try ledger.transfer(from: wallet, to: revenue, amount: 5, description: "Pro licence",
-    ///                     requiring: "EXISTS (SELECT 1 FROM ally_resellers WHERE id = \(id) AND status = 'active')", in: tx)
-    /// ```
-    @discardableResult
-    public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
-                         metadata: Metadata = [:], idempotencyKey: String? = nil, requiring condition: SQL?,
-                         in tx: any Transaction) throws -> Transfer {
-        try transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
-                     key: try Self.key(idempotencyKey), requiring: condition, in: tx)
+                     key: try Self.key(idempotencyKey), in: tx)
     }
 
     /// The same, keyed by an ``IdempotencyKey`` that another module has checked and scoped
@@ -190,8 +173,7 @@ public struct Ledger: Sendable {
     /// caller's 200-character key stays valid behind the module's namespace.
     @discardableResult
     public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
-                         metadata: Metadata = [:], key: IdempotencyKey?, requiring condition: SQL? = nil,
-                         in tx: any Transaction) throws -> Transfer {
+                         metadata: Metadata = [:], key: IdempotencyKey?, in tx: any Transaction) throws -> Transfer {
         guard amount > 0 else { throw WalletError(.invalidAmount, message: "Invalid amount: must be greater than zero") }
         let description = trimmingWhitespace(description, newlines: false)
         guard !description.isEmpty, hasAtMostCharacters(description, 500) else {
@@ -201,7 +183,7 @@ public struct Ledger: Sendable {
         let metadataText = metadata.jsonText()
         guard metadataText.utf8.count <= 16_384 else { throw WalletError.invalid("metadata", "at most 16384 bytes of JSON") }
         let move = Move(debit: debit, credit: credit, amount: amount, description: description, metadata: metadata,
-                        metadataText: metadataText, idempotencyKey: key, condition: condition,
+                        metadataText: metadataText, idempotencyKey: key,
                         fingerprint: Self.fingerprint(debit: debit, credit: credit, amount: amount, description: description,
                                                       metadata: metadataText))
         if let transfer = try leanTransfer(move, in: tx) { return transfer }
@@ -232,7 +214,7 @@ public struct Ledger: Sendable {
         return try await database.read { tx in
             let id = try tx.queryInt64("SELECT id FROM wallet_accounts WHERE refid = \(account)")
             guard let id else {
-                throw WalletError(.accountNotFound, message: "Account Not Found: no account with refid \(account.rawValue.prefix(64))")
+                throw WalletError.accountNotFound(account)
             }
             var condition = SQL(raw: "")
             if let cursor {
@@ -293,7 +275,7 @@ public struct Ledger: Sendable {
 
     // MARK: Internals
 
-    static let accountColumns = "id, refid, owner, unit, balance, held, is_system"
+    static let accountColumns = "id, refid, owner, unit, balance, held, is_system, frozen"
 
     static let transferColumns = """
         t.refid, d.refid AS debit_refid, c.refid AS credit_refid, t.amount, d.unit, t.description, t.metadata,
@@ -355,7 +337,8 @@ public struct Ledger: Sendable {
 
     static func decodeAccount(_ row: Row) throws -> Account {
         Account(refid: try row.refid("refid"), owner: try row.string("owner"), unit: Unit(unchecked: try row.string("unit")),
-                balance: try row.int64("balance"), isSystem: try row.bool("is_system"), held: try row.int64("held"))
+                balance: try row.int64("balance"), isSystem: try row.bool("is_system"), held: try row.int64("held"),
+                standing: try row.bool("frozen") ? .frozen : .open)
     }
 
     static func decodeTransfer(_ row: Row, isNew: Bool) throws -> Transfer {

@@ -100,5 +100,25 @@ extension Ledger {
                 """,
             ]
         },
+        // An account's standing: a frozen account is never debited (the debit's own UPDATE checks
+        // it) and takes no new hold. Ally freezes a reseller's wallet when it suspends the reseller.
+        Migration(version: 3, name: "frozen accounts") { dialect in
+            [
+                "ALTER TABLE wallet_accounts ADD COLUMN frozen INTEGER NOT NULL DEFAULT 0 CHECK (frozen IN (0, 1))",
+                """
+                CREATE TABLE wallet_account_audit (
+                    account_id BIGINT NOT NULL REFERENCES wallet_accounts (id),
+                    version BIGINT NOT NULL,
+                    event TEXT NOT NULL CHECK (event IN ('freeze', 'unfreeze')),
+                    from_status TEXT,
+                    to_status TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    reason TEXT,
+                    at BIGINT NOT NULL,
+                    PRIMARY KEY (account_id, version)
+                )\(raw: dialect.withoutRowID)
+                """,
+            ]
+        },
     ])
 }

@@ -32,8 +32,10 @@ public struct WalletError: CodedError {
         public static let holdExpired = Code("hold_expired")
         /// A ``HoldPolicy`` (or other setting) is out of range.
         public static let invalidConfiguration = Code("invalid_configuration")
-        /// The condition a caller attached to a transfer (`transfer(…requiring:in:)`) did not hold.
-        public static let conditionNotMet = Code("condition_not_met")
+        /// The account is frozen (``AccountStanding/frozen``): nothing may be spent from it.
+        public static let accountFrozen = Code("account_frozen")
+        /// A freeze of a frozen account, or an unfreeze of an open one.
+        public static let statusTransitionDenied = Code("status_transition_denied")
     }
 
     /// What went wrong.
@@ -60,6 +62,12 @@ public struct WalletError: CodedError {
         self.holdStatus = holdStatus
     }
 
+
+    static func accountNotFound(_ refid: Refid) -> WalletError {
+        WalletError(.accountNotFound, message: "Account Not Found: no account with refid \(refid.rawValue.prefix(64))")
+    }
+
+    static let accountFrozen = WalletError(.accountFrozen, message: "Account Frozen: nothing can be spent from this account")
 
     /// `available` is what could be spent (balance − held); the message names the held part only when there is one.
     static func insufficientFunds(available: Int64, held: Int64, amount: Int64) -> WalletError {

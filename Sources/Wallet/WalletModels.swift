@@ -52,6 +52,8 @@ public struct Account: Hashable, Sendable, Codable {
     /// The part of the balance reserved by pending holds (see ``Ledger/reserve(_:from:description:metadata:expiresIn:actor:idempotencyKey:)``).
     /// Always zero for system accounts; never more than the balance otherwise.
     public var held: Int64 = 0
+    /// Whether the account may be spent from (see ``Ledger/freeze(_:actor:reason:)``).
+    public var standing: AccountStanding = .open
 
     /// What can be spent or reserved now: `balance - held`.
     ///

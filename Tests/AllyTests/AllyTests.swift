@@ -105,6 +105,75 @@ func expectAllyError<T>(_ code: AllyError.Code, _ body: () async throws -> T,
         }
     }
 
+    /// Ally guards its own row and the ledger its own: a suspension freezes the reseller's wallet
+    /// in the same transaction, so of provisions racing it each commits whole before it or is
+    /// refused as suspended, never anything else, and none gets through afterwards.
+    @Test(arguments: Engine.allCases)
+    func provisionsRacingASuspensionCommitBeforeItOrAreRefused(engine: Engine) async throws {
+        try await engine.withAllies(inMemory: false) { allies in
+            let ally = try await allies.make().user("u-1").company("Northwind").create()
+            try await allies.addCredits(ally.refid, 1_000)
+            let provisioned = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for index in 0..<16 {
+                    group.addTask {
+                        if index == 8 { try await allies.suspend(ally.refid, actor: "risk", reason: "chargebacks"); return 0 }
+                        do {
+                            try await allies.provision(ally.refid, cost: 10, action: "licence", idempotencyKey: "p\(index)")
+                            return 1
+                        } catch let error as AllyError where error.code == .suspended {
+                            return 0
+                        }
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            await _ = expectAllyError(.suspended) { try await allies.provision(ally.refid, cost: 10, action: "x", idempotencyKey: "late") }
+            #expect(try await allies.balance(ally.refid) == 1_000 - 10 * provisioned)
+            let wallet = try #require(try await allies.findByRefid(ally.refid)).wallet
+            #expect(try await allies.ledger.account(wallet).standing == .frozen)
+            let freeze = try await allies.ledger.auditTrail(ofAccount: wallet)
+            #expect(freeze.map(\.event) == ["freeze"] && freeze.first?.actor == "risk" && freeze.first?.reason == "chargebacks")
+            try await allies.reinstate(ally.refid)
+            #expect(try await allies.ledger.account(wallet).standing == .open)
+            #expect(try await allies.provision(ally.refid, cost: 10, action: "x", idempotencyKey: "late").isNew)
+            #expect(try await allies.ledger.reconcile().isClean)
+        }
+    }
+
+    /// A reseller suspended before wallets could be frozen (Ally version 3, Wallet version 2) has its
+    /// wallet frozen by the upgrade, so it still cannot provision.
+    @Test(arguments: Engine.allCases)
+    func anUpgradeFreezesTheWalletsOfResellersSuspendedBefore(engine: Engine) async throws {
+        try await engine.withDatabase { database in
+            let wallet = ModuleSchema(module: "wallet", migrations: Ledger.schema.migrations.filter { $0.version <= 2 })
+            let ally = ModuleSchema(module: "ally", migrations: Allies.schema.migrations.filter { $0.version <= 3 })
+            _ = try await SchemaInstaller.install([wallet, ally], on: database)
+            try await database.write { tx in
+                try tx.execute("""
+                    INSERT INTO wallet_accounts (refid, owner, unit, balance, is_system, created_at)
+                    VALUES ('WA-ISSUANCE', 'system:issuance', 'credits', -200, 1, 0), ('WA-OLD', 'RS-OLD', 'credits', 100, 0, 0),
+                           ('WA-FINE', 'RS-FINE', 'credits', 100, 0, 0)
+                    """)
+                try tx.execute("""
+                    INSERT INTO ally_resellers (refid, user_id, company, tier, status, metadata, wallet_refid, version, created_at, updated_at)
+                    VALUES ('RS-OLD', 'u-old', 'Old Co', 'standard', 'suspended', '{}', 'WA-OLD', 2, 0, 0),
+                           ('RS-FINE', 'u-fine', 'Fine Co', 'standard', 'active', '{}', 'WA-FINE', 1, 0, 0)
+                    """)
+            }
+            let reports = try await Allies.install(on: database)
+            #expect(reports.map(\.appliedVersions) == [[3], [4]])
+            let allies = Allies(database: database)
+            #expect(try await allies.ledger.account(Refid(rawValue: "WA-OLD")).standing == .frozen)
+            #expect(try await allies.ledger.account(Refid(rawValue: "WA-FINE")).standing == .open)
+            await _ = expectAllyError(.suspended) {
+                try await allies.provision(Refid(rawValue: "RS-OLD"), cost: 10, action: "x", idempotencyKey: "a")
+            }
+            #expect(try await allies.provision(Refid(rawValue: "RS-FINE"), cost: 10, action: "x", idempotencyKey: "b").balanceAfter == 90)
+            try await allies.reinstate(Refid(rawValue: "RS-OLD"))
+            #expect(try await allies.provision(Refid(rawValue: "RS-OLD"), cost: 10, action: "x", idempotencyKey: "a").balanceAfter == 90)
+        }
+    }
+
     @Test(arguments: Engine.allCases)
     func eightConcurrentProvisionersRunTheWalletDryWithoutOverdraft(engine: Engine) async throws {
         try await engine.withAllies(inMemory: false) { allies in

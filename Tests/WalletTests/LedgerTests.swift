@@ -179,26 +179,69 @@ func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T
     }
 
     @Test(arguments: Engine.allCases)
-    func aTransferWhoseConditionDoesNotHoldIsRefusedBeforeItsKeyIsLookedAtAndWritesNothing(engine: Engine) async throws {
+    func aFrozenAccountIsRefusedBeforeItsKeyIsLookedAtAndWritesNothing(engine: Engine) async throws {
         try await engine.withLedger { ledger in
             let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
             let revenue = try await ledger.system(.revenue, unit: .credits)
             try await ledger.issue(100, to: wallet.refid, description: "Top-up")
-            let first = try await ledger.database.write { tx in
-                try ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 10, description: "x", idempotencyKey: "k",
-                                    requiring: "1 = 1", in: tx)
-            }
+            let first = try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 10, description: "x", idempotencyKey: "k")
             #expect(first.isNew && first.debitBalanceAfter == 90)
+            let frozen = try await ledger.freeze(wallet.refid, actor: "ops", reason: "chargeback")
+            #expect(frozen.standing == .frozen)
+            #expect(try await ledger.account(wallet.refid).standing == .frozen)
             for key in ["k", "other"] {
-                await _ = expectWalletError(.conditionNotMet) {
-                    try await ledger.database.write { tx in
-                        try ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 10, description: "x", idempotencyKey: key,
-                                            requiring: "1 = 0", in: tx)
-                    }
+                let refused = await expectWalletError(.accountFrozen) {
+                    try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 10, description: "x", idempotencyKey: key)
                 }
+                #expect(refused?.description == "Account Frozen: nothing can be spent from this account")
             }
+            await _ = expectWalletError(.accountFrozen) {
+                try await ledger.reserve(10, from: wallet.refid, description: "Hold")
+            }
+            await _ = expectWalletError(.statusTransitionDenied) { try await ledger.freeze(wallet.refid) }
             #expect(try await ledger.account(wallet.refid).balance == 90)
             #expect(try await ledger.history(of: wallet.refid).items.count == 2)
+            // Credits still arrive; spending resumes once unfrozen.
+            try await ledger.issue(5, to: wallet.refid, description: "Refund")
+            try await ledger.unfreeze(wallet.refid, actor: "ops")
+            await _ = expectWalletError(.statusTransitionDenied) { try await ledger.unfreeze(wallet.refid) }
+            let after = try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 10, description: "x", idempotencyKey: "other")
+            #expect(after.isNew && after.debitBalanceAfter == 85)
+            let trail = try await ledger.auditTrail(ofAccount: wallet.refid)
+            #expect(trail.map(\.event) == ["freeze", "unfreeze"])
+            #expect(trail.map(\.toStatus) == [.frozen, .open])
+            #expect(trail.first?.actor == "ops" && trail.first?.reason == "chargeback")
+            #expect(try await ledger.reconcile().isClean)
+        }
+    }
+
+    /// A freeze and spends race: each spend either commits whole or is refused as frozen (no other
+    /// error, nothing half-written), the books balance, and once the freeze is in nothing is spent.
+    @Test(arguments: Engine.allCases)
+    func spendsRacingAFreezeEitherCommitWholeOrAreRefused(engine: Engine) async throws {
+        try await engine.withLedger(inMemory: false) { ledger in
+            let wallet = try await ledger.account(owner: "RS-RACE", unit: .credits)
+            let revenue = try await ledger.system(.revenue, unit: .credits)
+            try await ledger.issue(1_000, to: wallet.refid, description: "Top-up")
+            let spent = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        if index == 10 { try await ledger.freeze(wallet.refid); return 0 }
+                        do {
+                            try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 7, description: "spend \(index)")
+                            return 7
+                        } catch let error as WalletError where error.code == .accountFrozen {
+                            return 0
+                        }
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            await _ = expectWalletError(.accountFrozen) {
+                try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 7, description: "late")
+            }
+            #expect(try await ledger.account(wallet.refid).balance == 1_000 - spent)
+            #expect(try await ledger.history(of: wallet.refid).items.count == 1 + Int(spent / 7))
             #expect(try await ledger.reconcile().isClean)
         }
     }
