@@ -45,9 +45,7 @@ struct AllyCommand: AsyncParsableCommand {
         func run() async throws {
             try await withSuite(database) { suite in
                 let allies = try suite.allies
-                guard let reseller = try await allies.findByRefid(Refid(rawValue: refid)) else {
-                    throw AllyError(.notFound, message: "Reseller Not Found: no reseller with refid \(refid.prefix(64))")
-                }
+                let reseller = try await allies.reseller(refid)
                 try printReseller(reseller, balance: try await allies.balance(reseller.refid), json: output.json)
             }
         }
@@ -57,20 +55,13 @@ struct AllyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List resellers, one page at a time.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Option(help: "Page size, 1…500.") var limit = 50
-        @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let page = try await allies.list(limit: limit, after: after)
-                if output.json {
-                    try printJSON(page)
-                } else {
-                    printTable(["REFID", "COMPANY", "TIER", "STATUS", "USER"], page.items.map {
-                        [$0.refid.rawValue, $0.company, $0.tier.rawValue, $0.status.rawValue, $0.userID]
-                    })
-                    if let next = page.nextCursor { print("more: --after \(next)") }
+                let resellers = try await suite.allies.list(limit: page.limit, after: page.after)
+                try output.showPage(resellers, header: ["REFID", "COMPANY", "TIER", "STATUS", "USER"]) {
+                    [$0.refid.rawValue, $0.company, $0.tier.rawValue, $0.status.rawValue, $0.userID]
                 }
             }
         }
@@ -87,13 +78,9 @@ struct AllyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let transfer = try await allies.addCredits(Refid(rawValue: refid), amount, actor: actor, idempotencyKey: idempotencyKey)
-                if output.json {
-                    try printJSON(transfer)
-                } else {
-                    print("\(refid): +\(amount) credits, balance \(transfer.creditBalanceAfter)")
-                }
+                let transfer = try await suite.allies.addCredits(Refid(rawValue: refid), amount, actor: actor,
+                                                                 idempotencyKey: idempotencyKey)
+                try output.show(transfer) { print("\(refid): +\(amount) credits, balance \(transfer.creditBalanceAfter)") }
             }
         }
     }
@@ -109,12 +96,9 @@ struct AllyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let provision = try await allies.provision(Refid(rawValue: refid), cost: cost, action: action,
-                                                           idempotencyKey: idempotencyKey)
-                if output.json {
-                    try printJSON(provision)
-                } else {
+                let provision = try await suite.allies.provision(Refid(rawValue: refid), cost: cost, action: action,
+                                                                 idempotencyKey: idempotencyKey)
+                try output.show(provision) {
                     print("\(refid): -\(cost) credits for \(provision.action), balance \(provision.balanceAfter)"
                           + (provision.isNew ? "" : " (already done under this key)"))
                 }
@@ -130,9 +114,8 @@ struct AllyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let balance = try await allies.balance(Refid(rawValue: refid))
-                if output.json { try printJSON(ResellerBalance(reseller: Refid(rawValue: refid), balance: balance)) } else { print(balance) }
+                let balance = try await suite.allies.balance(Refid(rawValue: refid))
+                try output.show(ResellerBalance(reseller: Refid(rawValue: refid), balance: balance)) { print(balance) }
             }
         }
     }
@@ -142,23 +125,15 @@ struct AllyCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The reseller's refid.") var refid: String
-        @Option(help: "Page size, 1…500.") var limit = 50
-        @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
             try await withSuite(database) { suite in
                 let allies = try suite.allies
-                guard let reseller = try await allies.findByRefid(Refid(rawValue: refid)) else {
-                    throw AllyError(.notFound, message: "Reseller Not Found: no reseller with refid \(refid.prefix(64))")
-                }
-                let page = try await allies.ledger.history(of: reseller.wallet, limit: limit, after: after)
-                if output.json {
-                    try printJSON(page)
-                } else {
-                    printTable(["AT", "AMOUNT", "BALANCE", "DESCRIPTION"], page.items.map {
-                        [isoString($0.createdAt), String($0.amount), String($0.balanceAfter), $0.description]
-                    })
-                    if let next = page.nextCursor { print("more: --after \(next)") }
+                let reseller = try await allies.reseller(refid)
+                let movements = try await allies.ledger.history(of: reseller.wallet, limit: page.limit, after: page.after)
+                try output.showPage(movements, header: ["AT", "AMOUNT", "BALANCE", "DESCRIPTION"]) {
+                    [isoString($0.createdAt), String($0.amount), String($0.balanceAfter), $0.description]
                 }
             }
         }
@@ -171,8 +146,7 @@ struct AllyCommand: AsyncParsableCommand {
 
         func apply(_ change: @escaping @Sendable (Allies, Refid, String?) async throws -> Reseller) async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let reseller = try await change(allies, Refid(rawValue: refid), reason)
+                let reseller = try await change(try suite.allies, Refid(rawValue: refid), reason)
                 print("\(reseller.refid): \(reseller.status)")
             }
         }
@@ -198,11 +172,8 @@ struct AllyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let report = try await allies.ledger.reconcile()
-                if output.json {
-                    try printJSON(report)
-                } else {
+                let report = try await suite.allies.ledger.reconcile()
+                try output.show(report) {
                     print("\(report.accountsChecked) accounts checked: " + (report.isClean ? "clean" : "\(report.mismatches.count) mismatches"))
                     for mismatch in report.mismatches {
                         print("  \(mismatch.account): cached \(mismatch.cachedBalance), entries \(mismatch.sumOfEntries)")
@@ -211,6 +182,16 @@ struct AllyCommand: AsyncParsableCommand {
                 if !report.isClean { throw ExitCode.failure }
             }
         }
+    }
+}
+
+extension Allies {
+    /// The reseller with this refid, or a not-found error that names it.
+    func reseller(_ refid: String) async throws -> Reseller {
+        guard let found = try await findByRefid(Refid(rawValue: refid)) else {
+            throw AllyError(.notFound, message: "Reseller Not Found: no reseller with refid \(refid.prefix(64))")
+        }
+        return found
     }
 }
 

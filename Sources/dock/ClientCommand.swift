@@ -34,7 +34,7 @@ struct ClientCommand: AsyncParsableCommand {
                     .name(name).email(email).phone(phone).reseller(reseller).user(user)
                     .metadata(try parseMetadata(metadata))
                     .create(actor: actor)
-                if output.json { try printJSON(client) } else { printClient(client) }
+                try output.show(client) { printClient(client) }
             }
         }
     }
@@ -49,7 +49,7 @@ struct ClientCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let clients = try suite.clients
                 let client = try await clients.find(refidOrEmail: client)
-                if output.json { try printJSON(client) } else { printClient(client) }
+                try output.show(client) { printClient(client) }
             }
         }
     }
@@ -62,8 +62,7 @@ struct ClientCommand: AsyncParsableCommand {
         @Flag(help: "Only clients without a reseller.") var standalone = false
         @Flag(help: "Only clients managed by a reseller.") var reselled = false
         @Option(help: "Only clients of this reseller (refid).") var reseller: String?
-        @Option(help: "Page size, 1…500.") var limit = 50
-        @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+        @OptionGroup var page: PageOptions
         @Flag(help: "Newest first.") var newestFirst = false
 
         func validate() throws {
@@ -78,18 +77,12 @@ struct ClientCommand: AsyncParsableCommand {
         func run() async throws {
             try await withSuite(database) { suite in
                 let clients = try suite.clients
-                var query = clients.query().limit(limit).after(after).newestFirst(newestFirst)
+                var query = clients.query().limit(page.limit).after(page.after).newestFirst(newestFirst)
                 if let status { query = query.status(ClientStatus(rawValue: status.lowercased())!) }
                 if standalone { query = query.standalone() }
                 if reselled { query = query.reselled() }
                 if let reseller { query = query.forReseller(Refid(rawValue: reseller)) }
-                let page = try await query.fetch()
-                if output.json {
-                    try printJSON(page)
-                } else {
-                    printClients(page.items)
-                    if let next = page.nextCursor { print("more: --after \(next)") }
-                }
+                try output.showPage(try await query.fetch(), table: printClients)
             }
         }
     }
@@ -106,9 +99,7 @@ struct ClientCommand: AsyncParsableCommand {
                 try await withSuite(database) { suite in
                     let clients = try suite.clients
                     let client = try await clients.transition(action, Refid(rawValue: refid), actor: actor, reason: reason)
-                    if output.json { try printJSON(client) } else {
-                        print("\(client.refid): \(client.status)")
-                    }
+                    try output.show(client) { print("\(client.refid): \(client.status)") }
                 }
             }
         }
@@ -160,7 +151,7 @@ struct ClientCommand: AsyncParsableCommand {
                 let client = try await suite.clients.updateMetadata(
                     Refid(rawValue: refid), merging: try parseMetadata(metadata, option: "metadata"),
                     secrets: try parseMetadata(secret, option: "secret"), actor: actor)
-                if output.json { try printJSON(client) } else { printClient(client) }
+                try output.show(client) { printClient(client) }
             }
         }
     }
@@ -177,7 +168,7 @@ struct ClientCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let clients = try suite.clients
                 let client = try await clients.bindUser(user, to: Refid(rawValue: refid), actor: actor)
-                if output.json { try printJSON(client) } else { print("\(client.refid): bound to user \(user)") }
+                try output.show(client) { print("\(client.refid): bound to user \(user)") }
             }
         }
     }
@@ -193,7 +184,7 @@ struct ClientCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let clients = try suite.clients
                 let client = try await clients.unbindUser(from: Refid(rawValue: refid), actor: actor)
-                if output.json { try printJSON(client) } else { print("\(client.refid): no user bound") }
+                try output.show(client) { print("\(client.refid): no user bound") }
             }
         }
     }

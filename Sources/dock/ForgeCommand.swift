@@ -32,9 +32,7 @@ struct ForgeCommand: AsyncParsableCommand {
                     .client(client.map(Refid.init(rawValue:)))
                 if lifetime { builder = builder.lifetime() } else if let days { builder = builder.days(days) }
                 let minted = try await builder.mint(actor: "cli")
-                if output.json {
-                    try printJSON(minted)
-                } else {
+                try output.show(minted) {
                     print("\(minted.licence.refid)  \(minted.key.rawValue)  (\(minted.licence.product), "
                           + (minted.licence.durationDays.map { "\($0) days" } ?? "lifetime") + ")")
                 }
@@ -80,10 +78,9 @@ struct ForgeCommand: AsyncParsableCommand {
                     bar?.update(index + 1)
                 }
                 bar?.finish()
-                if output.json {
-                    try printJSON(ActivationReport(activated: activated.count, refused: refused.count,
-                                                   licences: activated, errors: Array(refused.prefix(20))))
-                } else {
+                let report = ActivationReport(activated: activated.count, refused: refused.count, licences: activated,
+                                              errors: Array(refused.prefix(20)))
+                try output.show(report) {
                     for licence in activated {
                         print("\(licence.refid): active for \(client)" + (licence.expiresAt.map { " until \(isoString($0))" } ?? ", lifetime"))
                     }
@@ -108,14 +105,9 @@ struct ForgeCommand: AsyncParsableCommand {
         func run() async throws {
             var valid = false
             try await withSuite(database) { suite in
-                let licences = try suite.licences
-                let result = try await licences.verify(key)
+                let result = try await suite.licences.verify(key)
                 valid = result.isValid
-                if output.json {
-                    try printJSON(result)
-                } else {
-                    print(result.code.rawValue + (result.licence.map { "  \($0.refid) \($0.product)" } ?? ""))
-                }
+                try output.show(result) { print(result.code.rawValue + (result.licence.map { "  \($0.refid) \($0.product)" } ?? "")) }
             }
             if !valid { throw ExitCode.failure }
         }
@@ -161,9 +153,8 @@ struct ForgeCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let licences = try suite.licences
-                let licence = try await licences.find(Refid(rawValue: refid))
-                if output.json { try printJSON(licence.effective(at: Date())) } else { printLicences([licence]) }
+                let licence = try await suite.licences.find(Refid(rawValue: refid))
+                try output.show(licence.effective(at: Date())) { printLicences([licence]) }
             }
         }
     }
@@ -177,13 +168,12 @@ struct ForgeCommand: AsyncParsableCommand {
         @Option(help: "Only this client's licences (refid).") var client: String?
         @Option(help: "Only licences of this reseller's clients (refid).") var reseller: String?
         @Option(help: "Only this product.") var product: String?
-        @Option(help: "Page size, 1…500.") var limit = 50
-        @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
             try await withSuite(database) { suite in
                 let licences = try suite.licences
-                var query = licences.query().limit(limit).after(after)
+                var query = licences.query().limit(page.limit).after(page.after)
                 switch status {
                 case .active?: query = query.active()
                 case .pending?: query = query.pending()
@@ -195,14 +185,10 @@ struct ForgeCommand: AsyncParsableCommand {
                 if let client { query = query.forClient(Refid(rawValue: client)) }
                 if let reseller { query = query.forReseller(Refid(rawValue: reseller)) }
                 if let product { query = query.product(product) }
-                let page = try await query.fetch()
-                if output.json {
-                    let now = Date()
-                    try printJSON(Page(items: page.items.map { $0.effective(at: now) }, nextCursor: page.nextCursor))
-                } else {
-                    printLicences(page.items)
-                    if let next = page.nextCursor { print("more: --after \(next)") }
-                }
+                let fetched = try await query.fetch(), now = Date()
+                // Statuses as they are now (the sweep may lag), as `show` prints them.
+                let effective = Page(items: fetched.items.map { $0.effective(at: now) }, nextCursor: fetched.nextCursor)
+                try output.showPage(effective, table: printLicences)
             }
         }
     }
@@ -215,9 +201,7 @@ struct ForgeCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let licences = try suite.licences
-                let trail = try await licences.auditTrail(of: Refid(rawValue: refid))
-                try printAuditTrail(trail, json: output.json)
+                try printAuditTrail(try await suite.licences.auditTrail(of: Refid(rawValue: refid)), json: output.json)
             }
         }
     }

@@ -23,9 +23,7 @@ extension ForgeCommand {
                     throw ForgeError(.signing, message: "Cannot write the private key to \(out)")
                 }
                 let publicKey = key.publicKey
-                if output.json {
-                    try printJSON(publicKey)
-                } else {
+                try output.show(publicKey) {
                     print("key id      \(publicKey.id)")
                     print("public key  \(publicKey.base64PublicKey)")
                     print("private key written to \(out) — keep it secret; give verifiers --public-key \(publicKey.id):\(publicKey.base64PublicKey)")
@@ -79,9 +77,7 @@ extension ForgeCommand {
                 }
                 let result = OfflineLicenceVerifier(publicKeys: keys).verify(token)
                 valid = result.isValid
-                if output.json {
-                    try printJSON(result)
-                } else {
+                try output.show(result) {
                     print(result.code.rawValue + (result.claims.map { "  \($0.licence) \($0.product) \($0.client)" } ?? ""))
                 }
             }

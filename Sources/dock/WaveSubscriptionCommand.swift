@@ -39,21 +39,14 @@ extension WaveCommand {
             static let configuration = CommandConfiguration(abstract: "List plans, one page at a time.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Page size, 1…500.") var limit = 50
-            @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+            @OptionGroup var page: PageOptions
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let subscriptions = try suite.subscriptions
-                    let page = try await subscriptions.plans.list(limit: limit, after: after)
-                    if output.json {
-                        try printJSON(page)
-                    } else {
-                        printTable(["REFID", "SLUG", "NAME", "PRICE", "CURRENCY", "INTERVAL", "ACTIVE"], page.items.map {
-                            [$0.refid.rawValue, $0.slug, $0.name, String($0.price), $0.currency, $0.interval.rawValue,
-                             $0.isActive ? "yes" : "no"]
-                        })
-                        if let next = page.nextCursor { print("more: --after \(next)") }
+                    let plans = try await suite.subscriptions.plans.list(limit: page.limit, after: page.after)
+                    try output.showPage(plans, header: ["REFID", "SLUG", "NAME", "PRICE", "CURRENCY", "INTERVAL", "ACTIVE"]) {
+                        [$0.refid.rawValue, $0.slug, $0.name, String($0.price), $0.currency, $0.interval.rawValue,
+                         $0.isActive ? "yes" : "no"]
                     }
                 }
             }
@@ -126,7 +119,7 @@ extension WaveCommand {
                         line += ": payment failed: \(failure.message)"
                         exit = .failure
                     }
-                    if output.json { try printJSON(started) } else { print(line) }
+                    try output.show(started) { print(line) }
                     if let exit { throw exit }
                 }
             }
@@ -151,26 +144,19 @@ extension WaveCommand {
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
             @Option(help: "Only this client's subscriptions (refid).") var client: String?
-            @Option(help: "Page size, 1…500.") var limit = 50
-            @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+            @OptionGroup var page: PageOptions
 
             func run() async throws {
                 try await withSuite(database) { suite in
                     let subscriptions = try suite.subscriptions
-                    let cursor = after
-                    let page = if let client {
-                        try await subscriptions.getByClient(Refid(rawValue: client), limit: limit, after: cursor)
+                    let listed = if let client {
+                        try await subscriptions.getByClient(Refid(rawValue: client), limit: page.limit, after: page.after)
                     } else {
-                        try await subscriptions.list(limit: limit, after: cursor)
+                        try await subscriptions.list(limit: page.limit, after: page.after)
                     }
-                    if output.json {
-                        try printJSON(page)
-                    } else {
-                        printTable(["REFID", "CLIENT", "PLAN", "STATUS", "PERIOD END", "CANCEL AT END"], page.items.map {
-                            [$0.refid.rawValue, $0.client.rawValue, $0.planSlug, $0.status.rawValue, isoString($0.currentPeriodEnd),
-                             $0.cancelAtPeriodEnd ? "yes" : "no"]
-                        })
-                        if let next = page.nextCursor { print("more: --after \(next)") }
+                    try output.showPage(listed, header: ["REFID", "CLIENT", "PLAN", "STATUS", "PERIOD END", "CANCEL AT END"]) {
+                        [$0.refid.rawValue, $0.client.rawValue, $0.planSlug, $0.status.rawValue, isoString($0.currentPeriodEnd),
+                         $0.cancelAtPeriodEnd ? "yes" : "no"]
                     }
                 }
             }
@@ -202,9 +188,7 @@ extension WaveCommand {
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let subscriptions = try suite.subscriptions
-                    let trail = try await subscriptions.auditTrail(of: Refid(rawValue: subscription))
-                    try printAuditTrail(trail, json: output.json)
+                    try printAuditTrail(try await suite.subscriptions.auditTrail(of: Refid(rawValue: subscription)), json: output.json)
                 }
             }
         }
@@ -242,9 +226,7 @@ extension WaveCommand {
                     total.add(report)
                     if report.renewed + report.canceled < size { break }
                 }
-                if output.json {
-                    try printJSON(total)
-                } else {
+                try output.show(total) {
                     print("renewed \(total.renewed), paid \(total.paid), past due \(total.pastDue), activated \(total.activated), "
                           + "canceled \(total.canceled), failed \(total.failed)")
                 }

@@ -110,9 +110,8 @@ struct WorkflowCommand: AsyncParsableCommand {
                 printTable(["PAYMENT", "INVOICE", "METHOD", "AMOUNT", "AT"], history.payments.map {
                     [$0.refid.rawValue, $0.invoice.rawValue, $0.method, "\($0.amount) \($0.currency)", isoString($0.createdAt)]
                 })
-                let maximum = history.activations.map(\.count).max() ?? 0
                 print("\nActivations per day")
-                printTable(["DAY", "N", ""], history.activations.filter { $0.count > 0 }.map { [$0.bucket, String($0.count), bar($0.count, of: maximum)] })
+                printBars(history.activations.filter { $0.count > 0 }, header: ["DAY", "N", ""])
             }
         }
     }
