@@ -28,8 +28,7 @@ struct AllyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let reseller = try await allies.make().user(user).company(company).tier(ResellerTier(rawValue: tier.lowercased())!)
+                let reseller = try await suite.allies.make().user(user).company(company).tier(ResellerTier(rawValue: tier.lowercased())!)
                     .metadata(try parseMetadata(metadata)).create(actor: "cli")
                 try printReseller(reseller, balance: 0, json: output.json)
             }

@@ -29,8 +29,7 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let clients = try suite.clients
-                let client = try await clients.make()
+                let client = try await suite.clients.make()
                     .name(name).email(email).phone(phone).reseller(reseller).user(user)
                     .metadata(try parseMetadata(metadata))
                     .create(actor: actor)
@@ -47,8 +46,7 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let clients = try suite.clients
-                let client = try await clients.find(refidOrEmail: client)
+                let client = try await suite.clients.find(refidOrEmail: client)
                 try output.show(client) { printClient(client) }
             }
         }
@@ -76,8 +74,7 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let clients = try suite.clients
-                var query = clients.query().limit(page.limit).after(page.after).newestFirst(newestFirst)
+                var query = try suite.clients.query().limit(page.limit).after(page.after).newestFirst(newestFirst)
                 if let status { query = query.status(ClientStatus(rawValue: status.lowercased())!) }
                 if standalone { query = query.standalone() }
                 if reselled { query = query.reselled() }
@@ -97,8 +94,7 @@ struct ClientCommand: AsyncParsableCommand {
 
             func apply(_ action: ClientTransition) async throws {
                 try await withSuite(database) { suite in
-                    let clients = try suite.clients
-                    let client = try await clients.transition(action, Refid(rawValue: refid), actor: actor, reason: reason)
+                    let client = try await suite.clients.transition(action, Refid(rawValue: refid), actor: actor, reason: reason)
                     try output.show(client) { print("\(client.refid): \(client.status)") }
                 }
             }
@@ -166,8 +162,7 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let clients = try suite.clients
-                let client = try await clients.bindUser(user, to: Refid(rawValue: refid), actor: actor)
+                let client = try await suite.clients.bindUser(user, to: Refid(rawValue: refid), actor: actor)
                 try output.show(client) { print("\(client.refid): bound to user \(user)") }
             }
         }
@@ -182,8 +177,7 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let clients = try suite.clients
-                let client = try await clients.unbindUser(from: Refid(rawValue: refid), actor: actor)
+                let client = try await suite.clients.unbindUser(from: Refid(rawValue: refid), actor: actor)
                 try output.show(client) { print("\(client.refid): no user bound") }
             }
         }

@@ -27,8 +27,7 @@ struct ForgeCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let licences = try suite.licences
-                var builder = licences.make().product(product).metadata(try parseMetadata(metadata))
+                var builder = try suite.licences.make().product(product).metadata(try parseMetadata(metadata))
                     .client(client.map(Refid.init(rawValue:)))
                 if lifetime { builder = builder.lifetime() } else if let days { builder = builder.days(days) }
                 let minted = try await builder.mint(actor: "cli")
@@ -172,8 +171,7 @@ struct ForgeCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let licences = try suite.licences
-                var query = licences.query().limit(page.limit).after(page.after)
+                var query = try suite.licences.query().limit(page.limit).after(page.after)
                 switch status {
                 case .active?: query = query.active()
                 case .pending?: query = query.pending()

@@ -276,23 +276,32 @@ struct WaveCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let found = try await suite.invoices.find(refidOrNumber: invoice)
                 let outcome = try await (walletOnly ? suite.invoices.walletOnly() : suite.invoices).attemptPayment(found.refid, idempotencyKey: idempotencyKey, actor: "cli")
-                switch outcome {
-                case .paid(let payment):
-                    let issued = (try? suite.fulfilment)?.takeIssued(for: found.refid) ?? []
-                    try output.show(Merged(outcome, PaidInvoice(found, licences: issued))) {
+                let issued = outcome.isPaid ? (try? suite.fulfilment)?.takeIssued(for: found.refid) ?? [] : []
+                try output.show(Merged(outcome, PaidInvoice(found, licences: issued))) {
+                    switch outcome {
+                    case .paid(let payment):
                         print("\(found.number): paid by \(payment.method)" + (payment.isNew ? "" : " (paid before)"))
                         printIssued(issued)
-                    }
-                case .requiresAction(let session):
-                    try output.show(Merged(outcome, PaidInvoice(found))) {
+                    case .requiresAction(let session):
                         print("\(found.number): requires action: the client must pay at \(session.url.absoluteString)")
+                    case .failed(let failure):
+                        print("\(found.number): failed: \(failure.message)")
                     }
-                    throw ExitCode(2)
-                case .failed(let failure):
-                    try output.show(Merged(outcome, PaidInvoice(found))) { print("\(found.number): failed: \(failure.message)") }
-                    throw ExitCode.failure
                 }
+                if let exit = outcome.exitCode { throw exit }
             }
+        }
+    }
+}
+
+extension PaymentOutcome {
+    /// The exit status of the commands that pay (`pay`, `subscription start`, `workflow purchase`):
+    /// none (0) when paid, 2 when the client must act, 1 when the payment failed.
+    var exitCode: ExitCode? {
+        switch self {
+        case .paid: nil
+        case .requiresAction: ExitCode(2)
+        case .failed: .failure
         }
     }
 }

@@ -27,9 +27,8 @@ extension WaveCommand {
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let subscriptions = try suite.subscriptions
-                    let plan = try await subscriptions.plans.create(name: name, slug: slug, price: price, currency: currency,
-                                                                    interval: interval, actor: "cli")
+                    let plan = try await suite.subscriptions.plans.create(name: name, slug: slug, price: price, currency: currency,
+                                                                          interval: interval, actor: "cli")
                     try printPlan(plan, json: output.json)
                 }
             }
@@ -60,8 +59,7 @@ extension WaveCommand {
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let subscriptions = try suite.subscriptions
-                    try printPlan(try await subscriptions.plan(plan), json: output.json)
+                    try printPlan(try await suite.subscriptions.plan(plan), json: output.json)
                 }
             }
         }
@@ -105,7 +103,6 @@ extension WaveCommand {
                     let found = try await subscriptions.plan(plan)
                     let started = try await subscriptions.start(client: Refid(rawValue: client), plan: found.refid,
                                                                 trialDays: trialDays, actor: "cli")
-                    var exit: ExitCode?
                     var line = "\(started.subscription.refid): \(started.subscription.status)"
                     switch started.payment {
                     case nil:
@@ -114,13 +111,11 @@ extension WaveCommand {
                         line += ", \(started.invoice?.number ?? "invoice") paid"
                     case .requiresAction(let session)?:
                         line += ": the client must pay \(started.invoice?.number ?? "the invoice") at \(session.url.absoluteString)"
-                        exit = ExitCode(2)
                     case .failed(let failure)?:
                         line += ": payment failed: \(failure.message)"
-                        exit = .failure
                     }
                     try output.show(started) { print(line) }
-                    if let exit { throw exit }
+                    if let exit = started.payment?.exitCode { throw exit }
                 }
             }
         }
@@ -133,8 +128,7 @@ extension WaveCommand {
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let subscriptions = try suite.subscriptions
-                    try printSubscription(try await subscriptions.subscription(subscription), json: output.json)
+                    try printSubscription(try await suite.subscriptions.subscription(subscription), json: output.json)
                 }
             }
         }
@@ -172,9 +166,8 @@ extension WaveCommand {
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let subscriptions = try suite.subscriptions
-                    let canceled = try await subscriptions.cancel(Refid(rawValue: subscription), atPeriodEnd: !now, actor: "cli",
-                                                                  reason: reason)
+                    let canceled = try await suite.subscriptions.cancel(Refid(rawValue: subscription), atPeriodEnd: !now, actor: "cli",
+                                                                        reason: reason)
                     try printSubscription(canceled, json: output.json)
                 }
             }
@@ -188,7 +181,8 @@ extension WaveCommand {
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    try printAuditTrail(try await suite.subscriptions.auditTrail(of: Refid(rawValue: subscription)), json: output.json)
+                    let trail = try await suite.subscriptions.auditTrail(of: Refid(rawValue: subscription))
+                    try printAuditTrail(trail, json: output.json)
                 }
             }
         }

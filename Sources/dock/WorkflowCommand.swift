@@ -67,22 +67,20 @@ struct WorkflowCommand: AsyncParsableCommand {
             let customer: Customer = client.map { .existing(Refid(rawValue: $0)) } ?? .new(name: name ?? "", email: email ?? "")
             try await withSuite(database) { suite in
                 let result = try await suite.workflows.purchase(customer, product: product, idempotencyKey: idempotencyKey, actor: "cli")
-                switch result.outcome {
-                case .paid(let payment):
-                    if output.json { return try printJSON(result) }
-                    print("\(result.invoice.number): paid by \(payment.method); client \(result.client.refid) is \(result.client.status)")
-                    printIssued(result.licences)
-                case .requiresAction(let session):
-                    if output.json { try printJSON(result) } else {
+                try output.show(result) {
+                    switch result.outcome {
+                    case .paid(let payment):
+                        print("\(result.invoice.number): paid by \(payment.method); client \(result.client.refid) is \(result.client.status)")
+                        printIssued(result.licences)
+                    case .requiresAction(let session):
                         print("\(result.invoice.number): requires action: pay at \(session.url.absoluteString)")
                         print("client \(result.client.refid) stays \(result.client.status) until the payment is confirmed; to stand for the customer paying:")
                         print("  dock wave checkout complete \(session.id)")
+                    case .failed(let failure):
+                        print("\(result.invoice.number): failed: \(failure.message)")
                     }
-                    throw ExitCode(2)
-                case .failed(let failure):
-                    if output.json { try printJSON(result) } else { print("\(result.invoice.number): failed: \(failure.message)") }
-                    throw ExitCode.failure
                 }
+                if let exit = result.outcome.exitCode { throw exit }
             }
         }
     }
