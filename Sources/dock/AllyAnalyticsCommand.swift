@@ -68,12 +68,12 @@ extension AllyCommand {
             @OptionGroup var common: Common
             @Flag(help: "Bucket size.") var interval: Interval = .monthly
             @OptionGroup var range: DayRange
-            @Option(help: "Only this reseller (refid).") var reseller: String?
+            @Option(help: "Only this reseller (refid).") var reseller: Refid?
 
             func run() async throws {
                 let (start, end) = try range.days()
                 try await common.withAnalytics { analytics in
-                    let points = try await analytics.interval(interval).forReseller(reseller.map(Refid.init(rawValue:)))
+                    let points = try await analytics.interval(interval).forReseller(reseller)
                         .creditTrends(from: start, to: end)
                     try common.output.show(points) {
                         let maximum = points.map(\.spent).max() ?? 0
@@ -100,11 +100,11 @@ extension AllyCommand {
         struct Stats: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "One reseller's balance, credits, provisions and clients.")
             @OptionGroup var common: Common
-            @Argument(help: "The reseller's refid.") var refid: String
+            @Argument(help: "The reseller's refid.") var refid: Refid
 
             func run() async throws {
                 try await common.withAnalytics { analytics in
-                    let stats = try await analytics.resellerStats(Refid(rawValue: refid))
+                    let stats = try await analytics.resellerStats(refid)
                     try common.output.show(stats) { try printFields(stats) }
                 }
             }

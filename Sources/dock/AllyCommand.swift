@@ -39,7 +39,7 @@ struct AllyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a reseller and its balance.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The reseller's refid (RS-…).") var refid: String
+        @Argument(help: "The reseller's refid (RS-…).") var refid: Refid
 
         func run() async throws {
             try await withSuite(database) { suite in
@@ -70,14 +70,14 @@ struct AllyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add credits to a reseller's wallet (administrative).")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The reseller's refid.") var refid: String
+        @Argument(help: "The reseller's refid.") var refid: Refid
         @Argument(help: "Credits to add (a positive integer).") var amount: Int64
         @Option(help: "Who is acting.") var actor = "cli"
         @Option(help: "Makes a retried top-up apply once.") var idempotencyKey: String?
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let transfer = try await suite.allies.addCredits(Refid(rawValue: refid), amount, actor: actor,
+                let transfer = try await suite.allies.addCredits(refid, amount, actor: actor,
                                                                  idempotencyKey: idempotencyKey)
                 try output.show(transfer) { print("\(refid): +\(amount) credits, balance \(transfer.creditBalanceAfter)") }
             }
@@ -88,14 +88,14 @@ struct AllyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Spend credits for an action; refused if the balance is short.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The reseller's refid.") var refid: String
+        @Argument(help: "The reseller's refid.") var refid: Refid
         @Argument(help: "Cost in credits (a positive integer).") var cost: Int64
         @Option(help: "What the credits pay for.") var action: String
         @Option(help: "Makes a retried provision spend once (required).") var idempotencyKey: String
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let provision = try await suite.allies.provision(Refid(rawValue: refid), cost: cost, action: action,
+                let provision = try await suite.allies.provision(refid, cost: cost, action: action,
                                                                  idempotencyKey: idempotencyKey)
                 try output.show(provision) {
                     print("\(refid): -\(cost) credits for \(provision.action), balance \(provision.balanceAfter)"
@@ -109,12 +109,12 @@ struct AllyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A reseller's credit balance.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The reseller's refid.") var refid: String
+        @Argument(help: "The reseller's refid.") var refid: Refid
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let balance = try await suite.allies.balance(Refid(rawValue: refid))
-                try output.show(ResellerBalance(reseller: Refid(rawValue: refid), balance: balance)) { print(balance) }
+                let balance = try await suite.allies.balance(refid)
+                try output.show(ResellerBalance(reseller: refid, balance: balance)) { print(balance) }
             }
         }
     }
@@ -123,7 +123,7 @@ struct AllyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A reseller's credit movements, newest first.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The reseller's refid.") var refid: String
+        @Argument(help: "The reseller's refid.") var refid: Refid
         @OptionGroup var page: PageOptions
 
         func run() async throws {
@@ -140,12 +140,12 @@ struct AllyCommand: AsyncParsableCommand {
 
     struct StatusOptions: ParsableArguments {
         @OptionGroup var database: DatabaseOptions
-        @Argument(help: "The reseller's refid.") var refid: String
+        @Argument(help: "The reseller's refid.") var refid: Refid
         @Option(help: "Why, for the audit trail.") var reason: String?
 
         func apply(_ change: @escaping @Sendable (Allies, Refid, String?) async throws -> Reseller) async throws {
             try await withSuite(database) { suite in
-                let reseller = try await change(try suite.allies, Refid(rawValue: refid), reason)
+                let reseller = try await change(try suite.allies, refid, reason)
                 print("\(reseller.refid): \(reseller.status)")
             }
         }
@@ -186,9 +186,9 @@ struct AllyCommand: AsyncParsableCommand {
 
 extension Allies {
     /// The reseller with this refid, or a not-found error that names it.
-    func reseller(_ refid: String) async throws -> Reseller {
-        guard let found = try await findByRefid(Refid(rawValue: refid)) else {
-            throw AllyError(.notFound, message: "Reseller Not Found: no reseller with refid \(refid.prefix(64))")
+    func reseller(_ refid: Refid) async throws -> Reseller {
+        guard let found = try await findByRefid(refid) else {
+            throw AllyError(.notFound, message: "Reseller Not Found: no reseller with refid \(refid.rawValue.prefix(64))")
         }
         return found
     }

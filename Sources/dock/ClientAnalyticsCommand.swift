@@ -14,12 +14,12 @@ extension ClientCommand {
         struct Scope: ParsableArguments {
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Only clients of this reseller (refid).") var reseller: String?
+            @Option(help: "Only clients of this reseller (refid).") var reseller: Refid?
 
             /// Runs `body` with the analytics of the clients in scope: all of them, or the reseller's.
             func withAnalytics(_ body: (ClientAnalytics) async throws -> Void) async throws {
                 try await withSuite(database) { suite in
-                    try await body(try suite.clients.analytics().forReseller(reseller.map(Refid.init(rawValue:))))
+                    try await body(try suite.clients.analytics().forReseller(reseller))
                 }
             }
         }

@@ -13,14 +13,13 @@ extension ForgeCommand {
         struct Scope: ParsableArguments {
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Only this client's licences (refid).") var client: String?
-            @Option(help: "Only licences of this reseller's clients (refid).") var reseller: String?
+            @Option(help: "Only this client's licences (refid).") var client: Refid?
+            @Option(help: "Only licences of this reseller's clients (refid).") var reseller: Refid?
 
             /// Runs `body` with the analytics of the licences in scope: all, the client's or the reseller's clients'.
             func withAnalytics(_ body: (ForgeAnalytics) async throws -> Void) async throws {
                 try await withSuite(database) { suite in
-                    try await body(try suite.licences.analytics().forClient(client.map(Refid.init(rawValue:)))
-                        .forReseller(reseller.map(Refid.init(rawValue:))))
+                    try await body(try suite.licences.analytics().forClient(client).forReseller(reseller))
                 }
             }
         }

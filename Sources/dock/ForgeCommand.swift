@@ -22,13 +22,12 @@ struct ForgeCommand: AsyncParsableCommand {
         @Option(help: "Product code.") var product: String
         @Option(help: "Days of validity from activation (default: the product's; lifetime when it has none).") var days: Int?
         @Flag(help: "A licence that never expires.") var lifetime = false
-        @Option(help: "Reserve the licence for this client (refid).") var client: String?
+        @Option(help: "Reserve the licence for this client (refid).") var client: Refid?
         @Option(help: "Metadata as key=value (repeatable).") var metadata: [String] = []
 
         func run() async throws {
             try await withSuite(database) { suite in
-                var builder = try suite.licences.make().product(product).metadata(try parseMetadata(metadata))
-                    .client(client.map(Refid.init(rawValue:)))
+                var builder = try suite.licences.make().product(product).metadata(try parseMetadata(metadata)).client(client)
                 if lifetime { builder = builder.lifetime() } else if let days { builder = builder.days(days) }
                 let minted = try await builder.mint(actor: "cli")
                 try output.show(minted) {
@@ -44,7 +43,7 @@ struct ForgeCommand: AsyncParsableCommand {
             abstract: "Activate licences (refids or keys) for a client; exits non-zero if any is refused.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Option(help: "The client (refid).") var client: String
+        @Option(help: "The client (refid).") var client: Refid
         @Option(help: "A file with one licence refid or key per line.") var file: String?
         @Argument(help: "Licence refids (LC-…) or keys.") var licences: [String] = []
 
@@ -63,14 +62,13 @@ struct ForgeCommand: AsyncParsableCommand {
             }
             try await withSuite(database) { suite in
                 let store = try suite.licences
-                let owner = Refid(rawValue: client)
                 var activated: [Licence] = [], refused: [String] = []
                 let bar = items.count >= 100 ? ProgressBar(total: items.count, label: "activating") : nil
                 for (index, item) in items.enumerated() {
                     do {
                         activated.append(item.hasPrefix("LC-")
-                            ? try await store.activate(Refid(rawValue: item), for: owner, actor: "cli")
-                            : try await store.activate(key: item, for: owner, actor: "cli"))
+                            ? try await store.activate(Refid(rawValue: item), for: client, actor: "cli")
+                            : try await store.activate(key: item, for: client, actor: "cli"))
                     } catch let error as ForgeError {
                         refused.append("\(item.hasPrefix("LC-") ? item : "key #\(index + 1)"): \(error.message)")
                     }
@@ -148,11 +146,11 @@ struct ForgeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a licence (never its key).")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The licence refid.") var refid: String
+        @Argument(help: "The licence refid.") var refid: Refid
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let licence = try await suite.licences.find(Refid(rawValue: refid))
+                let licence = try await suite.licences.find(refid)
                 try output.show(licence.effective(at: Date())) { printLicences([licence]) }
             }
         }
@@ -164,8 +162,8 @@ struct ForgeCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         @Option(help: "pending, active, expired or revoked.") var status: LicenceStatus?
         @Option(help: "Only active licences ending within N days.") var expiringIn: Int?
-        @Option(help: "Only this client's licences (refid).") var client: String?
-        @Option(help: "Only licences of this reseller's clients (refid).") var reseller: String?
+        @Option(help: "Only this client's licences (refid).") var client: Refid?
+        @Option(help: "Only licences of this reseller's clients (refid).") var reseller: Refid?
         @Option(help: "Only this product.") var product: String?
         @OptionGroup var page: PageOptions
 
@@ -180,8 +178,8 @@ struct ForgeCommand: AsyncParsableCommand {
                 case nil: break
                 }
                 if let expiringIn { query = query.expiringIn(days: expiringIn) }
-                if let client { query = query.forClient(Refid(rawValue: client)) }
-                if let reseller { query = query.forReseller(Refid(rawValue: reseller)) }
+                if let client { query = query.forClient(client) }
+                if let reseller { query = query.forReseller(reseller) }
                 if let product { query = query.product(product) }
                 let fetched = try await query.fetch(), now = Date()
                 // Statuses as they are now (the sweep may lag), as `show` prints them.
@@ -195,11 +193,11 @@ struct ForgeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A licence's audit trail.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The licence refid.") var refid: String
+        @Argument(help: "The licence refid.") var refid: Refid
 
         func run() async throws {
             try await withSuite(database) { suite in
-                try printAuditTrail(try await suite.licences.auditTrail(of: Refid(rawValue: refid)), json: output.json)
+                try printAuditTrail(try await suite.licences.auditTrail(of: refid), json: output.json)
             }
         }
     }

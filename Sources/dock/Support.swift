@@ -154,3 +154,8 @@ func quietLogger() -> Logger {
 extension Cursor: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
 }
+
+/// Refid arguments and options arrive typed; what the refid names is checked where it is used.
+extension Refid: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+}

@@ -13,12 +13,12 @@ extension WaveCommand {
         struct Common: ParsableArguments {
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Only this client (refid).") var client: String?
+            @Option(help: "Only this client (refid).") var client: Refid?
 
             /// Runs `body` with the revenue analytics of all clients, or of the one client.
             func withAnalytics(_ body: (WaveAnalytics) async throws -> Void) async throws {
                 try await withSuite(database) { suite in
-                    try await body(try suite.invoices.analytics().forClient(client.map(Refid.init(rawValue:))))
+                    try await body(try suite.invoices.analytics().forClient(client))
                 }
             }
         }

@@ -95,7 +95,7 @@ struct WaveCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Issue an invoice to a client.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "The client (refid).") var client: String
+            @Option(help: "The client (refid).") var client: Refid
             @Option(help: "ISO 4217 currency code.") var currency: String
             @Option(help: "A line as \"Text:AMOUNT[:QUANTITY]\", amount in minor units (repeatable).") var line: [String] = []
             @Option(help: "A single-line invoice of this many minor units, described by --description (instead of --line).")
@@ -113,7 +113,7 @@ struct WaveCommand: AsyncParsableCommand {
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    var builder = try suite.invoices.make().for(Refid(rawValue: client)).currency(currency).due(inDays: dueDays)
+                    var builder = try suite.invoices.make().for(client).currency(currency).due(inDays: dueDays)
                     if let description { builder = builder.description(description) }
                     if let amount { builder = builder.amount(amount) }
                     for text in line {
@@ -140,13 +140,13 @@ struct WaveCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List invoices (of one client with --client), oldest first.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Only this client's invoices (refid).") var client: String?
+            @Option(help: "Only this client's invoices (refid).") var client: Refid?
             @OptionGroup var page: PageOptions
 
             func run() async throws {
                 try await withSuite(database) { suite in
                     let invoices = if let client {
-                        try await suite.invoices.getByClient(Refid(rawValue: client), limit: page.limit, after: page.after)
+                        try await suite.invoices.getByClient(client, limit: page.limit, after: page.after)
                     } else {
                         try await suite.invoices.list(limit: page.limit, after: page.after)
                     }
@@ -230,14 +230,14 @@ struct WaveCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "topup", abstract: "Add funds to a client's wallet.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "The client (refid).") var client: String
+            @Argument(help: "The client (refid).") var client: Refid
             @Argument(help: "Amount in minor units.") var amount: Int64
             @Option(help: "ISO 4217 currency code.") var currency: String
             @Option(help: "Makes a retried top-up apply once.") var idempotencyKey: String?
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let transfer = try await suite.invoices.topUp(Refid(rawValue: client), amount: amount, currency: currency,
+                    let transfer = try await suite.invoices.topUp(client, amount: amount, currency: currency,
                                                                  idempotencyKey: idempotencyKey, actor: "cli")
                     try output.show(transfer) { print("\(client): +\(amount) \(transfer.unit), balance \(transfer.creditBalanceAfter)") }
                 }
@@ -248,12 +248,12 @@ struct WaveCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "A client's wallet balance in one currency.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "The client (refid).") var client: String
+            @Argument(help: "The client (refid).") var client: Refid
             @Option(help: "ISO 4217 currency code.") var currency: String
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let wallet = try await suite.invoices.wallet(of: Refid(rawValue: client), currency: currency)
+                    let wallet = try await suite.invoices.wallet(of: client, currency: currency)
                     try output.show(Merged(wallet, Available(available: wallet.available))) { print("\(wallet.balance) \(wallet.unit)") }
                 }
             }

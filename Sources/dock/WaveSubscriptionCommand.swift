@@ -93,7 +93,7 @@ extension WaveCommand {
                 discussion: "Exit status: 0 trialing or paid; 2 requires action (open the printed URL); 1 failed or error.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "The client (refid).") var client: String
+            @Option(help: "The client (refid).") var client: Refid
             @Option(help: "The plan (refid or slug).") var plan: String
             @Option(help: "Trial length in days (0: invoice now).") var trialDays = 0
 
@@ -101,7 +101,7 @@ extension WaveCommand {
                 try await withSuite(database) { suite in
                     let subscriptions = try suite.subscriptions
                     let found = try await subscriptions.plan(plan)
-                    let started = try await subscriptions.start(client: Refid(rawValue: client), plan: found.refid,
+                    let started = try await subscriptions.start(client: client, plan: found.refid,
                                                                 trialDays: trialDays, actor: "cli")
                     var line = "\(started.subscription.refid): \(started.subscription.status)"
                     switch started.payment {
@@ -124,7 +124,7 @@ extension WaveCommand {
             static let configuration = CommandConfiguration(abstract: "Show a subscription (SB-…).")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "Refid.") var subscription: String
+            @Argument(help: "Refid.") var subscription: Refid
 
             func run() async throws {
                 try await withSuite(database) { suite in
@@ -137,14 +137,14 @@ extension WaveCommand {
             static let configuration = CommandConfiguration(abstract: "List subscriptions (of one client with --client), oldest first.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Only this client's subscriptions (refid).") var client: String?
+            @Option(help: "Only this client's subscriptions (refid).") var client: Refid?
             @OptionGroup var page: PageOptions
 
             func run() async throws {
                 try await withSuite(database) { suite in
                     let subscriptions = try suite.subscriptions
                     let listed = if let client {
-                        try await subscriptions.getByClient(Refid(rawValue: client), limit: page.limit, after: page.after)
+                        try await subscriptions.getByClient(client, limit: page.limit, after: page.after)
                     } else {
                         try await subscriptions.list(limit: page.limit, after: page.after)
                     }
@@ -160,13 +160,13 @@ extension WaveCommand {
             static let configuration = CommandConfiguration(abstract: "Cancel at the period end (default), or now with --now.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "Refid.") var subscription: String
+            @Argument(help: "Refid.") var subscription: Refid
             @Flag(help: "Cancel immediately instead of at the period end.") var now = false
             @Option(help: "Why, for the audit trail.") var reason: String?
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let canceled = try await suite.subscriptions.cancel(Refid(rawValue: subscription), atPeriodEnd: !now, actor: "cli",
+                    let canceled = try await suite.subscriptions.cancel(subscription, atPeriodEnd: !now, actor: "cli",
                                                                         reason: reason)
                     try printSubscription(canceled, json: output.json)
                 }
@@ -177,11 +177,11 @@ extension WaveCommand {
             static let configuration = CommandConfiguration(abstract: "A subscription's audit trail, oldest first.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "Refid.") var subscription: String
+            @Argument(help: "Refid.") var subscription: Refid
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let trail = try await suite.subscriptions.auditTrail(of: Refid(rawValue: subscription))
+                    let trail = try await suite.subscriptions.auditTrail(of: subscription)
                     try printAuditTrail(trail, json: output.json)
                 }
             }
@@ -240,9 +240,9 @@ extension Subscriptions {
         return found
     }
 
-    func subscription(_ text: String) async throws -> Subscription {
-        guard let found = try await find(Refid(rawValue: text)) else {
-            throw WaveError(.notFound, message: "Subscription Not Found: no subscription \(text.prefix(64))")
+    func subscription(_ refid: Refid) async throws -> Subscription {
+        guard let found = try await find(refid) else {
+            throw WaveError(.notFound, message: "Subscription Not Found: no subscription \(refid.rawValue.prefix(64))")
         }
         return found
     }
