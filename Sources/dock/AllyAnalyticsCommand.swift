@@ -13,25 +13,26 @@ extension AllyCommand {
         struct Common: ParsableArguments {
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
+
+            /// Runs `body` with the reseller analytics.
+            func withAnalytics(_ body: (AllyAnalytics) async throws -> Void) async throws {
+                try await withSuite(database) { suite in try await body(try suite.allies.analytics()) }
+            }
         }
 
         struct Top: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Resellers ranked by clients acquired and credits spent.")
             @OptionGroup var common: Common
             @Option(help: "How many, 1…500.") var limit = 10
-            @Option(help: "First day, YYYY-MM-DD (UTC).") var from: String?
-            @Option(help: "Last day, YYYY-MM-DD (UTC), inclusive.") var to: String?
+            @OptionGroup var range: OptionalDayRange
             @Flag(help: "Rank by credits spent first (default: clients acquired first).") var bySpend = false
 
             func run() async throws {
-                let start = try from.map { try parseDate($0, "from") }, end = try to.map { try parseDate($0, "to") }
-                try await withSuite(common.database) { suite in
-                    let allies = try suite.allies
-                    let ranking = try await allies.analytics().topResellers(limit: limit, from: start, to: end,
-                                                                             by: bySpend ? .creditsSpent : .clientsAcquired)
-                    if common.output.json {
-                        try printJSON(ranking)
-                    } else {
+                let (start, end) = try range.days()
+                try await common.withAnalytics { analytics in
+                    let ranking = try await analytics.topResellers(limit: limit, from: start, to: end,
+                                                                   by: bySpend ? .creditsSpent : .clientsAcquired)
+                    try common.output.show(ranking) {
                         printTable(["#", "RESELLER", "COMPANY", "TIER", "CLIENTS", "SPENT", "PROVISIONS"], ranking.enumerated().map {
                             [String($0.offset + 1), $0.element.reseller.rawValue, String($0.element.company.prefix(30)),
                              $0.element.tier.rawValue, String($0.element.clientsAcquired), String($0.element.creditsSpent),
@@ -47,12 +48,9 @@ extension AllyCommand {
             @OptionGroup var common: Common
 
             func run() async throws {
-                try await withSuite(common.database) { suite in
-                    let allies = try suite.allies
-                    let snapshot = try await allies.analytics().tierSnapshot()
-                    if common.output.json {
-                        try printJSON(snapshot)
-                    } else {
+                try await common.withAnalytics { analytics in
+                    let snapshot = try await analytics.tierSnapshot()
+                    try common.output.show(snapshot) {
                         printTable(["TIER", "RESELLERS", "ACTIVE", "SUSPENDED", "SHARE", "CREDITS", "DISCOUNT"],
                                    ResellerTier.allCases.map { tier in
                             let t = snapshot.tiers[tier]!
@@ -69,19 +67,15 @@ extension AllyCommand {
             static let configuration = CommandConfiguration(abstract: "Credits added and spent per day, month or year.")
             @OptionGroup var common: Common
             @Flag(help: "Bucket size.") var interval: Interval = .monthly
-            @Option(help: "First day, YYYY-MM-DD (UTC).") var from: String
-            @Option(help: "Last day, YYYY-MM-DD (UTC), inclusive.") var to: String
-            @Option(help: "Only this reseller (refid).") var reseller: String?
+            @OptionGroup var range: DayRange
+            @Option(help: "Only this reseller (refid).") var reseller: Refid?
 
             func run() async throws {
-                let start = try parseDate(from, "from"), end = try parseDate(to, "to")
-                try await withSuite(common.database) { suite in
-                    let allies = try suite.allies
-                    let points = try await allies.analytics().interval(interval).forReseller(reseller.map(Refid.init(rawValue:)))
+                let (start, end) = try range.days()
+                try await common.withAnalytics { analytics in
+                    let points = try await analytics.interval(interval).forReseller(reseller)
                         .creditTrends(from: start, to: end)
-                    if common.output.json {
-                        try printJSON(points)
-                    } else {
+                    try common.output.show(points) {
                         let maximum = points.map(\.spent).max() ?? 0
                         printTable(["BUCKET", "ADDED", "SPENT", "PROVISIONS", ""], points.map {
                             [$0.bucket, String($0.added), String($0.spent), String($0.provisions), bar($0.spent, of: maximum)]
@@ -96,10 +90,9 @@ extension AllyCommand {
             @OptionGroup var common: Common
 
             func run() async throws {
-                try await withSuite(common.database) { suite in
-                    let allies = try suite.allies
-                    let total = try await allies.analytics().totalCreditsDistributed()
-                    if common.output.json { try printJSON(CreditsDistributed(totalCreditsDistributed: total)) } else { print(total) }
+                try await common.withAnalytics { analytics in
+                    let total = try await analytics.totalCreditsDistributed()
+                    try common.output.show(CreditsDistributed(totalCreditsDistributed: total)) { print(total) }
                 }
             }
         }
@@ -107,13 +100,12 @@ extension AllyCommand {
         struct Stats: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "One reseller's balance, credits, provisions and clients.")
             @OptionGroup var common: Common
-            @Argument(help: "The reseller's refid.") var refid: String
+            @Argument(help: "The reseller's refid.") var refid: Refid
 
             func run() async throws {
-                try await withSuite(common.database) { suite in
-                    let allies = try suite.allies
-                    let stats = try await allies.analytics().resellerStats(Refid(rawValue: refid))
-                    if common.output.json { try printJSON(stats) } else { try printFields(stats) }
+                try await common.withAnalytics { analytics in
+                    let stats = try await analytics.resellerStats(refid)
+                    try common.output.show(stats) { try printFields(stats) }
                 }
             }
         }
@@ -123,16 +115,4 @@ extension AllyCommand {
 /// The credits resellers hold, as `dock ally analytics outstanding --json` prints it.
 struct CreditsDistributed: Encodable {
     var totalCreditsDistributed: Int64
-}
-
-extension JSONValue {
-    /// The value as a table cell: strings bare, null as "-".
-    var plainText: String {
-        switch self {
-        case .string(let text): text
-        case .null: "-"
-        case .int(let n): String(n)
-        default: (try? String(decoding: JSONEncoder().encode(self), as: UTF8.self)) ?? "-"
-        }
-    }
 }

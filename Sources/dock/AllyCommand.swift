@@ -28,8 +28,7 @@ struct AllyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let reseller = try await allies.make().user(user).company(company).tier(ResellerTier(rawValue: tier.lowercased())!)
+                let reseller = try await suite.allies.make().user(user).company(company).tier(ResellerTier(rawValue: tier.lowercased())!)
                     .metadata(try parseMetadata(metadata)).create(actor: "cli")
                 try printReseller(reseller, balance: 0, json: output.json)
             }
@@ -40,14 +39,12 @@ struct AllyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a reseller and its balance.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The reseller's refid (RS-…).") var refid: String
+        @Argument(help: "The reseller's refid (RS-…).") var refid: Refid
 
         func run() async throws {
             try await withSuite(database) { suite in
                 let allies = try suite.allies
-                guard let reseller = try await allies.findByRefid(Refid(rawValue: refid)) else {
-                    throw AllyError(.notFound, message: "Reseller Not Found: no reseller with refid \(refid.prefix(64))")
-                }
+                let reseller = try await allies.reseller(refid)
                 try printReseller(reseller, balance: try await allies.balance(reseller.refid), json: output.json)
             }
         }
@@ -57,20 +54,13 @@ struct AllyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List resellers, one page at a time.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Option(help: "Page size, 1…500.") var limit = 50
-        @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let page = try await allies.list(limit: limit, after: after)
-                if output.json {
-                    try printJSON(page)
-                } else {
-                    printTable(["REFID", "COMPANY", "TIER", "STATUS", "USER"], page.items.map {
-                        [$0.refid.rawValue, $0.company, $0.tier.rawValue, $0.status.rawValue, $0.userID]
-                    })
-                    if let next = page.nextCursor { print("more: --after \(next)") }
+                let resellers = try await suite.allies.list(limit: page.limit, after: page.after)
+                try output.showPage(resellers, header: ["REFID", "COMPANY", "TIER", "STATUS", "USER"]) {
+                    [$0.refid.rawValue, $0.company, $0.tier.rawValue, $0.status.rawValue, $0.userID]
                 }
             }
         }
@@ -80,20 +70,16 @@ struct AllyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add credits to a reseller's wallet (administrative).")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The reseller's refid.") var refid: String
+        @Argument(help: "The reseller's refid.") var refid: Refid
         @Argument(help: "Credits to add (a positive integer).") var amount: Int64
         @Option(help: "Who is acting.") var actor = "cli"
         @Option(help: "Makes a retried top-up apply once.") var idempotencyKey: String?
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let transfer = try await allies.addCredits(Refid(rawValue: refid), amount, actor: actor, idempotencyKey: idempotencyKey)
-                if output.json {
-                    try printJSON(transfer)
-                } else {
-                    print("\(refid): +\(amount) credits, balance \(transfer.creditBalanceAfter)")
-                }
+                let transfer = try await suite.allies.addCredits(refid, amount, actor: actor,
+                                                                 idempotencyKey: idempotencyKey)
+                try output.show(transfer) { print("\(refid): +\(amount) credits, balance \(transfer.creditBalanceAfter)") }
             }
         }
     }
@@ -102,19 +88,16 @@ struct AllyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Spend credits for an action; refused if the balance is short.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The reseller's refid.") var refid: String
+        @Argument(help: "The reseller's refid.") var refid: Refid
         @Argument(help: "Cost in credits (a positive integer).") var cost: Int64
         @Option(help: "What the credits pay for.") var action: String
         @Option(help: "Makes a retried provision spend once (required).") var idempotencyKey: String
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let provision = try await allies.provision(Refid(rawValue: refid), cost: cost, action: action,
-                                                           idempotencyKey: idempotencyKey)
-                if output.json {
-                    try printJSON(provision)
-                } else {
+                let provision = try await suite.allies.provision(refid, cost: cost, action: action,
+                                                                 idempotencyKey: idempotencyKey)
+                try output.show(provision) {
                     print("\(refid): -\(cost) credits for \(provision.action), balance \(provision.balanceAfter)"
                           + (provision.isNew ? "" : " (already done under this key)"))
                 }
@@ -126,13 +109,12 @@ struct AllyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A reseller's credit balance.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The reseller's refid.") var refid: String
+        @Argument(help: "The reseller's refid.") var refid: Refid
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let balance = try await allies.balance(Refid(rawValue: refid))
-                if output.json { try printJSON(ResellerBalance(reseller: Refid(rawValue: refid), balance: balance)) } else { print(balance) }
+                let balance = try await suite.allies.balance(refid)
+                try output.show(ResellerBalance(reseller: refid, balance: balance)) { print(balance) }
             }
         }
     }
@@ -141,24 +123,16 @@ struct AllyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A reseller's credit movements, newest first.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The reseller's refid.") var refid: String
-        @Option(help: "Page size, 1…500.") var limit = 50
-        @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+        @Argument(help: "The reseller's refid.") var refid: Refid
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
             try await withSuite(database) { suite in
                 let allies = try suite.allies
-                guard let reseller = try await allies.findByRefid(Refid(rawValue: refid)) else {
-                    throw AllyError(.notFound, message: "Reseller Not Found: no reseller with refid \(refid.prefix(64))")
-                }
-                let page = try await allies.ledger.history(of: reseller.wallet, limit: limit, after: after)
-                if output.json {
-                    try printJSON(page)
-                } else {
-                    printTable(["AT", "AMOUNT", "BALANCE", "DESCRIPTION"], page.items.map {
-                        [isoString($0.createdAt), String($0.amount), String($0.balanceAfter), $0.description]
-                    })
-                    if let next = page.nextCursor { print("more: --after \(next)") }
+                let reseller = try await allies.reseller(refid)
+                let movements = try await allies.ledger.history(of: reseller.wallet, limit: page.limit, after: page.after)
+                try output.showPage(movements, header: ["AT", "AMOUNT", "BALANCE", "DESCRIPTION"]) {
+                    [isoString($0.createdAt), String($0.amount), String($0.balanceAfter), $0.description]
                 }
             }
         }
@@ -166,13 +140,12 @@ struct AllyCommand: AsyncParsableCommand {
 
     struct StatusOptions: ParsableArguments {
         @OptionGroup var database: DatabaseOptions
-        @Argument(help: "The reseller's refid.") var refid: String
+        @Argument(help: "The reseller's refid.") var refid: Refid
         @Option(help: "Why, for the audit trail.") var reason: String?
 
         func apply(_ change: @escaping @Sendable (Allies, Refid, String?) async throws -> Reseller) async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let reseller = try await change(allies, Refid(rawValue: refid), reason)
+                let reseller = try await change(try suite.allies, refid, reason)
                 print("\(reseller.refid): \(reseller.status)")
             }
         }
@@ -198,11 +171,8 @@ struct AllyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let allies = try suite.allies
-                let report = try await allies.ledger.reconcile()
-                if output.json {
-                    try printJSON(report)
-                } else {
+                let report = try await suite.allies.ledger.reconcile()
+                try output.show(report) {
                     print("\(report.accountsChecked) accounts checked: " + (report.isClean ? "clean" : "\(report.mismatches.count) mismatches"))
                     for mismatch in report.mismatches {
                         print("  \(mismatch.account): cached \(mismatch.cachedBalance), entries \(mismatch.sumOfEntries)")
@@ -211,6 +181,16 @@ struct AllyCommand: AsyncParsableCommand {
                 if !report.isClean { throw ExitCode.failure }
             }
         }
+    }
+}
+
+extension Allies {
+    /// The reseller with this refid, or a not-found error that names it.
+    func reseller(_ refid: Refid) async throws -> Reseller {
+        guard let found = try await findByRefid(refid) else {
+            throw AllyError(.notFound, message: "Reseller Not Found: no reseller with refid \(refid.rawValue.prefix(64))")
+        }
+        return found
     }
 }
 

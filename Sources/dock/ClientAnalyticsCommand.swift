@@ -14,10 +14,13 @@ extension ClientCommand {
         struct Scope: ParsableArguments {
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Only clients of this reseller (refid).") var reseller: String?
+            @Option(help: "Only clients of this reseller (refid).") var reseller: Refid?
 
-            func analytics(_ clients: Clients) -> ClientAnalytics {
-                clients.analytics().forReseller(reseller.map(Refid.init(rawValue:)))
+            /// Runs `body` with the analytics of the clients in scope: all of them, or the reseller's.
+            func withAnalytics(_ body: (ClientAnalytics) async throws -> Void) async throws {
+                try await withSuite(database) { suite in
+                    try await body(try suite.clients.analytics().forReseller(reseller))
+                }
             }
         }
 
@@ -25,38 +28,28 @@ extension ClientCommand {
             static let configuration = CommandConfiguration(abstract: "Signups per day, month or year, with a bar chart.")
             @OptionGroup var scope: Scope
             @Flag(help: "Bucket size.") var interval: Interval = .monthly
-            @Option(help: "First day, YYYY-MM-DD (UTC).") var from: String
-            @Option(help: "Last day, YYYY-MM-DD (UTC), inclusive.") var to: String
+            @OptionGroup var range: DayRange
 
             func run() async throws {
-                let start = try parseDate(from, "from"), end = try parseDate(to, "to")
-                try await withSuite(scope.database) { suite in
-                    let clients = try suite.clients
-                    let points = try await scope.analytics(clients).interval(interval).signupTrends(from: start, to: end)
-                    if scope.output.json {
-                        try printJSON(points)
-                    } else {
-                        let maximum = points.map(\.count).max() ?? 0
-                        printTable(["BUCKET", "SIGNUPS", ""], points.map { [$0.bucket, String($0.count), bar($0.count, of: maximum)] })
-                    }
+                let (start, end) = try range.days()
+                try await scope.withAnalytics { analytics in
+                    let points = try await analytics.interval(interval).signupTrends(from: start, to: end)
+                    try printTrend(points, header: "SIGNUPS", json: scope.output.json)
                 }
             }
         }
 
         struct Status: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Clients by current status.")
+            static let configuration = CommandConfiguration(
+                abstract: "Clients by current status (of those created from --from to --to, when given).")
             @OptionGroup var scope: Scope
-            @Option(help: "Only clients created from this day (YYYY-MM-DD).") var from: String?
-            @Option(help: "Only clients created up to this day (YYYY-MM-DD).") var to: String?
+            @OptionGroup var range: OptionalDayRange
 
             func run() async throws {
-                let start = try from.map { try parseDate($0, "from") }, end = try to.map { try parseDate($0, "to") }
-                try await withSuite(scope.database) { suite in
-                    let clients = try suite.clients
-                    let breakdown = try await scope.analytics(clients).statusBreakdown(from: start, to: end)
-                    if scope.output.json {
-                        try printJSON(breakdown)
-                    } else {
+                let (start, end) = try range.days()
+                try await scope.withAnalytics { analytics in
+                    let breakdown = try await analytics.statusBreakdown(from: start, to: end)
+                    try scope.output.show(breakdown) {
                         printTable(["STATUS", "CLIENTS"], ClientStatus.allCases.map { [$0.rawValue, String(breakdown[$0])] })
                     }
                 }
@@ -66,18 +59,14 @@ extension ClientCommand {
         struct Growth: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "New clients in a period, against the period before it.")
             @OptionGroup var scope: Scope
-            @Option(help: "First day, YYYY-MM-DD.") var from: String
-            @Option(help: "Last day, YYYY-MM-DD, inclusive.") var to: String
+            @OptionGroup var range: DayRange
 
             func run() async throws {
-                let start = try parseDate(from, "from"), end = try parseDate(to, "to")
-                try await withSuite(scope.database) { suite in
-                    let clients = try suite.clients
-                    let growth = try await scope.analytics(clients).growth(from: start, to: end)
+                let (start, end) = try range.days()
+                try await scope.withAnalytics { analytics in
+                    let growth = try await analytics.growth(from: start, to: end)
                     let change = growth.changePercentage.map { String(format: "%.2f", $0) }
-                    if scope.output.json {
-                        try printJSON(growth)
-                    } else {
+                    try scope.output.show(growth) {
                         printTable(["NEW CLIENTS", "PREVIOUS PERIOD", "CHANGE %"],
                                    [[String(growth.newClients), String(growth.previousPeriod), change ?? "-"]])
                     }
@@ -86,19 +75,16 @@ extension ClientCommand {
         }
 
         struct Segmentation: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Standalone versus resold clients.")
+            static let configuration = CommandConfiguration(
+                abstract: "Standalone versus resold clients (of those created from --from to --to, when given).")
             @OptionGroup var scope: Scope
-            @Option(help: "Only clients created from this day (YYYY-MM-DD).") var from: String?
-            @Option(help: "Only clients created up to this day (YYYY-MM-DD).") var to: String?
+            @OptionGroup var range: OptionalDayRange
 
             func run() async throws {
-                let start = try from.map { try parseDate($0, "from") }, end = try to.map { try parseDate($0, "to") }
-                try await withSuite(scope.database) { suite in
-                    let clients = try suite.clients
-                    let result = try await scope.analytics(clients).segmentation(from: start, to: end)
-                    if scope.output.json {
-                        try printJSON(result)
-                    } else {
+                let (start, end) = try range.days()
+                try await scope.withAnalytics { analytics in
+                    let result = try await analytics.segmentation(from: start, to: end)
+                    try scope.output.show(result) {
                         printTable(["SEGMENT", "CLIENTS", "PERCENT"], [
                             ["standalone", String(result.standalone.count), String(format: "%.2f", result.standalone.percentage)],
                             ["resold", String(result.resold.count), String(format: "%.2f", result.resold.percentage)],
@@ -151,8 +137,6 @@ extension ClientCommand {
         }
     }
 }
-
-extension Interval: EnumerableFlag {}
 
 /// A progress bar on stderr: redrawn in place on a terminal, a line every 10% otherwise.
 final class ProgressBar {

@@ -22,19 +22,18 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "Corporate or individual name (required).") var name: String
         @Option(help: "Primary billing/contact email (required, unique).") var email: String
         @Option(help: "Phone number.") var phone: String?
-        @Option(help: "Managing reseller's refid (RS-…).") var reseller: String?
+        @Option(help: "Managing reseller's refid (RS-…).") var reseller: Refid?
         @Option(help: "User account id to bind (1:1).") var user: String?
         @Option(help: "Metadata as key=value (repeatable; JSON values keep their type).") var metadata: [String] = []
         @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let clients = try suite.clients
-                let client = try await clients.make()
+                let client = try await suite.clients.make()
                     .name(name).email(email).phone(phone).reseller(reseller).user(user)
                     .metadata(try parseMetadata(metadata))
                     .create(actor: actor)
-                if output.json { try printJSON(client) } else { printClient(client) }
+                try output.show(client) { printClient(client) }
             }
         }
     }
@@ -47,9 +46,8 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let clients = try suite.clients
-                let client = try await clients.find(refidOrEmail: client)
-                if output.json { try printJSON(client) } else { printClient(client) }
+                let client = try await suite.clients.find(refidOrEmail: client)
+                try output.show(client) { printClient(client) }
             }
         }
     }
@@ -61,9 +59,8 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "Only this status: pending, active, suspended, inactive.") var status: String?
         @Flag(help: "Only clients without a reseller.") var standalone = false
         @Flag(help: "Only clients managed by a reseller.") var reselled = false
-        @Option(help: "Only clients of this reseller (refid).") var reseller: String?
-        @Option(help: "Page size, 1…500.") var limit = 50
-        @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+        @Option(help: "Only clients of this reseller (refid).") var reseller: Refid?
+        @OptionGroup var page: PageOptions
         @Flag(help: "Newest first.") var newestFirst = false
 
         func validate() throws {
@@ -77,19 +74,12 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let clients = try suite.clients
-                var query = clients.query().limit(limit).after(after).newestFirst(newestFirst)
+                var query = try suite.clients.query().limit(page.limit).after(page.after).newestFirst(newestFirst)
                 if let status { query = query.status(ClientStatus(rawValue: status.lowercased())!) }
                 if standalone { query = query.standalone() }
                 if reselled { query = query.reselled() }
-                if let reseller { query = query.forReseller(Refid(rawValue: reseller)) }
-                let page = try await query.fetch()
-                if output.json {
-                    try printJSON(page)
-                } else {
-                    printClients(page.items)
-                    if let next = page.nextCursor { print("more: --after \(next)") }
-                }
+                if let reseller { query = query.forReseller(reseller) }
+                try output.showPage(try await query.fetch(), table: printClients)
             }
         }
     }
@@ -98,17 +88,14 @@ struct ClientCommand: AsyncParsableCommand {
         struct Options: ParsableArguments {
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "The client's refid (CL-…).") var refid: String
+            @Argument(help: "The client's refid (CL-…).") var refid: Refid
             @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
             @Option(help: "Why, for the audit trail.") var reason: String?
 
             func apply(_ action: ClientTransition) async throws {
                 try await withSuite(database) { suite in
-                    let clients = try suite.clients
-                    let client = try await clients.transition(action, Refid(rawValue: refid), actor: actor, reason: reason)
-                    if output.json { try printJSON(client) } else {
-                        print("\(client.refid): \(client.status)")
-                    }
+                    let client = try await suite.clients.transition(action, refid, actor: actor, reason: reason)
+                    try output.show(client) { print("\(client.refid): \(client.status)") }
                 }
             }
         }
@@ -144,7 +131,7 @@ struct ClientCommand: AsyncParsableCommand {
             discussion: "--secret keys go to the encrypted field (CLIENT_ENCRYPTION_KEY must be set); they are never printed.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The client's refid.") var refid: String
+        @Argument(help: "The client's refid.") var refid: Refid
         @Option(help: "Metadata as key=value (repeatable; JSON values keep their type; key=null removes).") var metadata: [String] = []
         @Option(help: "Secret metadata as key=value (repeatable; key=null removes).") var secret: [String] = []
         @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
@@ -158,9 +145,9 @@ struct ClientCommand: AsyncParsableCommand {
         func run() async throws {
             try await withSuite(database) { suite in
                 let client = try await suite.clients.updateMetadata(
-                    Refid(rawValue: refid), merging: try parseMetadata(metadata, option: "metadata"),
+                    refid, merging: try parseMetadata(metadata, option: "metadata"),
                     secrets: try parseMetadata(secret, option: "secret"), actor: actor)
-                if output.json { try printJSON(client) } else { printClient(client) }
+                try output.show(client) { printClient(client) }
             }
         }
     }
@@ -169,15 +156,14 @@ struct ClientCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Bind a user account to a client (1:1).")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The client's refid.") var refid: String
+        @Argument(help: "The client's refid.") var refid: Refid
         @Option(help: "The user account id.") var user: String
         @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let clients = try suite.clients
-                let client = try await clients.bindUser(user, to: Refid(rawValue: refid), actor: actor)
-                if output.json { try printJSON(client) } else { print("\(client.refid): bound to user \(user)") }
+                let client = try await suite.clients.bindUser(user, to: refid, actor: actor)
+                try output.show(client) { print("\(client.refid): bound to user \(user)") }
             }
         }
     }
@@ -186,14 +172,13 @@ struct ClientCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a client's user binding.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The client's refid.") var refid: String
+        @Argument(help: "The client's refid.") var refid: Refid
         @Option(help: "Who is acting, for the audit trail.") var actor = "cli"
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let clients = try suite.clients
-                let client = try await clients.unbindUser(from: Refid(rawValue: refid), actor: actor)
-                if output.json { try printJSON(client) } else { print("\(client.refid): no user bound") }
+                let client = try await suite.clients.unbindUser(from: refid, actor: actor)
+                try output.show(client) { print("\(client.refid): no user bound") }
             }
         }
     }
@@ -202,11 +187,11 @@ struct ClientCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A client's audit trail.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The client's refid.") var refid: String
+        @Argument(help: "The client's refid.") var refid: Refid
 
         func run() async throws {
             try await withSuite(database) { suite in
-                try printAuditTrail(try await suite.clients.auditTrail(of: Refid(rawValue: refid), limit: 1000), json: output.json)
+                try printAuditTrail(try await suite.clients.auditTrail(of: refid, limit: 1000), json: output.json)
             }
         }
     }

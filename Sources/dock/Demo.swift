@@ -15,20 +15,11 @@ struct Demo: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        try await runReporting {
-            let today = CivilDate(Date())
-            let clock = ManualWallClock(now: Date())
-            print("== Installing every module into \(database.location)")
-            let configuration = ClientSuite.Configuration(client: try await ClientConfiguration.load(file: database.config),
-                                                          clock: clock, logger: quietLogger())
-            let suite = try await ClientSuite.open(database.location, drivers: drivers, configuration: configuration)
-            do {
-                try await tour(suite, clock: clock, today: today)
-                try await suite.close()
-            } catch {
-                try? await suite.close()
-                throw error
-            }
+        let today = CivilDate(Date())
+        let clock = ManualWallClock(now: Date())
+        print("== Installing every module into \(database.location)")
+        try await withSuite(database, clock: clock, install: true) { suite in
+            try await tour(suite, clock: clock, today: today)
         }
     }
 
@@ -156,9 +147,7 @@ struct Demo: AsyncParsableCommand {
 
         let from = CivilDate(dayNumber: today.dayNumber - 13)
         print("\n== Signups per day, last 14 days (all clients in this database)")
-        let signups = try await suite.clients.analytics().daily().signupTrends(from: from, to: today)
-        let most = signups.map(\.count).max() ?? 0
-        printTable(["DAY", "SIGNUPS", ""], signups.map { [$0.bucket, String($0.count), bar($0.count, of: most)] })
+        printBars(try await suite.clients.analytics().daily().signupTrends(from: from, to: today), header: ["DAY", "SIGNUPS", ""])
 
         print("\n== Revenue per day, last 14 days (USD received, all clients in this database; Wave analytics)")
         let revenue = try await suite.invoices.analytics().daily().revenueTrends(from: from, to: today, currency: "USD")

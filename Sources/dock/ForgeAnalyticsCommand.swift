@@ -13,28 +13,27 @@ extension ForgeCommand {
         struct Scope: ParsableArguments {
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Only this client's licences (refid).") var client: String?
-            @Option(help: "Only licences of this reseller's clients (refid).") var reseller: String?
+            @Option(help: "Only this client's licences (refid).") var client: Refid?
+            @Option(help: "Only licences of this reseller's clients (refid).") var reseller: Refid?
 
-            func analytics(_ licences: Licences) -> ForgeAnalytics {
-                licences.analytics().forClient(client.map(Refid.init(rawValue:))).forReseller(reseller.map(Refid.init(rawValue:)))
+            /// Runs `body` with the analytics of the licences in scope: all, the client's or the reseller's clients'.
+            func withAnalytics(_ body: (ForgeAnalytics) async throws -> Void) async throws {
+                try await withSuite(database) { suite in
+                    try await body(try suite.licences.analytics().forClient(client).forReseller(reseller))
+                }
             }
         }
 
         struct Stats: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Licences minted in a range, total and by status now.")
             @OptionGroup var scope: Scope
-            @Option(help: "First day, YYYY-MM-DD (UTC).") var from: String?
-            @Option(help: "Last day, YYYY-MM-DD (UTC), inclusive.") var to: String?
+            @OptionGroup var range: OptionalDayRange
 
             func run() async throws {
-                let start = try from.map { try parseDate($0, "from") }, end = try to.map { try parseDate($0, "to") }
-                try await withSuite(scope.database) { suite in
-                    let licences = try suite.licences
-                    let stats = try await scope.analytics(licences).mintingStats(from: start, to: end)
-                    if scope.output.json {
-                        try printJSON(stats)
-                    } else {
+                let (start, end) = try range.days()
+                try await scope.withAnalytics { analytics in
+                    let stats = try await analytics.mintingStats(from: start, to: end)
+                    try scope.output.show(stats) {
                         printTable(["STATUS", "LICENCES"], LicenceStatus.allCases.map { [$0.rawValue, String(stats[$0])] }
                             + [["total", String(stats.total)]])
                     }
@@ -48,10 +47,8 @@ extension ForgeCommand {
             @Option(help: "How many days ahead, today included.") var days = 30
 
             func run() async throws {
-                try await withSuite(scope.database) { suite in
-                    let licences = try suite.licences
-                    let points = try await scope.analytics(licences).expirationForecast(days: days)
-                    try printTrend(points, header: "EXPIRING", json: scope.output.json)
+                try await scope.withAnalytics { analytics in
+                    try printTrend(try await analytics.expirationForecast(days: days), header: "EXPIRING", json: scope.output.json)
                 }
             }
         }
@@ -59,17 +56,13 @@ extension ForgeCommand {
         struct Products: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Products by licences minted (and activated) in a range.")
             @OptionGroup var scope: Scope
-            @Option(help: "First day, YYYY-MM-DD (UTC).") var from: String?
-            @Option(help: "Last day, YYYY-MM-DD (UTC), inclusive.") var to: String?
+            @OptionGroup var range: OptionalDayRange
 
             func run() async throws {
-                let start = try from.map { try parseDate($0, "from") }, end = try to.map { try parseDate($0, "to") }
-                try await withSuite(scope.database) { suite in
-                    let licences = try suite.licences
-                    let products = try await scope.analytics(licences).productPopularity(from: start, to: end)
-                    if scope.output.json {
-                        try printJSON(products)
-                    } else {
+                let (start, end) = try range.days()
+                try await scope.withAnalytics { analytics in
+                    let products = try await analytics.productPopularity(from: start, to: end)
+                    try scope.output.show(products) {
                         printTable(["PRODUCT", "MINTED", "ACTIVATED"], products.map { [$0.product, String($0.minted), String($0.activated)] })
                     }
                 }
@@ -81,29 +74,18 @@ extension ForgeCommand {
             @OptionGroup var scope: Scope
             @Flag(help: "Bucket size.") var interval: Interval = .monthly
             @Flag(help: "Count activations instead of mints.") var activations = false
-            @Option(help: "First day, YYYY-MM-DD (UTC).") var from: String
-            @Option(help: "Last day, YYYY-MM-DD (UTC), inclusive.") var to: String
+            @OptionGroup var range: DayRange
 
             func run() async throws {
-                let start = try parseDate(from, "from"), end = try parseDate(to, "to")
-                try await withSuite(scope.database) { suite in
-                    let licences = try suite.licences
-                    let analytics = scope.analytics(licences).interval(interval)
+                let (start, end) = try range.days()
+                try await scope.withAnalytics { analytics in
+                    let bucketed = analytics.interval(interval)
                     let points = activations
-                        ? try await analytics.activationTrends(from: start, to: end)
-                        : try await analytics.mintingTrends(from: start, to: end)
+                        ? try await bucketed.activationTrends(from: start, to: end)
+                        : try await bucketed.mintingTrends(from: start, to: end)
                     try printTrend(points, header: activations ? "ACTIVATED" : "MINTED", json: scope.output.json)
                 }
             }
         }
-    }
-}
-
-func printTrend(_ points: [TrendPoint], header: String, json: Bool) throws {
-    if json {
-        try printJSON(points)
-    } else {
-        let maximum = points.map(\.count).max() ?? 0
-        printTable(["BUCKET", header, ""], points.map { [$0.bucket, String($0.count), bar($0.count, of: maximum)] })
     }
 }

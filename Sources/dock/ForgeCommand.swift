@@ -22,19 +22,15 @@ struct ForgeCommand: AsyncParsableCommand {
         @Option(help: "Product code.") var product: String
         @Option(help: "Days of validity from activation (default: the product's; lifetime when it has none).") var days: Int?
         @Flag(help: "A licence that never expires.") var lifetime = false
-        @Option(help: "Reserve the licence for this client (refid).") var client: String?
+        @Option(help: "Reserve the licence for this client (refid).") var client: Refid?
         @Option(help: "Metadata as key=value (repeatable).") var metadata: [String] = []
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let licences = try suite.licences
-                var builder = licences.make().product(product).metadata(try parseMetadata(metadata))
-                    .client(client.map(Refid.init(rawValue:)))
+                var builder = try suite.licences.make().product(product).metadata(try parseMetadata(metadata)).client(client)
                 if lifetime { builder = builder.lifetime() } else if let days { builder = builder.days(days) }
                 let minted = try await builder.mint(actor: "cli")
-                if output.json {
-                    try printJSON(minted)
-                } else {
+                try output.show(minted) {
                     print("\(minted.licence.refid)  \(minted.key.rawValue)  (\(minted.licence.product), "
                           + (minted.licence.durationDays.map { "\($0) days" } ?? "lifetime") + ")")
                 }
@@ -47,7 +43,7 @@ struct ForgeCommand: AsyncParsableCommand {
             abstract: "Activate licences (refids or keys) for a client; exits non-zero if any is refused.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Option(help: "The client (refid).") var client: String
+        @Option(help: "The client (refid).") var client: Refid
         @Option(help: "A file with one licence refid or key per line.") var file: String?
         @Argument(help: "Licence refids (LC-…) or keys.") var licences: [String] = []
 
@@ -66,24 +62,22 @@ struct ForgeCommand: AsyncParsableCommand {
             }
             try await withSuite(database) { suite in
                 let store = try suite.licences
-                let owner = Refid(rawValue: client)
                 var activated: [Licence] = [], refused: [String] = []
                 let bar = items.count >= 100 ? ProgressBar(total: items.count, label: "activating") : nil
                 for (index, item) in items.enumerated() {
                     do {
                         activated.append(item.hasPrefix("LC-")
-                            ? try await store.activate(Refid(rawValue: item), for: owner, actor: "cli")
-                            : try await store.activate(key: item, for: owner, actor: "cli"))
+                            ? try await store.activate(Refid(rawValue: item), for: client, actor: "cli")
+                            : try await store.activate(key: item, for: client, actor: "cli"))
                     } catch let error as ForgeError {
                         refused.append("\(item.hasPrefix("LC-") ? item : "key #\(index + 1)"): \(error.message)")
                     }
                     bar?.update(index + 1)
                 }
                 bar?.finish()
-                if output.json {
-                    try printJSON(ActivationReport(activated: activated.count, refused: refused.count,
-                                                   licences: activated, errors: Array(refused.prefix(20))))
-                } else {
+                let report = ActivationReport(activated: activated.count, refused: refused.count, licences: activated,
+                                              errors: Array(refused.prefix(20)))
+                try output.show(report) {
                     for licence in activated {
                         print("\(licence.refid): active for \(client)" + (licence.expiresAt.map { " until \(isoString($0))" } ?? ", lifetime"))
                     }
@@ -108,14 +102,9 @@ struct ForgeCommand: AsyncParsableCommand {
         func run() async throws {
             var valid = false
             try await withSuite(database) { suite in
-                let licences = try suite.licences
-                let result = try await licences.verify(key)
+                let result = try await suite.licences.verify(key)
                 valid = result.isValid
-                if output.json {
-                    try printJSON(result)
-                } else {
-                    print(result.code.rawValue + (result.licence.map { "  \($0.refid) \($0.product)" } ?? ""))
-                }
+                try output.show(result) { print(result.code.rawValue + (result.licence.map { "  \($0.refid) \($0.product)" } ?? "")) }
             }
             if !valid { throw ExitCode.failure }
         }
@@ -157,13 +146,12 @@ struct ForgeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a licence (never its key).")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The licence refid.") var refid: String
+        @Argument(help: "The licence refid.") var refid: Refid
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let licences = try suite.licences
-                let licence = try await licences.find(Refid(rawValue: refid))
-                if output.json { try printJSON(licence.effective(at: Date())) } else { printLicences([licence]) }
+                let licence = try await suite.licences.find(refid)
+                try output.show(licence.effective(at: Date())) { printLicences([licence]) }
             }
         }
     }
@@ -174,16 +162,14 @@ struct ForgeCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         @Option(help: "pending, active, expired or revoked.") var status: LicenceStatus?
         @Option(help: "Only active licences ending within N days.") var expiringIn: Int?
-        @Option(help: "Only this client's licences (refid).") var client: String?
-        @Option(help: "Only licences of this reseller's clients (refid).") var reseller: String?
+        @Option(help: "Only this client's licences (refid).") var client: Refid?
+        @Option(help: "Only licences of this reseller's clients (refid).") var reseller: Refid?
         @Option(help: "Only this product.") var product: String?
-        @Option(help: "Page size, 1…500.") var limit = 50
-        @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let licences = try suite.licences
-                var query = licences.query().limit(limit).after(after)
+                var query = try suite.licences.query().limit(page.limit).after(page.after)
                 switch status {
                 case .active?: query = query.active()
                 case .pending?: query = query.pending()
@@ -192,17 +178,13 @@ struct ForgeCommand: AsyncParsableCommand {
                 case nil: break
                 }
                 if let expiringIn { query = query.expiringIn(days: expiringIn) }
-                if let client { query = query.forClient(Refid(rawValue: client)) }
-                if let reseller { query = query.forReseller(Refid(rawValue: reseller)) }
+                if let client { query = query.forClient(client) }
+                if let reseller { query = query.forReseller(reseller) }
                 if let product { query = query.product(product) }
-                let page = try await query.fetch()
-                if output.json {
-                    let now = Date()
-                    try printJSON(Page(items: page.items.map { $0.effective(at: now) }, nextCursor: page.nextCursor))
-                } else {
-                    printLicences(page.items)
-                    if let next = page.nextCursor { print("more: --after \(next)") }
-                }
+                let fetched = try await query.fetch(), now = Date()
+                // Statuses as they are now (the sweep may lag), as `show` prints them.
+                let effective = Page(items: fetched.items.map { $0.effective(at: now) }, nextCursor: fetched.nextCursor)
+                try output.showPage(effective, table: printLicences)
             }
         }
     }
@@ -211,13 +193,11 @@ struct ForgeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A licence's audit trail.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The licence refid.") var refid: String
+        @Argument(help: "The licence refid.") var refid: Refid
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let licences = try suite.licences
-                let trail = try await licences.auditTrail(of: Refid(rawValue: refid))
-                try printAuditTrail(trail, json: output.json)
+                try printAuditTrail(try await suite.licences.auditTrail(of: refid), json: output.json)
             }
         }
     }

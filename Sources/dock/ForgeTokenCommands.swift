@@ -23,9 +23,7 @@ extension ForgeCommand {
                     throw ForgeError(.signing, message: "Cannot write the private key to \(out)")
                 }
                 let publicKey = key.publicKey
-                if output.json {
-                    try printJSON(publicKey)
-                } else {
+                try output.show(publicKey) {
                     print("key id      \(publicKey.id)")
                     print("public key  \(publicKey.base64PublicKey)")
                     print("private key written to \(out) — keep it secret; give verifiers --public-key \(publicKey.id):\(publicKey.base64PublicKey)")
@@ -38,7 +36,7 @@ extension ForgeCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign an active licence into a token that verifies offline with the public key alone.")
         @OptionGroup var database: DatabaseOptions
-        @Argument(help: "The licence refid.") var refid: String
+        @Argument(help: "The licence refid.") var refid: Refid
         @Option(help: "The private key file written by `dock forge keygen`.") var keyFile: String
         @Option(help: "Make the token itself expire after N days (so revocations reach offline verifiers).") var validForDays: Int?
 
@@ -46,7 +44,7 @@ extension ForgeCommand {
             try await withSuite(database) { suite in
                 let licences = try suite.licences
                 let key = try readSigningKey(keyFile)
-                let licence = try await licences.find(Refid(rawValue: refid))
+                let licence = try await licences.find(refid)
                 if let days = validForDays, !(1...Licences.maximumDays).contains(days) {
                     throw ForgeError(.validation, message: "Invalid days: use 1…\(Licences.maximumDays)")
                 }
@@ -79,9 +77,7 @@ extension ForgeCommand {
                 }
                 let result = OfflineLicenceVerifier(publicKeys: keys).verify(token)
                 valid = result.isValid
-                if output.json {
-                    try printJSON(result)
-                } else {
+                try output.show(result) {
                     print(result.code.rawValue + (result.claims.map { "  \($0.licence) \($0.product) \($0.client)" } ?? ""))
                 }
             }

@@ -30,20 +30,47 @@ struct DatabaseOptions: ParsableArguments {
     /// Opens the suite over the database, with every module installed there; a command asks it
     /// for the modules it needs (`try suite.clients`), and one not installed is a one-line error
     /// that names the `dock install` to run.
-    func openSuite(clock: any WallClock = SystemWallClock()) async throws -> ClientSuite {
+    /// `install: true` installs (or upgrades) every module first, as `dock demo` does.
+    func openSuite(clock: any WallClock = SystemWallClock(), install: Bool = false) async throws -> ClientSuite {
         let configuration = ClientSuite.Configuration(client: try await ClientConfiguration.load(file: config), clock: clock,
                                                       logger: quietLogger())
-        return try await ClientSuite.open(location, drivers: drivers, install: false, configuration: configuration)
+        return try await ClientSuite.open(location, drivers: drivers, install: install, configuration: configuration)
     }
 }
 
 /// The engines `dock` opens: SQLite files and PostgreSQL URLs.
 let drivers: [any DatabaseDriver] = [.sqlite, .postgres]
 
-struct OutputOptions: ParsableArguments {
-    @Flag(name: .long, help: "Print JSON (snake_case keys) instead of a table.")
-    var json = false
+/// `--limit` and `--after`: which page of a list to print.
+struct PageOptions: ParsableArguments {
+    @Option(help: "Page size, 1…500.") var limit = 50
+    @Option(help: "Cursor printed by the previous page.") var after: Cursor?
 }
+
+/// `--from` and `--to`, both required: the days a trend or a comparison covers.
+struct DayRange: ParsableArguments {
+    @Option(help: "First day, YYYY-MM-DD (UTC).") var from: String
+    @Option(help: "Last day, YYYY-MM-DD (UTC), inclusive.") var to: String
+
+    /// The two days; the error names the option that is not a date.
+    func days() throws -> (start: CivilDate, end: CivilDate) {
+        (try parseDate(from, "from"), try parseDate(to, "to"))
+    }
+}
+
+/// `--from` and `--to`, each optional: the days a report is limited to (all time without them).
+struct OptionalDayRange: ParsableArguments {
+    @Option(help: "First day, YYYY-MM-DD (UTC).") var from: String?
+    @Option(help: "Last day, YYYY-MM-DD (UTC), inclusive.") var to: String?
+
+    /// The days given; the error names the option that is not a date.
+    func days() throws -> (start: CivilDate?, end: CivilDate?) {
+        (try from.map { try parseDate($0, "from") }, try to.map { try parseDate($0, "to") })
+    }
+}
+
+/// `--daily`, `--monthly` (the default) or `--yearly`: a trend's bucket size.
+extension Interval: EnumerableFlag {}
 
 /// Runs a command body: any failure becomes one clear line on stderr and a non-zero exit.
 func runReporting(_ body: () async throws -> Void) async throws {
@@ -58,11 +85,11 @@ func runReporting(_ body: () async throws -> Void) async throws {
     }
 }
 
-/// Runs `body` with the suite over the database (see ``DatabaseOptions/openSuite(clock:)``), closing it afterwards.
-func withSuite(_ options: DatabaseOptions, clock: any WallClock = SystemWallClock(),
+/// Runs `body` with the suite over the database (see ``DatabaseOptions/openSuite(clock:install:)``), closing it afterwards.
+func withSuite(_ options: DatabaseOptions, clock: any WallClock = SystemWallClock(), install: Bool = false,
                _ body: (ClientSuite) async throws -> Void) async throws {
     try await runReporting {
-        let suite = try await options.openSuite(clock: clock)
+        let suite = try await options.openSuite(clock: clock, install: install)
         do {
             try await body(suite)
             try await suite.close()
@@ -73,70 +100,12 @@ func withSuite(_ options: DatabaseOptions, clock: any WallClock = SystemWallCloc
     }
 }
 
-/// Prints `value` in the suite's one JSON configuration (snake_case keys, ISO 8601 UTC), indented.
-func printJSON(_ value: some Encodable) throws {
-    print(String(decoding: try SuiteJSON.encoder(pretty: true).encode(value), as: UTF8.self))
-}
-
-/// A model printed with fields of the command's beside its own (a reseller and its balance).
-struct Merged<Base: Encodable, Extra: Encodable>: Encodable {
-    var base: Base
-    var extra: Extra
-
-    init(_ base: Base, _ extra: Extra) {
-        self.base = base
-        self.extra = extra
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        try base.encode(to: encoder)
-        try extra.encode(to: encoder)
-    }
-}
-
-/// A model as a FIELD/VALUE table: its JSON fields in key order, nested values as JSON text.
-func printFields(_ value: some Encodable) throws {
-    let object = try JSONDecoder().decode([String: JSONValue].self, from: SuiteJSON.encoder().encode(value))
-    printTable(["FIELD", "VALUE"], object.keys.sorted().map { [$0.replacingOccurrences(of: "_", with: " "), object[$0]!.plainText] })
-}
-
-/// An audit trail as JSON, or as a table: when, event, from, to, who, and the detail or reason.
-func printAuditTrail<Status>(_ trail: [AuditEntry<Status>], json: Bool) throws {
-    if json { return try printJSON(trail) }
-    printTable(["AT", "EVENT", "FROM", "TO", "ACTOR", "DETAIL"], trail.map {
-        [isoString($0.at), $0.event, $0.fromStatus?.rawValue ?? "-", $0.toStatus?.rawValue ?? "-", $0.actor, $0.detail ?? $0.reason ?? ""]
-    })
-}
-
-/// A plain text table, columns padded to their widest cell.
-func printTable(_ header: [String], _ rows: [[String]]) {
-    let widths = header.indices.map { column in
-        ([header[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
-    }
-    func line(_ cells: [String]) -> String {
-        zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-            .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-    }
-    print(line(header))
-    for row in rows { print(line(row)) }
-}
-
-/// A terminal bar of `value` out of `maximum`, at most `width` cells.
-func bar(_ value: Int64, of maximum: Int64, width: Int = 40) -> String {
-    guard maximum > 0, value > 0 else { return "" }
-    let cells = max(1, Int((Double(value) / Double(maximum) * Double(width)).rounded()))
-    return String(repeating: "█", count: cells)
-}
-
 func parseDate(_ text: String, _ name: String) throws -> CivilDate {
     guard let date = CivilDate(parsing: text) else {
         throw ValidationError("--\(name) must be a date like 2026-01-31")
     }
     return date
 }
-
-/// An instant as ISO 8601 in UTC, e.g. `2026-11-24T17:30:00Z`.
-func isoString(_ date: Date) -> String { date.formatted(.iso8601) }
 
 func printClients(_ clients: [Client]) {
     printTable(["REFID", "NAME", "EMAIL", "STATUS", "RESELLER", "CREATED"], clients.map {
@@ -184,4 +153,9 @@ func quietLogger() -> Logger {
 
 extension Cursor: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
+}
+
+/// Refid arguments and options arrive typed; what the refid names is checked where it is used.
+extension Refid: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
 }

@@ -13,25 +13,28 @@ extension WaveCommand {
         struct Common: ParsableArguments {
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Only this client (refid).") var client: String?
+            @Option(help: "Only this client (refid).") var client: Refid?
+
+            /// Runs `body` with the revenue analytics of all clients, or of the one client.
+            func withAnalytics(_ body: (WaveAnalytics) async throws -> Void) async throws {
+                try await withSuite(database) { suite in
+                    try await body(try suite.invoices.analytics().forClient(client))
+                }
+            }
         }
 
         struct Revenue: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Money received per day, month or year, in one currency.")
             @OptionGroup var common: Common
             @Flag(help: "Bucket size.") var interval: Interval = .monthly
-            @Option(help: "First day, YYYY-MM-DD (UTC).") var from: String
-            @Option(help: "Last day, YYYY-MM-DD (UTC), inclusive.") var to: String
+            @OptionGroup var range: DayRange
             @Option(help: "ISO 4217 currency code.") var currency: String
 
             func run() async throws {
-                let start = try parseDate(from, "from"), end = try parseDate(to, "to")
-                try await withSuite(common.database) { suite in
-                    let points = try await suite.invoices.analytics().interval(interval)
-                        .forClient(common.client.map(Refid.init(rawValue:))).revenueTrends(from: start, to: end, currency: currency)
-                    if common.output.json {
-                        try printJSON(points)
-                    } else {
+                let (start, end) = try range.days()
+                try await common.withAnalytics { analytics in
+                    let points = try await analytics.interval(interval).revenueTrends(from: start, to: end, currency: currency)
+                    try common.output.show(points) {
                         let maximum = points.map(\.amount).max() ?? 0
                         printTable(["BUCKET", "REVENUE", "PAYMENTS", ""], points.map {
                             [$0.bucket, String($0.amount), String($0.payments), bar($0.amount, of: maximum)]
@@ -45,17 +48,13 @@ extension WaveCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Revenue per currency, invoices paid, and invoices still open (all time, or in a range).")
             @OptionGroup var common: Common
-            @Option(help: "First day, YYYY-MM-DD (UTC).") var from: String?
-            @Option(help: "Last day, YYYY-MM-DD (UTC), inclusive.") var to: String?
+            @OptionGroup var range: OptionalDayRange
 
             func run() async throws {
-                let start = try from.map { try parseDate($0, "from") }, end = try to.map { try parseDate($0, "to") }
-                try await withSuite(common.database) { suite in
-                    let totals = try await suite.invoices.analytics().forClient(common.client.map(Refid.init(rawValue:)))
-                        .totals(from: start, to: end)
-                    if common.output.json {
-                        try printJSON(totals)
-                    } else {
+                let (start, end) = try range.days()
+                try await common.withAnalytics { analytics in
+                    let totals = try await analytics.totals(from: start, to: end)
+                    try common.output.show(totals) {
                         let currencies = Set(totals.revenue.keys).union(totals.outstanding.keys).sorted()
                         printTable(["CURRENCY", "REVENUE", "OUTSTANDING"], currencies.map {
                             [$0, String(totals.revenue[$0] ?? 0), String(totals.outstanding[$0] ?? 0)]
@@ -73,11 +72,9 @@ extension WaveCommand {
             @OptionGroup var common: Common
 
             func run() async throws {
-                try await withSuite(common.database) { suite in
-                    let mrr = try await suite.invoices.analytics().forClient(common.client.map(Refid.init(rawValue:))).mrr()
-                    if common.output.json {
-                        try printJSON(mrr)
-                    } else {
+                try await common.withAnalytics { analytics in
+                    let mrr = try await analytics.mrr()
+                    try common.output.show(mrr) {
                         printTable(["CURRENCY", "MRR", "PAST DUE SHARE", "ACTIVE", "PAST DUE"], mrr.map {
                             [$0.currency, String($0.amount), String($0.pastDueAmount), String($0.activeSubscriptions),
                              String($0.pastDueSubscriptions)]

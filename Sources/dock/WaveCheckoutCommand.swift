@@ -76,11 +76,12 @@ extension WaveCommand {
                     guard let found = try await suite.gateway.session(session) else {
                         throw WaveError(.notFound, message: "Checkout Session Not Found: no session with this id")
                     }
-                    if output.json { return try printJSON(found) }
-                    printTable(["FIELD", "VALUE"], [
-                        ["session", found.id], ["invoice", found.invoice.rawValue], ["amount", "\(found.amount) \(found.currency)"],
-                        ["status", found.status.rawValue], ["url", found.url.absoluteString], ["created", isoString(found.createdAt)],
-                    ])
+                    try output.show(found) {
+                        printTable(["FIELD", "VALUE"], [
+                            ["session", found.id], ["invoice", found.invoice.rawValue], ["amount", "\(found.amount) \(found.currency)"],
+                            ["status", found.status.rawValue], ["url", found.url.absoluteString], ["created", isoString(found.createdAt)],
+                        ])
+                    }
                 }
             }
         }
@@ -95,10 +96,11 @@ extension WaveCommand {
                 try await withSuite(database) { suite in
                     let found = try await suite.invoices.find(refidOrNumber: invoice)
                     let sessions = try await suite.gateway.sessions(for: found.refid)
-                    if output.json { return try printJSON(sessions) }
-                    printTable(["SESSION", "STATUS", "AMOUNT", "CREATED"], sessions.map {
-                        [$0.id, $0.status.rawValue, "\($0.amount) \($0.currency)", isoString($0.createdAt)]
-                    })
+                    try output.show(sessions) {
+                        printTable(["SESSION", "STATUS", "AMOUNT", "CREATED"], sessions.map {
+                            [$0.id, $0.status.rawValue, "\($0.amount) \($0.currency)", isoString($0.createdAt)]
+                        })
+                    }
                 }
             }
         }

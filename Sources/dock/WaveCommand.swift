@@ -44,19 +44,13 @@ struct WaveCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List products, one page at a time.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Page size, 1…500.") var limit = 50
-            @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+            @OptionGroup var page: PageOptions
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let page = try await suite.products.list(limit: limit, after: after)
-                    if output.json {
-                        try printJSON(page)
-                    } else {
-                        printTable(["REFID", "SLUG", "NAME", "PRICE", "CURRENCY", "ACTIVE"], page.items.map {
-                            [$0.refid.rawValue, $0.slug, $0.name, String($0.price), $0.currency, $0.isActive ? "yes" : "no"]
-                        })
-                        if let next = page.nextCursor { print("more: --after \(next)") }
+                    let products = try await suite.products.list(limit: page.limit, after: page.after)
+                    try output.showPage(products, header: ["REFID", "SLUG", "NAME", "PRICE", "CURRENCY", "ACTIVE"]) {
+                        [$0.refid.rawValue, $0.slug, $0.name, String($0.price), $0.currency, $0.isActive ? "yes" : "no"]
                     }
                 }
             }
@@ -101,7 +95,7 @@ struct WaveCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Issue an invoice to a client.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "The client (refid).") var client: String
+            @Option(help: "The client (refid).") var client: Refid
             @Option(help: "ISO 4217 currency code.") var currency: String
             @Option(help: "A line as \"Text:AMOUNT[:QUANTITY]\", amount in minor units (repeatable).") var line: [String] = []
             @Option(help: "A single-line invoice of this many minor units, described by --description (instead of --line).")
@@ -119,7 +113,7 @@ struct WaveCommand: AsyncParsableCommand {
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    var builder = try suite.invoices.make().for(Refid(rawValue: client)).currency(currency).due(inDays: dueDays)
+                    var builder = try suite.invoices.make().for(client).currency(currency).due(inDays: dueDays)
                     if let description { builder = builder.description(description) }
                     if let amount { builder = builder.amount(amount) }
                     for text in line {
@@ -146,26 +140,19 @@ struct WaveCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List invoices (of one client with --client), oldest first.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Only this client's invoices (refid).") var client: String?
-            @Option(help: "Page size, 1…500.") var limit = 50
-            @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+            @Option(help: "Only this client's invoices (refid).") var client: Refid?
+            @OptionGroup var page: PageOptions
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let cursor = after
-                    let page = if let client {
-                        try await suite.invoices.getByClient(Refid(rawValue: client), limit: limit, after: cursor)
+                    let invoices = if let client {
+                        try await suite.invoices.getByClient(client, limit: page.limit, after: page.after)
                     } else {
-                        try await suite.invoices.list(limit: limit, after: cursor)
+                        try await suite.invoices.list(limit: page.limit, after: page.after)
                     }
-                    if output.json {
-                        try printJSON(page)
-                    } else {
-                        printTable(["NUMBER", "REFID", "CLIENT", "TOTAL", "CURRENCY", "STATUS", "DUE"], page.items.map {
-                            [$0.number, $0.refid.rawValue, $0.client.rawValue, String($0.total), $0.currency, $0.status.rawValue,
-                             isoString($0.dueAt)]
-                        })
-                        if let next = page.nextCursor { print("more: --after \(next)") }
+                    try output.showPage(invoices, header: ["NUMBER", "REFID", "CLIENT", "TOTAL", "CURRENCY", "STATUS", "DUE"]) {
+                        [$0.number, $0.refid.rawValue, $0.client.rawValue, String($0.total), $0.currency, $0.status.rawValue,
+                         isoString($0.dueAt)]
                     }
                 }
             }
@@ -210,9 +197,7 @@ struct WaveCommand: AsyncParsableCommand {
                 try await withSuite(database) { suite in
                     let found = try await suite.invoices.find(refidOrNumber: invoice)
                     let payment = try await suite.invoices.markAsPaid(found.refid, driver: driver, transactionId: transactionId, actor: "cli")
-                    if output.json {
-                        try printJSON(Merged(PaymentOutcome.paid(payment), PaidInvoice(found)))
-                    } else {
+                    try output.show(Merged(PaymentOutcome.paid(payment), PaidInvoice(found))) {
                         print("\(found.number): paid by \(payment.method) \(payment.reference ?? "")"
                               + (payment.isNew ? "" : " (recorded before)"))
                     }
@@ -229,8 +214,7 @@ struct WaveCommand: AsyncParsableCommand {
             func run() async throws {
                 try await withSuite(database) { suite in
                     let found = try await suite.invoices.find(refidOrNumber: invoice)
-                    let trail = try await suite.invoices.auditTrail(of: found.refid)
-                    try printAuditTrail(trail, json: output.json)
+                    try printAuditTrail(try await suite.invoices.auditTrail(of: found.refid), json: output.json)
                 }
             }
         }
@@ -246,20 +230,16 @@ struct WaveCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "topup", abstract: "Add funds to a client's wallet.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "The client (refid).") var client: String
+            @Argument(help: "The client (refid).") var client: Refid
             @Argument(help: "Amount in minor units.") var amount: Int64
             @Option(help: "ISO 4217 currency code.") var currency: String
             @Option(help: "Makes a retried top-up apply once.") var idempotencyKey: String?
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let transfer = try await suite.invoices.topUp(Refid(rawValue: client), amount: amount, currency: currency,
+                    let transfer = try await suite.invoices.topUp(client, amount: amount, currency: currency,
                                                                  idempotencyKey: idempotencyKey, actor: "cli")
-                    if output.json {
-                        try printJSON(transfer)
-                    } else {
-                        print("\(client): +\(amount) \(transfer.unit), balance \(transfer.creditBalanceAfter)")
-                    }
+                    try output.show(transfer) { print("\(client): +\(amount) \(transfer.unit), balance \(transfer.creditBalanceAfter)") }
                 }
             }
         }
@@ -268,17 +248,13 @@ struct WaveCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "A client's wallet balance in one currency.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "The client (refid).") var client: String
+            @Argument(help: "The client (refid).") var client: Refid
             @Option(help: "ISO 4217 currency code.") var currency: String
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let wallet = try await suite.invoices.wallet(of: Refid(rawValue: client), currency: currency)
-                    if output.json {
-                        try printJSON(Merged(wallet, Available(available: wallet.available)))
-                    } else {
-                        print("\(wallet.balance) \(wallet.unit)")
-                    }
+                    let wallet = try await suite.invoices.wallet(of: client, currency: currency)
+                    try output.show(Merged(wallet, Available(available: wallet.available))) { print("\(wallet.balance) \(wallet.unit)") }
                 }
             }
         }
@@ -300,23 +276,32 @@ struct WaveCommand: AsyncParsableCommand {
             try await withSuite(database) { suite in
                 let found = try await suite.invoices.find(refidOrNumber: invoice)
                 let outcome = try await (walletOnly ? suite.invoices.walletOnly() : suite.invoices).attemptPayment(found.refid, idempotencyKey: idempotencyKey, actor: "cli")
-                switch outcome {
-                case .paid(let payment):
-                    let issued = (try? suite.fulfilment)?.takeIssued(for: found.refid) ?? []
-                    if output.json { try printJSON(Merged(outcome, PaidInvoice(found, licences: issued))) } else {
+                let issued = outcome.isPaid ? (try? suite.fulfilment)?.takeIssued(for: found.refid) ?? [] : []
+                try output.show(Merged(outcome, PaidInvoice(found, licences: issued))) {
+                    switch outcome {
+                    case .paid(let payment):
                         print("\(found.number): paid by \(payment.method)" + (payment.isNew ? "" : " (paid before)"))
                         printIssued(issued)
-                    }
-                case .requiresAction(let session):
-                    if output.json { try printJSON(Merged(outcome, PaidInvoice(found))) } else {
+                    case .requiresAction(let session):
                         print("\(found.number): requires action: the client must pay at \(session.url.absoluteString)")
+                    case .failed(let failure):
+                        print("\(found.number): failed: \(failure.message)")
                     }
-                    throw ExitCode(2)
-                case .failed(let failure):
-                    if output.json { try printJSON(Merged(outcome, PaidInvoice(found))) } else { print("\(found.number): failed: \(failure.message)") }
-                    throw ExitCode.failure
                 }
+                if let exit = outcome.exitCode { throw exit }
             }
+        }
+    }
+}
+
+extension PaymentOutcome {
+    /// The exit status of the commands that pay (`pay`, `subscription start`, `workflow purchase`):
+    /// none (0) when paid, 2 when the client must act, 1 when the payment failed.
+    var exitCode: ExitCode? {
+        switch self {
+        case .paid: nil
+        case .requiresAction: ExitCode(2)
+        case .failed: .failure
         }
     }
 }

@@ -27,9 +27,8 @@ extension WaveCommand {
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let subscriptions = try suite.subscriptions
-                    let plan = try await subscriptions.plans.create(name: name, slug: slug, price: price, currency: currency,
-                                                                    interval: interval, actor: "cli")
+                    let plan = try await suite.subscriptions.plans.create(name: name, slug: slug, price: price, currency: currency,
+                                                                          interval: interval, actor: "cli")
                     try printPlan(plan, json: output.json)
                 }
             }
@@ -39,21 +38,14 @@ extension WaveCommand {
             static let configuration = CommandConfiguration(abstract: "List plans, one page at a time.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Page size, 1…500.") var limit = 50
-            @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+            @OptionGroup var page: PageOptions
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let subscriptions = try suite.subscriptions
-                    let page = try await subscriptions.plans.list(limit: limit, after: after)
-                    if output.json {
-                        try printJSON(page)
-                    } else {
-                        printTable(["REFID", "SLUG", "NAME", "PRICE", "CURRENCY", "INTERVAL", "ACTIVE"], page.items.map {
-                            [$0.refid.rawValue, $0.slug, $0.name, String($0.price), $0.currency, $0.interval.rawValue,
-                             $0.isActive ? "yes" : "no"]
-                        })
-                        if let next = page.nextCursor { print("more: --after \(next)") }
+                    let plans = try await suite.subscriptions.plans.list(limit: page.limit, after: page.after)
+                    try output.showPage(plans, header: ["REFID", "SLUG", "NAME", "PRICE", "CURRENCY", "INTERVAL", "ACTIVE"]) {
+                        [$0.refid.rawValue, $0.slug, $0.name, String($0.price), $0.currency, $0.interval.rawValue,
+                         $0.isActive ? "yes" : "no"]
                     }
                 }
             }
@@ -67,8 +59,7 @@ extension WaveCommand {
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let subscriptions = try suite.subscriptions
-                    try printPlan(try await subscriptions.plan(plan), json: output.json)
+                    try printPlan(try await suite.subscriptions.plan(plan), json: output.json)
                 }
             }
         }
@@ -102,7 +93,7 @@ extension WaveCommand {
                 discussion: "Exit status: 0 trialing or paid; 2 requires action (open the printed URL); 1 failed or error.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "The client (refid).") var client: String
+            @Option(help: "The client (refid).") var client: Refid
             @Option(help: "The plan (refid or slug).") var plan: String
             @Option(help: "Trial length in days (0: invoice now).") var trialDays = 0
 
@@ -110,9 +101,8 @@ extension WaveCommand {
                 try await withSuite(database) { suite in
                     let subscriptions = try suite.subscriptions
                     let found = try await subscriptions.plan(plan)
-                    let started = try await subscriptions.start(client: Refid(rawValue: client), plan: found.refid,
+                    let started = try await subscriptions.start(client: client, plan: found.refid,
                                                                 trialDays: trialDays, actor: "cli")
-                    var exit: ExitCode?
                     var line = "\(started.subscription.refid): \(started.subscription.status)"
                     switch started.payment {
                     case nil:
@@ -121,13 +111,11 @@ extension WaveCommand {
                         line += ", \(started.invoice?.number ?? "invoice") paid"
                     case .requiresAction(let session)?:
                         line += ": the client must pay \(started.invoice?.number ?? "the invoice") at \(session.url.absoluteString)"
-                        exit = ExitCode(2)
                     case .failed(let failure)?:
                         line += ": payment failed: \(failure.message)"
-                        exit = .failure
                     }
-                    if output.json { try printJSON(started) } else { print(line) }
-                    if let exit { throw exit }
+                    try output.show(started) { print(line) }
+                    if let exit = started.payment?.exitCode { throw exit }
                 }
             }
         }
@@ -136,12 +124,11 @@ extension WaveCommand {
             static let configuration = CommandConfiguration(abstract: "Show a subscription (SB-…).")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "Refid.") var subscription: String
+            @Argument(help: "Refid.") var subscription: Refid
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let subscriptions = try suite.subscriptions
-                    try printSubscription(try await subscriptions.subscription(subscription), json: output.json)
+                    try printSubscription(try await suite.subscriptions.subscription(subscription), json: output.json)
                 }
             }
         }
@@ -150,27 +137,20 @@ extension WaveCommand {
             static let configuration = CommandConfiguration(abstract: "List subscriptions (of one client with --client), oldest first.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Only this client's subscriptions (refid).") var client: String?
-            @Option(help: "Page size, 1…500.") var limit = 50
-            @Option(help: "Cursor printed by the previous page.") var after: Cursor?
+            @Option(help: "Only this client's subscriptions (refid).") var client: Refid?
+            @OptionGroup var page: PageOptions
 
             func run() async throws {
                 try await withSuite(database) { suite in
                     let subscriptions = try suite.subscriptions
-                    let cursor = after
-                    let page = if let client {
-                        try await subscriptions.getByClient(Refid(rawValue: client), limit: limit, after: cursor)
+                    let listed = if let client {
+                        try await subscriptions.getByClient(client, limit: page.limit, after: page.after)
                     } else {
-                        try await subscriptions.list(limit: limit, after: cursor)
+                        try await subscriptions.list(limit: page.limit, after: page.after)
                     }
-                    if output.json {
-                        try printJSON(page)
-                    } else {
-                        printTable(["REFID", "CLIENT", "PLAN", "STATUS", "PERIOD END", "CANCEL AT END"], page.items.map {
-                            [$0.refid.rawValue, $0.client.rawValue, $0.planSlug, $0.status.rawValue, isoString($0.currentPeriodEnd),
-                             $0.cancelAtPeriodEnd ? "yes" : "no"]
-                        })
-                        if let next = page.nextCursor { print("more: --after \(next)") }
+                    try output.showPage(listed, header: ["REFID", "CLIENT", "PLAN", "STATUS", "PERIOD END", "CANCEL AT END"]) {
+                        [$0.refid.rawValue, $0.client.rawValue, $0.planSlug, $0.status.rawValue, isoString($0.currentPeriodEnd),
+                         $0.cancelAtPeriodEnd ? "yes" : "no"]
                     }
                 }
             }
@@ -180,15 +160,14 @@ extension WaveCommand {
             static let configuration = CommandConfiguration(abstract: "Cancel at the period end (default), or now with --now.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "Refid.") var subscription: String
+            @Argument(help: "Refid.") var subscription: Refid
             @Flag(help: "Cancel immediately instead of at the period end.") var now = false
             @Option(help: "Why, for the audit trail.") var reason: String?
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let subscriptions = try suite.subscriptions
-                    let canceled = try await subscriptions.cancel(Refid(rawValue: subscription), atPeriodEnd: !now, actor: "cli",
-                                                                  reason: reason)
+                    let canceled = try await suite.subscriptions.cancel(subscription, atPeriodEnd: !now, actor: "cli",
+                                                                        reason: reason)
                     try printSubscription(canceled, json: output.json)
                 }
             }
@@ -198,12 +177,11 @@ extension WaveCommand {
             static let configuration = CommandConfiguration(abstract: "A subscription's audit trail, oldest first.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "Refid.") var subscription: String
+            @Argument(help: "Refid.") var subscription: Refid
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    let subscriptions = try suite.subscriptions
-                    let trail = try await subscriptions.auditTrail(of: Refid(rawValue: subscription))
+                    let trail = try await suite.subscriptions.auditTrail(of: subscription)
                     try printAuditTrail(trail, json: output.json)
                 }
             }
@@ -242,9 +220,7 @@ extension WaveCommand {
                     total.add(report)
                     if report.renewed + report.canceled < size { break }
                 }
-                if output.json {
-                    try printJSON(total)
-                } else {
+                try output.show(total) {
                     print("renewed \(total.renewed), paid \(total.paid), past due \(total.pastDue), activated \(total.activated), "
                           + "canceled \(total.canceled), failed \(total.failed)")
                 }
@@ -264,9 +240,9 @@ extension Subscriptions {
         return found
     }
 
-    func subscription(_ text: String) async throws -> Subscription {
-        guard let found = try await find(Refid(rawValue: text)) else {
-            throw WaveError(.notFound, message: "Subscription Not Found: no subscription \(text.prefix(64))")
+    func subscription(_ refid: Refid) async throws -> Subscription {
+        guard let found = try await find(refid) else {
+            throw WaveError(.notFound, message: "Subscription Not Found: no subscription \(refid.rawValue.prefix(64))")
         }
         return found
     }

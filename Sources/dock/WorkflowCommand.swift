@@ -21,15 +21,15 @@ struct WorkflowCommand: AsyncParsableCommand {
             discussion: "Several --client options make a bulk provisioning: all or nothing. Prints each licence key once.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The reseller (RS-…).") var reseller: String
-        @Option(name: .customLong("client"), help: "A client of the reseller (CL-…); repeat for a batch.") var clients: [String] = []
+        @Argument(help: "The reseller (RS-…).") var reseller: Refid
+        @Option(name: .customLong("client"), help: "A client of the reseller (CL-…); repeat for a batch.") var clients: [Refid] = []
         @Option(help: "The product slug.") var product: String
         @Option(help: "Retrying with the same key returns the first result and spends nothing.") var idempotencyKey: String
 
         func run() async throws {
             guard !clients.isEmpty else { throw ValidationError("name at least one --client") }
             try await withSuite(database) { suite in
-                let result = try await suite.workflows.provision(reseller: Refid(rawValue: reseller), clients: clients.map(Refid.init(rawValue:)),
+                let result = try await suite.workflows.provision(reseller: reseller, clients: clients,
                                                                  product: product, idempotencyKey: idempotencyKey, actor: "cli")
                 if output.json {
                     return try printJSON(result)
@@ -51,7 +51,7 @@ struct WorkflowCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Option(help: "An existing standalone client (CL-…).") var client: String?
+        @Option(help: "An existing standalone client (CL-…).") var client: Refid?
         @Option(help: "A new client's name (with --email).") var name: String?
         @Option(help: "A new client's email.") var email: String?
         @Option(help: "The product slug.") var product: String
@@ -64,25 +64,23 @@ struct WorkflowCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let customer: Customer = client.map { .existing(Refid(rawValue: $0)) } ?? .new(name: name ?? "", email: email ?? "")
+            let customer: Customer = client.map { .existing($0) } ?? .new(name: name ?? "", email: email ?? "")
             try await withSuite(database) { suite in
                 let result = try await suite.workflows.purchase(customer, product: product, idempotencyKey: idempotencyKey, actor: "cli")
-                switch result.outcome {
-                case .paid(let payment):
-                    if output.json { return try printJSON(result) }
-                    print("\(result.invoice.number): paid by \(payment.method); client \(result.client.refid) is \(result.client.status)")
-                    printIssued(result.licences)
-                case .requiresAction(let session):
-                    if output.json { try printJSON(result) } else {
+                try output.show(result) {
+                    switch result.outcome {
+                    case .paid(let payment):
+                        print("\(result.invoice.number): paid by \(payment.method); client \(result.client.refid) is \(result.client.status)")
+                        printIssued(result.licences)
+                    case .requiresAction(let session):
                         print("\(result.invoice.number): requires action: pay at \(session.url.absoluteString)")
                         print("client \(result.client.refid) stays \(result.client.status) until the payment is confirmed; to stand for the customer paying:")
                         print("  dock wave checkout complete \(session.id)")
+                    case .failed(let failure):
+                        print("\(result.invoice.number): failed: \(failure.message)")
                     }
-                    throw ExitCode(2)
-                case .failed(let failure):
-                    if output.json { try printJSON(result) } else { print("\(result.invoice.number): failed: \(failure.message)") }
-                    throw ExitCode.failure
                 }
+                if let exit = result.outcome.exitCode { throw exit }
             }
         }
     }
@@ -91,12 +89,12 @@ struct WorkflowCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A client's activation history and billing history.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The client (CL-…).") var client: String
+        @Argument(help: "The client (CL-…).") var client: Refid
         @Option(help: "Days of activation history.") var days = 30
 
         func run() async throws {
             try await withSuite(database) { suite in
-                let history = try await suite.workflows.history(of: Refid(rawValue: client), days: days)
+                let history = try await suite.workflows.history(of: client, days: days)
                 if output.json {
                     return try printJSON(history)
                 }
@@ -110,9 +108,8 @@ struct WorkflowCommand: AsyncParsableCommand {
                 printTable(["PAYMENT", "INVOICE", "METHOD", "AMOUNT", "AT"], history.payments.map {
                     [$0.refid.rawValue, $0.invoice.rawValue, $0.method, "\($0.amount) \($0.currency)", isoString($0.createdAt)]
                 })
-                let maximum = history.activations.map(\.count).max() ?? 0
                 print("\nActivations per day")
-                printTable(["DAY", "N", ""], history.activations.filter { $0.count > 0 }.map { [$0.bucket, String($0.count), bar($0.count, of: maximum)] })
+                printBars(history.activations.filter { $0.count > 0 }, header: ["DAY", "N", ""])
             }
         }
     }
