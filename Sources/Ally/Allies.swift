@@ -131,6 +131,11 @@ public struct Allies: Sendable {
         }
     }
 
+    /// The reseller with `refid`; throws "Reseller Not Found" when there is none.
+    public func find(_ refid: Refid) async throws -> Reseller {
+        try await database.read { tx in try self.find(refid, in: tx) }
+    }
+
     /// The reseller with `refid`, read inside `tx`; throws "Reseller Not Found" when there is none.
     public func find(_ refid: Refid, in tx: any Transaction) throws -> Reseller {
         guard let found = try findByRefid(refid, in: tx) else { throw Self.notFound(refid) }

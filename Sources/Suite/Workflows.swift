@@ -289,7 +289,7 @@ public struct Workflows: Sendable {
         if outcome.isPaid {
             if issued.isEmpty { issued = try await licencesIssued(for: invoice.refid) }
             client = try await clients.find(client.refid)
-            invoice = try await invoices.find(invoice.refid) ?? invoice
+            invoice = try await invoices.findByRefid(invoice.refid) ?? invoice
         }
         return PurchaseResult(client: client, invoice: invoice, outcome: outcome, licences: issued, isNew: isNew)
     }
@@ -300,7 +300,7 @@ public struct Workflows: Sendable {
             SELECT fingerprint, client_refid, invoice_refid FROM workflow_runs WHERE idempotency_key = \(key.rawValue)
             """, fingerprint: fingerprint, in: tx, orThrow: { Self.conflict }) {
             guard let client = try clients.findByRefid(try row.refid("client_refid"), in: tx),
-                  let invoice = try invoices.find(try row.refid("invoice_refid"), in: tx)
+                  let invoice = try invoices.findByRefid(try row.refid("invoice_refid"), in: tx)
             else { throw Self.conflict }
             return (client, invoice, false)
         }

@@ -80,7 +80,7 @@ extension Invoices {
             guard let gateway else {
                 return .failed(PaymentFailure(code: .insufficientFunds, message: error.message, available: available, amount: amount))
             }
-            guard let invoice = try await find(refid) else { throw WaveError.invoiceNotFound("refid") }
+            let invoice = try await find(refid)
             let request = CheckoutRequest(invoice: invoice.refid, number: invoice.number, client: invoice.client,
                                           amount: invoice.total, currency: invoice.currency,
                                           description: invoice.description ?? "Invoice \(invoice.number)")

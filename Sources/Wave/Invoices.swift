@@ -209,18 +209,29 @@ public struct Invoices: Sendable {
 
     // MARK: Lookups
 
-    /// The invoice with `refid`, or nil.
-    public func find(_ refid: Refid) async throws -> Invoice? {
+    /// The invoice with `refid`; throws "Invoice Not Found" if there is none.
+    public func find(_ refid: Refid) async throws -> Invoice {
         try await database.read { tx in try self.find(refid, in: tx) }
     }
 
+    /// The invoice with `refid`, read inside an open transaction; throws "Invoice Not Found" if there is none.
+    public func find(_ refid: Refid, in tx: any Transaction) throws -> Invoice {
+        guard let invoice = try findByRefid(refid, in: tx) else { throw WaveError.notFound("invoice", refid.rawValue) }
+        return invoice
+    }
+
+    /// The invoice with `refid`, or nil.
+    public func findByRefid(_ refid: Refid) async throws -> Invoice? {
+        try await database.read { tx in try self.findByRefid(refid, in: tx) }
+    }
+
     /// The invoice with `refid`, or nil, read inside an open transaction.
-    public func find(_ refid: Refid, in tx: any Transaction) throws -> Invoice? {
+    public func findByRefid(_ refid: Refid, in tx: any Transaction) throws -> Invoice? {
         try fetch("SELECT \(raw: Self.columns) FROM wave_invoices WHERE refid = \(refid)", in: tx).first
     }
 
     /// The invoice numbered `number` (`INV-2026-0001`), or nil.
-    public func find(number: String) async throws -> Invoice? {
+    public func findByNumber(_ number: String) async throws -> Invoice? {
         try await database.read { tx in
             try self.fetch("SELECT \(raw: Self.columns) FROM wave_invoices WHERE number = \(number)", in: tx).first
         }

@@ -60,18 +60,24 @@ public struct Plans: Sendable {
                     isActive: true, createdAt: now.date, updatedAt: now.date)
     }
 
+    /// The plan with `refid`; throws "Plan Not Found" if there is none.
+    public func find(_ refid: Refid) async throws -> Plan {
+        guard let plan = try await findByRefid(refid) else { throw WaveError.notFound("plan", refid.rawValue) }
+        return plan
+    }
+
     /// The plan with `refid`, or nil.
-    public func find(_ refid: Refid) async throws -> Plan? {
-        try await database.read { tx in try self.find(refid, in: tx) }
+    public func findByRefid(_ refid: Refid) async throws -> Plan? {
+        try await database.read { tx in try self.findByRefid(refid, in: tx) }
     }
 
     /// The plan with `refid`, or nil, read inside an open transaction.
-    public func find(_ refid: Refid, in tx: any Transaction) throws -> Plan? {
+    public func findByRefid(_ refid: Refid, in tx: any Transaction) throws -> Plan? {
         try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_plans WHERE refid = \(refid)").map(Self.decode)
     }
 
     /// The plan with `slug`, or nil.
-    public func find(slug: String) async throws -> Plan? {
+    public func findBySlug(_ slug: String) async throws -> Plan? {
         try await database.read { tx in
             try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_plans WHERE slug = \(slug)").map(Self.decode)
         }

@@ -92,23 +92,34 @@ public struct Products: Sendable {
                        isActive: true, createdAt: now.date, updatedAt: now.date)
     }
 
-    /// The product with `refid`, or nil.
-    public func find(_ refid: Refid) async throws -> Product? {
+    /// The product with `refid`; throws "Product Not Found" if there is none.
+    public func find(_ refid: Refid) async throws -> Product {
         try await database.read { tx in try self.find(refid, in: tx) }
     }
 
+    /// The product with `refid`, read inside an open transaction; throws "Product Not Found" if there is none.
+    public func find(_ refid: Refid, in tx: any Transaction) throws -> Product {
+        guard let product = try findByRefid(refid, in: tx) else { throw WaveError.notFound("product", refid.rawValue) }
+        return product
+    }
+
+    /// The product with `refid`, or nil.
+    public func findByRefid(_ refid: Refid) async throws -> Product? {
+        try await database.read { tx in try self.findByRefid(refid, in: tx) }
+    }
+
     /// The product with `refid`, or nil, read inside an open transaction.
-    public func find(_ refid: Refid, in tx: any Transaction) throws -> Product? {
+    public func findByRefid(_ refid: Refid, in tx: any Transaction) throws -> Product? {
         try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_products WHERE refid = \(refid)").map(Self.decode)
     }
 
     /// The product with `slug`, or nil.
-    public func find(slug: String) async throws -> Product? {
-        try await database.read { tx in try self.find(slug: slug, in: tx) }
+    public func findBySlug(_ slug: String) async throws -> Product? {
+        try await database.read { tx in try self.findBySlug(slug, in: tx) }
     }
 
     /// The product with `slug`, or nil, read inside an open transaction.
-    public func find(slug: String, in tx: any Transaction) throws -> Product? {
+    public func findBySlug(_ slug: String, in tx: any Transaction) throws -> Product? {
         try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_products WHERE slug = \(slug)").map(Self.decode)
     }
 
@@ -180,7 +191,7 @@ extension Products {
     /// The product with slug `slug` if it is for sale, read inside `tx`; throws `.invalidProduct`
     /// for an unknown or deactivated product.
     public func forSale(_ slug: String, in tx: any Transaction) throws -> Product {
-        guard let item = try find(slug: slug, in: tx), item.isActive else {
+        guard let item = try findBySlug(slug, in: tx), item.isActive else {
             throw WaveError(.invalidProduct, message: "Invalid Product: \(slug.prefix(64)) is not for sale")
         }
         return item
@@ -190,7 +201,7 @@ extension Products {
 extension Products: ProductCatalog {
     /// Implements `ProductCatalog`: the product whose slug is `code`, as Forge sees it.
     public func product(_ code: String, in tx: any Transaction) throws -> ProductSummary? {
-        try find(slug: code, in: tx)?.summary
+        try findBySlug(code, in: tx)?.summary
     }
 }
 

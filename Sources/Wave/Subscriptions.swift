@@ -67,8 +67,8 @@ public struct Subscriptions: Sendable {
         guard let invoice else { return SubscriptionStart(subscription: started, invoice: nil, payment: nil) }
         let outcome = try await invoices.attemptPayment(invoice.refid, actor: actor)
         _ = try await settle(started.refid, invoice: invoice.refid, paid: outcome.isPaid, actor: actor)
-        let subscription = try await find(started.refid) ?? started
-        return SubscriptionStart(subscription: subscription, invoice: try await invoices.find(invoice.refid) ?? invoice,
+        let subscription = try await findByRefid(started.refid) ?? started
+        return SubscriptionStart(subscription: subscription, invoice: try await invoices.findByRefid(invoice.refid) ?? invoice,
                                  payment: outcome)
     }
 
@@ -173,8 +173,14 @@ public struct Subscriptions: Sendable {
 
     // MARK: Lookups
 
+    /// The subscription with `refid`; throws "Subscription Not Found" if there is none.
+    public func find(_ refid: Refid) async throws -> Subscription {
+        guard let subscription = try await findByRefid(refid) else { throw WaveError.notFound("subscription", refid.rawValue) }
+        return subscription
+    }
+
     /// The subscription with `refid`, or nil.
-    public func find(_ refid: Refid) async throws -> Subscription? {
+    public func findByRefid(_ refid: Refid) async throws -> Subscription? {
         try await database.read { tx in
             try tx.queryFirst("SELECT \(raw: Self.columns) FROM \(raw: Self.tables) WHERE s.refid = \(refid)").map(Self.decode)?.subscription
         }

@@ -8,8 +8,8 @@ extension Products {
     /// let product = try await products.find(refidOrSlug: "pro-1y")
     /// ```
     public func find(refidOrSlug text: String) async throws -> Product {
-        let found = text.hasPrefix("PR-") ? try await find(Refid(rawValue: text)) : try await find(slug: text)
-        guard let found else { throw WaveError(.notFound, message: "Product Not Found: no product \(text.prefix(64))") }
+        let found = text.hasPrefix("PR-") ? try await findByRefid(Refid(rawValue: text)) : try await findBySlug(text)
+        guard let found else { throw WaveError.notFound("product", text) }
         return found
     }
 }
@@ -22,8 +22,22 @@ extension Invoices {
     /// let invoice = try await invoices.find(refidOrNumber: "INV-2026-0001")
     /// ```
     public func find(refidOrNumber text: String) async throws -> Invoice {
-        let found = text.hasPrefix("INV-") ? try await find(number: text) : try await find(Refid(rawValue: text))
-        guard let found else { throw WaveError(.notFound, message: "Invoice Not Found: no invoice \(text.prefix(64))") }
+        let found = text.hasPrefix("INV-") ? try await findByNumber(text) : try await findByRefid(Refid(rawValue: text))
+        guard let found else { throw WaveError.notFound("invoice", text) }
+        return found
+    }
+}
+
+extension Plans {
+    /// The plan named by `text`: its refid when it starts with `PL-`, else its slug. Throws
+    /// "Plan Not Found" if there is none.
+    ///
+    /// ```swift
+    /// let plan = try await subscriptions.plans.find(refidOrSlug: "pro-monthly")
+    /// ```
+    public func find(refidOrSlug text: String) async throws -> Plan {
+        let found = text.hasPrefix("PL-") ? try await findByRefid(Refid(rawValue: text)) : try await findBySlug(text)
+        guard let found else { throw WaveError.notFound("plan", text) }
         return found
     }
 }

@@ -86,6 +86,11 @@ public struct WaveError: CodedError {
 
     static let invalidCursor = WaveError.invalid("cursor", "it does not name a page of this list")
 
+    /// "Plan Not Found: no plan PL-…": `record` named by what the caller gave (a refid, slug or number).
+    static func notFound(_ record: String, _ name: String) -> WaveError {
+        WaveError(.notFound, message: "\(record.prefix(1).uppercased() + record.dropFirst()) Not Found: no \(record) \(name.prefix(64))")
+    }
+
     static func invoiceNotFound(_ what: String) -> WaveError {
         WaveError(.notFound, message: "Invoice Not Found: no invoice with this \(what)")
     }

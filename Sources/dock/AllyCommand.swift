@@ -44,7 +44,7 @@ struct AllyCommand: AsyncParsableCommand {
         func run() async throws {
             try await withSuite(database) { suite in
                 let allies = try suite.allies
-                let reseller = try await allies.reseller(refid)
+                let reseller = try await allies.find(refid)
                 try printReseller(reseller, balance: try await allies.balance(reseller.refid), json: output.json)
             }
         }
@@ -129,7 +129,7 @@ struct AllyCommand: AsyncParsableCommand {
         func run() async throws {
             try await withSuite(database) { suite in
                 let allies = try suite.allies
-                let reseller = try await allies.reseller(refid)
+                let reseller = try await allies.find(refid)
                 let movements = try await allies.ledger.history(of: reseller.wallet, limit: page.limit, after: page.after)
                 try output.showPage(movements, header: ["AT", "AMOUNT", "BALANCE", "DESCRIPTION"]) {
                     [isoString($0.createdAt), String($0.amount), String($0.balanceAfter), $0.description]
@@ -181,16 +181,6 @@ struct AllyCommand: AsyncParsableCommand {
                 if !report.isClean { throw ExitCode.failure }
             }
         }
-    }
-}
-
-extension Allies {
-    /// The reseller with this refid, or a not-found error that names it.
-    func reseller(_ refid: Refid) async throws -> Reseller {
-        guard let found = try await findByRefid(refid) else {
-            throw AllyError(.notFound, message: "Reseller Not Found: no reseller with refid \(refid.rawValue.prefix(64))")
-        }
-        return found
     }
 }
 

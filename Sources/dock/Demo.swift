@@ -34,12 +34,12 @@ struct Demo: AsyncParsableCommand {
 
         print("\n== The catalogue (Wave products, also Forge's product codes)")
         for (name, slug, price, days) in [("Pro (1 year)", "pro-1y", Int64(4_900), Optional(365)), ("Studio (lifetime)", "studio-life", 19_900, nil)] {
-            if try await suite.products.find(slug: slug) == nil {
+            if try await suite.products.findBySlug(slug) == nil {
                 try await suite.products.create(name: name, slug: slug, price: price, currency: "USD", licenceDays: days, actor: "demo")
             }
         }
         var products: [Product] = []
-        for slug in ["pro-1y", "studio-life"] { if let product = try await suite.products.find(slug: slug) { products.append(product) } }
+        for slug in ["pro-1y", "studio-life"] { if let product = try await suite.products.findBySlug(slug) { products.append(product) } }
         printTable(["SLUG", "NAME", "PRICE", "LICENCE"], products.map {
             [$0.slug, $0.name, "\($0.price) \($0.currency)", $0.licenceDays.map { "\($0) days" } ?? "lifetime"]
         })
@@ -138,7 +138,7 @@ struct Demo: AsyncParsableCommand {
         print("\n== Invoices this run")
         var invoices: [Invoice] = []
         for refid in [byWallet.invoice.refid, piper.invoice.refid, vandelay.invoice.refid] {
-            if let invoice = try await suite.invoices.find(refid) { invoices.append(invoice) }
+            invoices.append(try await suite.invoices.find(refid))
         }
         printTable(["NUMBER", "CLIENT", "TOTAL", "STATUS", "PAID BY"], invoices.map { invoice in
             [invoice.number, mine.first { $0.refid == invoice.client }?.name ?? "-", "\(invoice.total) \(invoice.currency)",

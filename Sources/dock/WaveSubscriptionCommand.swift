@@ -59,7 +59,7 @@ extension WaveCommand {
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    try printPlan(try await suite.subscriptions.plan(plan), json: output.json)
+                    try printPlan(try await suite.subscriptions.plans.find(refidOrSlug: plan), json: output.json)
                 }
             }
         }
@@ -73,7 +73,7 @@ extension WaveCommand {
             func run() async throws {
                 try await withSuite(database) { suite in
                     let subscriptions = try suite.subscriptions
-                    let found = try await subscriptions.plan(plan)
+                    let found = try await subscriptions.plans.find(refidOrSlug: plan)
                     try printPlan(try await subscriptions.plans.deactivate(found.refid, actor: "cli"), json: output.json)
                 }
             }
@@ -100,7 +100,7 @@ extension WaveCommand {
             func run() async throws {
                 try await withSuite(database) { suite in
                     let subscriptions = try suite.subscriptions
-                    let found = try await subscriptions.plan(plan)
+                    let found = try await subscriptions.plans.find(refidOrSlug: plan)
                     let started = try await subscriptions.start(client: client, plan: found.refid,
                                                                 trialDays: trialDays, actor: "cli")
                     var line = "\(started.subscription.refid): \(started.subscription.status)"
@@ -128,7 +128,7 @@ extension WaveCommand {
 
             func run() async throws {
                 try await withSuite(database) { suite in
-                    try printSubscription(try await suite.subscriptions.subscription(subscription), json: output.json)
+                    try printSubscription(try await suite.subscriptions.find(subscription), json: output.json)
                 }
             }
         }
@@ -227,24 +227,6 @@ extension WaveCommand {
                 if total.failed > 0 { throw ExitCode.failure }
             }
         }
-    }
-}
-
-
-
-extension Subscriptions {
-    /// A plan by refid (`PL-…`) or slug.
-    func plan(_ text: String) async throws -> Plan {
-        let found = text.hasPrefix("PL-") ? try await plans.find(Refid(rawValue: text)) : try await plans.find(slug: text)
-        guard let found else { throw WaveError(.notFound, message: "Plan Not Found: no plan \(text.prefix(64))") }
-        return found
-    }
-
-    func subscription(_ refid: Refid) async throws -> Subscription {
-        guard let found = try await find(refid) else {
-            throw WaveError(.notFound, message: "Subscription Not Found: no subscription \(refid.rawValue.prefix(64))")
-        }
-        return found
     }
 }
 

@@ -124,7 +124,7 @@ struct WorkflowCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSuite(database) { suite in
-                if try await suite.products.find(slug: "soak-pro") == nil {
+                if try await suite.products.findBySlug("soak-pro") == nil {
                     do {
                         try await suite.products.create(name: "Soak Pro", slug: "soak-pro", price: 1_000, currency: "USD", licenceDays: 30)
                     } catch let error as WaveError where error.code == .duplicateSlug {}

@@ -101,11 +101,11 @@ private func openSession(_ wave: WaveFixture, _ invoices: Invoices, amount: Int6
             let delivery = try await wave.gateway.complete(session.id)
             #expect(try await wave.gateway.session(session.id)?.status == .completed)
             // Completing only produced the webhook: nothing is paid until it is received.
-            #expect(try await invoices.find(invoice.refid)?.status == .open)
+            #expect(try await invoices.find(invoice.refid).status == .open)
             let outcome = try await webhooks.receive(delivery)
             guard case .paid(let payment) = outcome else { Issue.record("expected paid, got \(outcome)"); return }
             #expect(payment.method == "checkout" && payment.reference == session.id && payment.amount == 4_900 && payment.transfer == nil)
-            let paid = try #require(try await invoices.find(invoice.refid))
+            let paid = try await invoices.find(invoice.refid)
             #expect(paid.status == .paid && paid.paymentMethod == "checkout" && paid.paymentReference == session.id)
             #expect(try await invoices.auditTrail(of: invoice.refid).map(\.event) == ["created", "pay"])
             // The same event again (a redelivery, freshly signed): a duplicate, nothing written.
@@ -209,7 +209,7 @@ private func openSession(_ wave: WaveFixture, _ invoices: Invoices, amount: Int6
                 try await webhooks.receive(body: Data("not json".utf8), signature: signer.sign(Data("not json".utf8), at: now))
             }
             #expect(try await wave.rowCounts() == before)
-            #expect(try await invoices.find(invoice.refid)?.status == .open)
+            #expect(try await invoices.find(invoice.refid).status == .open)
             #expect(try await count(wave, "SELECT count(*) FROM wave_webhook_events") == 0)
             // The genuine delivery still works afterwards (rejections consumed nothing).
             #expect(try await webhooks.receive(delivery).payment?.isNew == true)
@@ -244,7 +244,7 @@ private func openSession(_ wave: WaveFixture, _ invoices: Invoices, amount: Int6
             let before = try await wave.rowCounts()
             await #expect(throws: PaidLedger.Refused.self) { try await webhooks.receive(delivery) }
             #expect(try await wave.rowCounts() == before)
-            #expect(try await invoices.find(invoice.refid)?.status == .open)
+            #expect(try await invoices.find(invoice.refid).status == .open)
             // The gateway retries; the hook now succeeds and the invoice is paid once.
             fulfilment.refuse.withLock { $0 = false }
             #expect(try await webhooks.receive(delivery).payment?.isNew == true)

@@ -22,8 +22,8 @@ import Testing
             let second = try await wave.invoices.make().for(acme.refid).currency("USD").amount(500).description("Support").dueNow().create()
             #expect(second.number == "INV-2026-0002" && second.lines.map(\.description) == ["Support"] && second.dueAt == waveStart)
             #expect(try await wave.invoices.find(invoice.refid) == invoice)
-            #expect(try await wave.invoices.find(number: "INV-2026-0002") == second)
-            #expect(try await wave.invoices.find(number: "INV-2026-0003") == nil)
+            #expect(try await wave.invoices.findByNumber("INV-2026-0002") == second)
+            #expect(try await wave.invoices.findByNumber("INV-2026-0003") == nil)
             let page = try await wave.invoices.getByClient(acme.refid, limit: 1)
             #expect(page.items.map(\.refid) == [invoice.refid] && page.nextCursor == Cursor(after: invoice.refid))
             let rest = try await wave.invoices.getByClient(acme.refid, limit: 1, after: page.nextCursor)
@@ -81,7 +81,7 @@ import Testing
             let late = try await make()
             try await wave.invoices.markUncollectible(late.refid)
             try await wave.invoices.markAsPaid(late.refid, driver: "cheque", transactionId: "CHQ-7")
-            #expect(try await wave.invoices.find(late.refid)?.status == .paid)
+            #expect(try await wave.invoices.find(late.refid).status == .paid)
             await expectWaveError(.statusTransitionDenied) { try await wave.invoices.void(late.refid) }
             await expectWaveError(.statusTransitionDenied) { try await wave.invoices.markUncollectible(late.refid) }
             #expect(try await wave.invoices.auditTrail(of: late.refid).map(\.event) == ["created", "mark_uncollectible", "pay"])

@@ -19,7 +19,7 @@ import Wave
             guard case .paid(let payment) = outcome else { Issue.record("expected paid, got \(outcome)"); return }
             #expect(payment.method == "wallet" && payment.amount == 4_900 && payment.isNew)
             #expect(Refid.isWellFormed(payment.refid.rawValue, prefix: "PY-") && payment.reference == payment.transfer?.rawValue)
-            let paid = try #require(try await wave.invoices.find(invoice.refid))
+            let paid = try await wave.invoices.find(invoice.refid)
             #expect(paid.status == .paid && paid.paidAt == waveStart && paid.paymentMethod == "wallet")
             #expect(paid.paymentReference == payment.transfer?.rawValue)
             #expect(try await wave.balance(acme.refid) == 5_100)
@@ -57,7 +57,7 @@ import Wave
             guard case .failed(let failure) = none else { Issue.record("expected failed, got \(none)"); return }
             #expect(failure.code == .insufficientFunds && failure.available == 0)
             #expect(try await wave.rowCounts() == before)
-            #expect(try await wave.invoices.find(invoice.refid)?.status == .open)
+            #expect(try await wave.invoices.find(invoice.refid).status == .open)
             #expect(try await wave.invoices.payment(of: invoice.refid) == nil)
         }
     }
@@ -78,7 +78,7 @@ import Wave
             let retry = try await wave.invoices.attemptPayment(invoice.refid)
             #expect(retry == .requiresAction(session))
             #expect(try await wave.gateway.sessions(for: invoice.refid).count == 1)
-            #expect(try await wave.invoices.find(invoice.refid)?.status == .open)
+            #expect(try await wave.invoices.find(invoice.refid).status == .open)
             #expect(try await wave.invoices.payment(of: invoice.refid) == nil)
             #expect(try await wave.balance(acme.refid) == 1_000)
             // Once the wallet covers it, the same invoice is paid by the wallet.
@@ -134,7 +134,7 @@ import Wave
             let debits = try await invoices.ledger.history(of: wallet.refid, limit: 500).items.filter { $0.amount < 0 }
             #expect(debits.count == 4 && debits.allSatisfy { $0.amount == -4_900 })
             for invoice in all {
-                let stored = try #require(try await invoices.find(invoice.refid))
+                let stored = try await invoices.find(invoice.refid)
                 let payment = try await invoices.payment(of: invoice.refid)
                 let debitsForIt = debits.filter { $0.description == "Invoice \(invoice.number)" }.count
                 if paid.contains(invoice.refid) {
@@ -182,7 +182,7 @@ import Wave
             await expectWaveError(.validation) { try await wave.invoices.markAsPaid(invoice.refid, driver: "wire", transactionId: " ") }
             let payment = try await wave.invoices.markAsPaid(invoice.refid, driver: "Wire", transactionId: "T-1", actor: "finance")
             #expect(payment.method == "wire" && payment.reference == "T-1" && payment.transfer == nil && payment.isNew)
-            let paid = try #require(try await wave.invoices.find(invoice.refid))
+            let paid = try await wave.invoices.find(invoice.refid)
             #expect(paid.status == .paid && paid.paymentMethod == "wire" && paid.paymentReference == "T-1")
             let retry = try await wave.invoices.markAsPaid(invoice.refid, driver: "wire", transactionId: "T-1")
             #expect(retry.refid == payment.refid && !retry.isNew)

@@ -19,7 +19,7 @@ import Testing
             #expect(Refid.isWellFormed(pro.refid.rawValue, prefix: "PR-"))
             #expect(pro.name == "Pro (1 year)" && pro.currency == "USD" && pro.isActive && pro.licenceDays == 365)
             #expect(try await products.find(pro.refid) == pro)
-            #expect(try await products.find(slug: "pro-1y") == pro)
+            #expect(try await products.findBySlug("pro-1y") == pro)
             let before = try await wave.rowCounts()
             for slug in ["Pro-1Y", "pro 1y", "-pro", "pro-", "", String(repeating: "a", count: 65), "pro_1y"] {
                 await expectWaveError(.validation) { try await products.create(name: "X", slug: slug, price: 1, currency: "USD") }
