@@ -1,3 +1,4 @@
+public import SuiteCore
 public import SuiteStorage
 
 /// Where a client is in its lifecycle.
@@ -38,3 +39,40 @@ public enum ClientTransition: String, StateTransition {
     /// The action's name, as the audit trail records it.
     public var description: String { rawValue }
 }
+
+/// What moves clients through their lifecycle, one action at a time: ``Clients`` for every client,
+/// ``ResellerPortfolio`` for one reseller's. The four named moves are written once, here.
+public protocol ClientLifecycle: Sendable {
+    /// Applies `action` to the client with `refid` in its own transaction; an illegal move throws
+    /// "Status Transition Denied" and writes nothing.
+    func transition(_ action: ClientTransition, _ refid: Refid, actor: String, reason: String?) async throws -> Client
+}
+
+extension ClientLifecycle {
+    /// Pending → active.
+    @discardableResult
+    public func activate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
+        try await transition(.activate, refid, actor: actor, reason: reason)
+    }
+
+    /// Active → suspended.
+    @discardableResult
+    public func suspend(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
+        try await transition(.suspend, refid, actor: actor, reason: reason)
+    }
+
+    /// Pending, active or suspended → inactive.
+    @discardableResult
+    public func deactivate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
+        try await transition(.deactivate, refid, actor: actor, reason: reason)
+    }
+
+    /// Suspended or inactive → active.
+    @discardableResult
+    public func reinstate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
+        try await transition(.reinstate, refid, actor: actor, reason: reason)
+    }
+}
+
+extension Clients: ClientLifecycle {}
+extension ResellerPortfolio: ClientLifecycle {}

@@ -186,30 +186,6 @@ public struct Clients: Sendable {
 
     // MARK: Lifecycle
 
-    /// Pending → active.
-    @discardableResult
-    public func activate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
-        try await transition(.activate, refid, actor: actor, reason: reason)
-    }
-
-    /// Active → suspended.
-    @discardableResult
-    public func suspend(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
-        try await transition(.suspend, refid, actor: actor, reason: reason)
-    }
-
-    /// Pending, active or suspended → inactive.
-    @discardableResult
-    public func deactivate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
-        try await transition(.deactivate, refid, actor: actor, reason: reason)
-    }
-
-    /// Suspended or inactive → active.
-    @discardableResult
-    public func reinstate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
-        try await transition(.reinstate, refid, actor: actor, reason: reason)
-    }
-
     /// Applies a lifecycle action in its own transaction.
     @discardableResult
     public func transition(_ action: ClientTransition, _ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {

@@ -77,30 +77,6 @@ public struct ResellerPortfolio: Sendable {
 
     // MARK: Changing
 
-    /// Activates one of this reseller's pending clients.
-    @discardableResult
-    public func activate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
-        try await transition(.activate, refid, actor: actor, reason: reason)
-    }
-
-    /// Suspends one of this reseller's active clients.
-    @discardableResult
-    public func suspend(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
-        try await transition(.suspend, refid, actor: actor, reason: reason)
-    }
-
-    /// Deactivates one of this reseller's clients that is not already inactive.
-    @discardableResult
-    public func deactivate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
-        try await transition(.deactivate, refid, actor: actor, reason: reason)
-    }
-
-    /// Makes one of this reseller's suspended or inactive clients active again.
-    @discardableResult
-    public func reinstate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
-        try await transition(.reinstate, refid, actor: actor, reason: reason)
-    }
-
     /// Applies a lifecycle action to one of this reseller's clients.
     @discardableResult
     public func transition(_ action: ClientTransition, _ refid: Refid, actor: String = "system",

@@ -25,7 +25,7 @@ public import SuiteStorage
 /// The database is a ServiceLifecycle `Service`: a server runs it in its `ServiceGroup`, and
 /// ``run()`` runs the connection pools in the group's task until graceful shutdown, then closes
 /// the database. A script or a test that does not run it can use it all the same: the first
-/// operation starts the pools in detached tasks of the database's own, which ``close()`` ends.
+/// operation starts the pools in tasks of the database's own, which ``close()`` ends.
 ///
 /// ```swift
 /// let database = try PostgresDatabase(url: "postgres://app@127.0.0.1:5432/app?sslmode=disable")

@@ -109,7 +109,7 @@ public struct Invoices: Sendable {
             total = sum
             if let slug = draft.product {
                 guard let product = try draft.resolvedProduct
-                    ?? tx.queryFirst("SELECT \(raw: Products.columns) FROM wave_products WHERE slug = \(slug)").map(Products.decode)
+                    ?? Products.table.findBySlug(slug, in: tx)
                 else { throw WaveError(.invalidProduct, message: "Invalid Product: no product with slug \(slug.prefix(64))") }
                 guard product.isActive else {
                     throw WaveError(.invalidProduct, message: "Invalid Product: \(product.slug) is not for sale")

@@ -46,16 +46,9 @@ public struct Plans: Sendable {
         let currency = try WaveValidation.currency(currency)
         let refid = Refid.generate(prefix: "PL-")
         let now = Timestamp(clock.now())
-        let id: Int64
-        do {
-            id = try tx.insertReturningID("""
-                INSERT INTO wave_plans (refid, slug, name, price, currency, billing_interval, active, version, created_at, updated_at)
-                VALUES (\(refid), \(slug), \(name), \(price), \(currency), \(interval.rawValue), 1, 1, \(now), \(now))
-                """)
-        } catch let error as StorageError where error.isUniqueViolation(mentioning: "slug") {
-            throw WaveError(.duplicateSlug, message: "Duplicate Slug: another plan already uses \(slug)")
-        }
-        try audit(id: id, version: 1, event: "created", actor: actor, at: now, in: tx)
+        _ = try Self.table.insert(slug: slug, columns: "refid, slug, name, price, currency, billing_interval",
+                                  values: "\(refid), \(slug), \(name), \(price), \(currency), \(interval.rawValue)",
+                                  actor: actor, at: now, in: tx)
         return Plan(refid: refid, slug: slug, name: name, price: price, currency: currency, interval: interval,
                     isActive: true, createdAt: now.date, updatedAt: now.date)
     }
@@ -73,24 +66,18 @@ public struct Plans: Sendable {
 
     /// The plan with `refid`, or nil, read inside an open transaction.
     public func findByRefid(_ refid: Refid, in tx: any Transaction) throws -> Plan? {
-        try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_plans WHERE refid = \(refid)").map(Self.decode)
+        try Self.table.findByRefid(refid, in: tx)
     }
 
     /// The plan with `slug`, or nil.
     public func findBySlug(_ slug: String) async throws -> Plan? {
-        try await database.read { tx in
-            try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_plans WHERE slug = \(slug)").map(Self.decode)
-        }
+        try await database.read { tx in try Self.table.findBySlug(slug, in: tx) }
     }
 
     /// One page of plans, oldest first (1…500 per page).
     public func list(limit: Int = 50, after cursor: Cursor? = nil) async throws -> Page<Plan> {
         try WaveError.checkLimit(limit)
-        return try await database.read { tx in
-            try Keyset(table: "wave_plans").page(
-                select: Self.columns, after: cursor, limit: limit, in: tx, invalidCursor: WaveError.invalidCursor,
-                fetch: { try tx.query($0).map(Self.decode) }, refid: \.refid)
-        }
+        return try await database.read { tx in try Self.table.list(limit: limit, after: cursor, in: tx) }
     }
 
     /// Takes a plan off sale, for good (audited): new subscriptions refuse it, live ones keep
@@ -99,19 +86,8 @@ public struct Plans: Sendable {
     public func deactivate(_ refid: Refid, actor: String = "system") async throws -> Plan {
         let actor = try WaveValidation.text(actor, field: "actor", maximum: 255)
         return try await database.write { tx in
-            guard let row = try tx.queryFirst("""
-                SELECT \(raw: Self.columns) FROM wave_plans WHERE refid = \(refid)\(raw: tx.dialect.forUpdate)
-                """)
-            else { throw WaveError.planNotFound("refid") }
-            var plan = try Self.decode(row)
-            guard plan.isActive else {
-                throw WaveError(.statusTransitionDenied, message: "Status Transition Denied: the plan is already inactive")
-            }
-            let id = try row.int64("id")
             let now = Timestamp(self.clock.now())
-            let version = try tx.advanceVersion(of: "wave_plans", id: id, from: try row.int64("version"),
-                                                setting: "active = 0, ", updatedAt: now)
-            try self.audit(id: id, version: version, event: "deactivated", actor: actor, at: now, in: tx)
+            var plan = try Self.table.deactivate(refid, actor: actor, isActive: \.isActive, at: now, in: tx)
             plan.isActive = false
             plan.updatedAt = now.date
             return plan
@@ -120,7 +96,10 @@ public struct Plans: Sendable {
 
     // MARK: Internals
 
-    static let columns = "id, version, refid, slug, name, price, currency, billing_interval, active, created_at, updated_at"
+    static let table = CatalogTable<Plan>(
+        table: "wave_plans", auditTable: "wave_plan_audit", auditOwner: "plan_id", noun: "plan",
+        columns: "id, version, refid, slug, name, price, currency, billing_interval, active, created_at, updated_at",
+        decode: decode, refid: \.refid)
 
     static func decode(_ row: Row) throws -> Plan {
         guard let interval = BillingInterval(rawValue: try row.string("billing_interval")) else {
@@ -130,12 +109,5 @@ public struct Plans: Sendable {
                     price: try row.int64("price"), currency: try row.string("currency"), interval: interval,
                     isActive: try row.bool("active"), createdAt: try row.timestamp("created_at").date,
                     updatedAt: try row.timestamp("updated_at").date)
-    }
-
-    private func audit(id: Int64, version: Int64, event: String, actor: String, at: Timestamp, in tx: any Transaction) throws {
-        try tx.execute("""
-            INSERT INTO wave_plan_audit (plan_id, version, event, actor, at)
-            VALUES (\(id), \(version), \(event), \(actor), \(at))
-            """)
     }
 }

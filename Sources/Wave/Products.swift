@@ -78,16 +78,9 @@ public struct Products: Sendable {
         }
         let refid = Refid.generate(prefix: "PR-")
         let now = Timestamp(clock.now())
-        let id: Int64
-        do {
-            id = try tx.insertReturningID("""
-                INSERT INTO wave_products (refid, slug, name, price, currency, licence_days, active, version, created_at, updated_at)
-                VALUES (\(refid), \(slug), \(name), \(price), \(currency), \(licenceDays), 1, 1, \(now), \(now))
-                """)
-        } catch let error as StorageError where error.isUniqueViolation(mentioning: "slug") {
-            throw WaveError(.duplicateSlug, message: "Duplicate Slug: another product already uses \(slug)")
-        }
-        try audit(id: id, version: 1, event: "created", actor: actor, at: now, in: tx)
+        _ = try Self.table.insert(slug: slug, columns: "refid, slug, name, price, currency, licence_days",
+                                  values: "\(refid), \(slug), \(name), \(price), \(currency), \(licenceDays)",
+                                  actor: actor, at: now, in: tx)
         return Product(refid: refid, slug: slug, name: name, price: price, currency: currency, licenceDays: licenceDays,
                        isActive: true, createdAt: now.date, updatedAt: now.date)
     }
@@ -110,7 +103,7 @@ public struct Products: Sendable {
 
     /// The product with `refid`, or nil, read inside an open transaction.
     public func findByRefid(_ refid: Refid, in tx: any Transaction) throws -> Product? {
-        try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_products WHERE refid = \(refid)").map(Self.decode)
+        try Self.table.findByRefid(refid, in: tx)
     }
 
     /// The product with `slug`, or nil.
@@ -120,17 +113,13 @@ public struct Products: Sendable {
 
     /// The product with `slug`, or nil, read inside an open transaction.
     public func findBySlug(_ slug: String, in tx: any Transaction) throws -> Product? {
-        try tx.queryFirst("SELECT \(raw: Self.columns) FROM wave_products WHERE slug = \(slug)").map(Self.decode)
+        try Self.table.findBySlug(slug, in: tx)
     }
 
     /// One page of products, oldest first (1…500 per page).
     public func list(limit: Int = 50, after cursor: Cursor? = nil) async throws -> Page<Product> {
         try WaveError.checkLimit(limit)
-        return try await database.read { tx in
-            try Keyset(table: "wave_products").page(
-                select: Self.columns, after: cursor, limit: limit, in: tx, invalidCursor: WaveError.invalidCursor,
-                fetch: { try tx.query($0).map(Self.decode) }, refid: \.refid)
-        }
+        return try await database.read { tx in try Self.table.list(limit: limit, after: cursor, in: tx) }
     }
 
     /// Takes a product off sale, for good (audited). Existing invoices and licences keep it;
@@ -139,19 +128,8 @@ public struct Products: Sendable {
     public func deactivate(_ refid: Refid, actor: String = "system") async throws -> Product {
         let actor = try WaveValidation.text(actor, field: "actor", maximum: 255)
         return try await database.write { tx in
-            guard let row = try tx.queryFirst("""
-                SELECT \(raw: Self.columns) FROM wave_products WHERE refid = \(refid)\(raw: tx.dialect.forUpdate)
-                """)
-            else { throw WaveError.productNotFound("refid") }
-            var product = try Self.decode(row)
-            guard product.isActive else {
-                throw WaveError(.statusTransitionDenied, message: "Status Transition Denied: the product is already inactive")
-            }
-            let id = try row.int64("id")
             let now = Timestamp(self.clock.now())
-            let version = try tx.advanceVersion(of: "wave_products", id: id, from: try row.int64("version"),
-                                                setting: "active = 0, ", updatedAt: now)
-            try self.audit(id: id, version: version, event: "deactivated", actor: actor, at: now, in: tx)
+            var product = try Self.table.deactivate(refid, actor: actor, isActive: \.isActive, at: now, in: tx)
             product.isActive = false
             product.updatedAt = now.date
             return product
@@ -160,7 +138,10 @@ public struct Products: Sendable {
 
     // MARK: Internals
 
-    static let columns = "id, version, refid, slug, name, price, currency, licence_days, active, created_at, updated_at"
+    static let table = CatalogTable<Product>(
+        table: "wave_products", auditTable: "wave_product_audit", auditOwner: "product_id", noun: "product",
+        columns: "id, version, refid, slug, name, price, currency, licence_days, active, created_at, updated_at",
+        decode: decode, refid: \.refid)
 
     static func decode(_ row: Row) throws -> Product {
         Product(refid: try row.refid("refid"), slug: try row.string("slug"), name: try row.string("name"),
@@ -177,13 +158,6 @@ public struct Products: Sendable {
             throw WaveError.invalid("slug", "1–64 characters of a-z, 0-9 and -, not starting or ending with -")
         }
         return slug
-    }
-
-    private func audit(id: Int64, version: Int64, event: String, actor: String, at: Timestamp, in tx: any Transaction) throws {
-        try tx.execute("""
-            INSERT INTO wave_product_audit (product_id, version, event, actor, at)
-            VALUES (\(id), \(version), \(event), \(actor), \(at))
-            """)
     }
 }
 

@@ -74,7 +74,7 @@ public struct Subscriptions: Sendable {
 
     private func begin(client: Refid, plan planRefid: Refid, trialDays: Int, actor: String,
                        in tx: any Transaction) throws -> (Subscription, Invoice?) {
-        guard let planRow = try tx.queryFirst("SELECT \(raw: Plans.columns) FROM wave_plans WHERE refid = \(planRefid)") else {
+        guard let planRow = try tx.queryFirst("SELECT \(raw: Plans.table.columns) FROM wave_plans WHERE refid = \(planRefid)") else {
             throw WaveError(.invalidPlan, message: "Invalid Plan: no plan with refid \(planRefid.rawValue.prefix(64))")
         }
         let plan = try Plans.decode(planRow)

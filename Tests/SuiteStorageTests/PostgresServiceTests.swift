@@ -67,9 +67,9 @@ import Testing
         #expect(error?.code == .unavailable)
     }
 
-    /// The first operation may come from another service's task (a sweeper's, say). The pools it
-    /// starts must not inherit that task's ServiceGroup: the group's graceful shutdown would stop
-    /// PostgresNIO's pool under a database that is still in use.
+    /// The first operation may come from another service's task (a sweeper's, say), and the pools
+    /// start in that task's context. They belong to the database all the same: after that group's
+    /// graceful shutdown the database still answers and still makes new connections.
     @Test func poolsStartedInsideAnotherServiceOutliveThatServicesGroup() async throws {
         guard let url = Engine.postgresURL else { return }
         let database = try PostgresDatabase(url: url.withQueryItem("connect_timeout", "60"))

@@ -51,12 +51,13 @@ final class ConnectionPool: Sendable {
 }
 
 /// Runs every pool the database makes, each for as long as it is in use: in the task that runs the
-/// database as a service (``PostgresDatabase/run()``), or, when nothing does, in detached tasks
-/// of the database's own that the first operation starts. Whichever comes first runs them.
+/// database as a service (``PostgresDatabase/run()``), or, when nothing does, in tasks of the
+/// database's own that the first operation starts. Whichever comes first runs them.
 ///
-/// The background tasks are detached on purpose: a task started from the first operation's task
-/// would inherit its task-locals, and if that operation ran inside a ServiceGroup (a sweeper, say),
-/// PostgresNIO's pool would stop at that group's graceful shutdown, under a database still in use.
+/// Those tasks are immediate: the pool is entered on the thread of the operation that needs it,
+/// before that operation leases. A task that waited for a free thread of the cooperative pool
+/// could wait forever when a caller blocks those threads (a semaphore in a test, two cores), and
+/// the operation waiting for that pool with them.
 final class PoolRunner: Sendable {
     private enum State {
         /// Nothing runs the pools yet; these wait.
@@ -89,7 +90,7 @@ final class PoolRunner: Sendable {
                 return false
             }
         }
-        if start { Task.detached { await pool.run() } }
+        if start { Task.immediate { await pool.run() } }
     }
 
     /// Runs the pools in the calling task until ``finish()`` or cancellation. Returns false at once
@@ -119,7 +120,7 @@ final class PoolRunner: Sendable {
             started.store(true, ordering: .releasing)
             return waiting
         }
-        for pool in waiting { Task.detached { await pool.run() } }
+        for pool in waiting { Task.immediate { await pool.run() } }
     }
 
     /// No pool runs from now on: a running ``runHere()`` returns once its pools have stopped.
@@ -163,13 +164,14 @@ final class ConnectionPools: Sendable {
     /// Replaces `stale` by a new pool, if it is still the current one and lends no connection.
     /// Returns the pool to lease from now.
     func replace(_ stale: ConnectionPool) -> ConnectionPool {
-        current.withLock { pool in
-            guard pool === stale, stale.lent.load(ordering: .acquiring) == 0 else { return pool }
+        let (pool, isNew) = current.withLock { pool -> (ConnectionPool, Bool) in
+            guard pool === stale, stale.lent.load(ordering: .acquiring) == 0 else { return (pool, false) }
             stale.shutDown()
             pool = make()
-            runner.submit(pool)
-            return pool
+            return (pool, true)
         }
+        if isNew { runner.submit(pool) }  // outside the lock: an immediate task runs the pool here
+        return pool
     }
 
     /// Stops the current pool and submits no other: the runner returns.
