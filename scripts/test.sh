@@ -14,6 +14,7 @@ log() { printf '==> %s\n' "$*"; }
 
 need_package libsqlite3-dev
 need_package postgresql
+need_package python3
 find_postgres
 settings="-c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 # A second cluster that the fault tests stop (as a crash would) and start again mid-run. It keeps
@@ -30,6 +31,8 @@ export CLIENTSUITE_TEST_POSTGRES_PASSWORD_URL="postgres://clientsuite_pw:right-p
 
 log "an app on SQLite alone compiles no PostgreSQL driver"
 scripts/check-sqlite-only.sh
+log "every public symbol of the library modules has a /// line"
+python3 scripts/check-doc-comments.py
 log "building"
 swift build --build-tests
 if [ "$#" -gt 0 ]; then

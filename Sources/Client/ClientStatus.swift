@@ -50,25 +50,25 @@ public protocol ClientLifecycle: Sendable {
 
 extension ClientLifecycle {
     /// Pending → active.
-    @discardableResult
+    @discardableResult @inlinable
     public func activate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
         try await transition(.activate, refid, actor: actor, reason: reason)
     }
 
     /// Active → suspended.
-    @discardableResult
+    @discardableResult @inlinable
     public func suspend(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
         try await transition(.suspend, refid, actor: actor, reason: reason)
     }
 
     /// Pending, active or suspended → inactive.
-    @discardableResult
+    @discardableResult @inlinable
     public func deactivate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
         try await transition(.deactivate, refid, actor: actor, reason: reason)
     }
 
     /// Suspended or inactive → active.
-    @discardableResult
+    @discardableResult @inlinable
     public func reinstate(_ refid: Refid, actor: String = "system", reason: String? = nil) async throws -> Client {
         try await transition(.reinstate, refid, actor: actor, reason: reason)
     }

@@ -42,7 +42,7 @@ public struct TransitionTable<Move: StateTransition>: Sendable {
         }
     }
 
-    private let rules: [Move: Rule]
+    @usableFromInline let rules: [Move: Rule]
 
     /// A table with a rule for every move. A move without a rule is a programming error.
     public init(_ rules: [Move: Rule]) {
@@ -53,7 +53,7 @@ public struct TransitionTable<Move: StateTransition>: Sendable {
     }
 
     /// The rule of `move`.
-    public subscript(move: Move) -> Rule { rules[move]! }
+    @inlinable public subscript(move: Move) -> Rule { rules[move]! }
 
     /// Every move with its rule, in the order the moves are declared.
     public var entries: [(move: Move, rule: Rule)] { Move.allCases.map { ($0, self[$0]) } }
@@ -78,19 +78,20 @@ public struct TransitionTable<Move: StateTransition>: Sendable {
 
 extension StateTransition {
     /// The state this move ends in.
-    public var target: State { Self.table[self].to }
+    @inlinable public var target: State { Self.table[self].to }
 
     /// The states this move may start from; from any other, the move is denied.
-    public var allowedSources: Set<State> { Self.table[self].from }
+    @inlinable public var allowedSources: Set<State> { Self.table[self].from }
 
     /// Whether this move may start from `state`.
-    public func isAllowed(from state: State) -> Bool { allowedSources.contains(state) }
+    @inlinable public func isAllowed(from state: State) -> Bool { Self.table[self].from.contains(state) }
 
     /// The state this move ends in when it starts from `state`; when the table denies the move,
     /// the error that `denied` builds (the module's typed error) is thrown instead.
-    @discardableResult
+    @discardableResult @inlinable
     public func target<Failure: Error>(from state: State, orThrow denied: (Self, State) -> Failure) throws(Failure) -> State {
-        guard isAllowed(from: state) else { throw denied(self, state) }
-        return target
+        let rule = Self.table[self]
+        guard rule.from.contains(state) else { throw denied(self, state) }
+        return rule.to
     }
 }
