@@ -22,10 +22,11 @@ public import SuiteStorage
 /// the next operation runs on a fresh connection; a write whose `COMMIT` went out but was never
 /// answered fails with `.commitOutcomeUnknown`, never as a plain failure.
 ///
-/// The database is a ServiceLifecycle `Service`: a server runs it in its `ServiceGroup`, and
-/// ``run()`` runs the connection pools in the group's task until graceful shutdown, then closes
-/// the database. A script or a test that does not run it can use it all the same: the first
-/// operation starts the pools in tasks of the database's own, which ``close()`` ends.
+/// The database is a ServiceLifecycle `Service`: a server puts it in its `ServiceGroup` after the
+/// services that use it, and ``run()`` closes it at graceful shutdown, once they have stopped. The
+/// connection pool runs in a task the database starts when it is made (PostgresNIO needs the
+/// pool's `run()` going before the first lease), which ``close()`` ends; a script or a test that
+/// has no group calls ``close()`` itself.
 ///
 /// ```swift
 /// let database = try PostgresDatabase(url: "postgres://app@127.0.0.1:5432/app?sslmode=disable")
@@ -127,17 +128,10 @@ public final class PostgresDatabase: SuiteStorage.Database, Service {
         return CommitDurability(setting: setting, guarantee: "every commit is on disk before it is reported (survives a server crash)")
     }
 
-    /// Shuts the connection pools and I/O threads down. The database must not be used afterwards.
-    /// Runs the connection pools until graceful shutdown (or cancellation), then closes the
-    /// database. When an operation came first, the pools already run in the database's own task,
-    /// and this waits for the shutdown before it closes.
+    /// Waits for graceful shutdown (or cancellation), then closes the database: in a
+    /// `ServiceGroup`, after the services listed after it have stopped.
     public func run() async throws {
-        let ranHere = await withGracefulShutdownHandler {
-            await pools.runner.runHere()
-        } onGracefulShutdown: { [pools] in
-            pools.shutDown()
-        }
-        if !ranHere { try? await gracefulShutdown() }
+        try? await gracefulShutdown()
         try await close()
     }
 
@@ -217,7 +211,12 @@ public final class PostgresDatabase: SuiteStorage.Database, Service {
         var serverAnswers: Bool?  // nil until a direct connection was tried
         while true {
             guard !closed.load(ordering: .acquiring) else { throw Self.closedError }
+            // A cancelled caller stops here. Its lease fails at once, which must not read as a pool
+            // that refuses leases: that would replace a healthy pool, again and again, until the
+            // deadline, each new pool opening connections that the cancellation fails.
+            try Task.checkCancellation()
             let outcome = try await attempt(on: pool, until: checkpoint, body)
+            try Task.checkCancellation()
             let refused: Bool
             switch outcome {
             case .done(let value): return value
@@ -264,7 +263,6 @@ public final class PostgresDatabase: SuiteStorage.Database, Service {
         return try await withThrowingTaskGroup(of: LeaseAttempt<T>?.self) { group in
             group.addTask {
                 do {
-                    await pool.running.wait()  // the pool's run() has started
                     return .done(try await pool.client.withConnection { connection in
                         guard gate.claim() else { throw CancellationError() }
                         pool.lent.add(1, ordering: .acquiringAndReleasing)

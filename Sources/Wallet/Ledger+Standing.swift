@@ -82,7 +82,7 @@ extension Ledger {
             """)
         else { throw WalletError.accountNotFound(refid) }
         var account = try Self.decodeAccount(row)
-        let target = try transition.target(from: account.standing) { move, standing in
+        let target = try transition.target(from: account.standing) { _, standing in
             WalletError(.statusTransitionDenied, message: "Status Transition Denied: the account is \(standing) already")
         }
         let id = try row.int64("id")

@@ -8,8 +8,8 @@ import SuiteStorage
 import SuiteTestSupport
 import Testing
 
-/// `PostgresDatabase` as a ServiceLifecycle service: a `ServiceGroup` runs its pools, graceful
-/// shutdown closes it, and a database that nobody runs still works (PostgreSQL only). A whole test
+/// `PostgresDatabase` as a ServiceLifecycle service: in a `ServiceGroup` it serves until graceful
+/// shutdown, which closes it, and a database that nobody runs still works (PostgreSQL only). A whole test
 /// run makes connections slowly on a small machine, so these allow 60 s for one, as the others do.
 @Suite struct PostgresServiceTests {
     @Test func aServiceGroupRunsTheDatabaseUntilGracefulShutdownClosesIt() async throws {
@@ -40,7 +40,7 @@ import Testing
         #expect(error?.description == "the PostgreSQL database has been closed")
     }
 
-    @Test func aDatabaseNobodyRunsStartsItsPoolsWithTheFirstOperation() async throws {
+    @Test func aDatabaseNobodyRunsServesUntilItIsClosed() async throws {
         guard let url = Engine.postgresURL else { return }
         let database = try PostgresDatabase(url: url.withQueryItem("connect_timeout", "60"))
         let answer = try await database.read { tx in try tx.queryInt64("SELECT 6 * 7") }
@@ -67,9 +67,9 @@ import Testing
         #expect(error?.code == .unavailable)
     }
 
-    /// The first operation may come from another service's task (a sweeper's, say), and the pools
-    /// start in that task's context. They belong to the database all the same: after that group's
-    /// graceful shutdown the database still answers and still makes new connections.
+    /// The first operation may come from another service's task (a sweeper's, say). The database
+    /// does not belong to that service's group: after the group's graceful shutdown it still
+    /// answers and still makes new connections.
     @Test func poolsStartedInsideAnotherServiceOutliveThatServicesGroup() async throws {
         guard let url = Engine.postgresURL else { return }
         let database = try PostgresDatabase(url: url.withQueryItem("connect_timeout", "60"))
@@ -116,4 +116,37 @@ private final class OneShot: Sendable {
     private let (stream, continuation) = AsyncStream<Void>.makeStream()
     func fire() { continuation.finish() }
     func wait() async { for await _ in stream {} }
+}
+
+/// A cancelled operation ends at once with `CancellationError` and leaves the pool as it was
+/// (PostgreSQL only). Its failed lease must not count as a pool that refuses leases: the database
+/// would replace a healthy pool again and again until the connect timeout.
+@Suite struct PostgresCancellationTests {
+    @Test func aCancelledOperationWaitingForAConnectionEndsAtOnceAndLeavesThePoolServing() async throws {
+        guard let url = Engine.postgresURL else { return }
+        let database = try PostgresDatabase(url: url.withQueryItem("pool", "1").withQueryItem("connect_timeout", "60"))
+        #expect(try await database.read { tx in try tx.queryInt64("SELECT 1") } == 1)
+        // The pool's one connection is held until the waiter has ended (blocking a transaction
+        // thread of the driver, which is allowed there), so the waiter can only end by its
+        // cancellation: answering would need that connection, and spinning until the timeout
+        // would end in another error.
+        let holding = OneShot(), release = DispatchSemaphore(value: 0)
+        let holder = Task {
+            try await database.write { tx in
+                _ = try tx.queryInt64("SELECT 1")
+                holding.fire()
+                release.wait()
+            }
+        }
+        await holding.wait()
+        let waiter = Task { try await database.read { tx in try tx.queryInt64("SELECT 2") } }
+        try await Task.sleep(for: .milliseconds(200))
+        waiter.cancel()
+        let outcome = await waiter.result
+        release.signal()
+        try await holder.value
+        #expect(throws: CancellationError.self) { try outcome.get() }
+        #expect(try await database.read { tx in try tx.queryInt64("SELECT 3") } == 3)
+        try await database.close()
+    }
 }
