@@ -13,14 +13,14 @@ extension Licences {
         return try await database.write { tx in
             let (row, current) = try self.locked(refid, in: tx)
             let move = LicenceTransition.revoke
-            try move.target(from: current.status, orThrow: ForgeError.transitionDenied)
+            let target = try move.target(from: current.status, orThrow: ForgeError.transitionDenied)
             let now = Timestamp(self.clock.now())
             let version = try tx.advanceVersion(of: "forge_licences", id: row.id, from: row.version,
-                                                setting: "status = \(move.target.rawValue), revoked_at = \(now), ", updatedAt: now)
-            try self.audit(id: row.id, version: version, event: move.auditEvent, from: current.status, to: move.target,
+                                                setting: "status = \(target.rawValue), revoked_at = \(now), ", updatedAt: now)
+            try self.audit(id: row.id, version: version, event: move.auditEvent, from: current.status, to: target,
                            actor: actor, reason: reason, detail: nil, at: now, in: tx)
             var licence = current
-            licence.status = move.target
+            licence.status = target
             licence.revokedAt = now.date
             let events = self.events, revoked = LicenceRevoked(licence: refid, reason: reason)
             tx.afterCommit { events.publish(revoked) }
@@ -37,7 +37,7 @@ extension Licences {
         return try await database.write { tx in
             let (row, current) = try self.locked(refid, in: tx)
             let move = LicenceTransition.renew
-            try move.target(from: current.status, orThrow: ForgeError.transitionDenied)
+            let target = try move.target(from: current.status, orThrow: ForgeError.transitionDenied)
             guard let expiresAt = current.expiresAt else {
                 throw ForgeError(.statusConflict, message: "Renewal Denied: a lifetime licence does not expire")
             }
@@ -45,11 +45,11 @@ extension Licences {
             let from = max(Timestamp(expiresAt), now)
             let expires = try Self.adding(days: days, to: from)
             let version = try tx.advanceVersion(of: "forge_licences", id: row.id, from: row.version,
-                                                setting: "status = \(move.target.rawValue), expires_at = \(expires), ", updatedAt: now)
-            try self.audit(id: row.id, version: version, event: move.auditEvent, from: current.status, to: move.target,
+                                                setting: "status = \(target.rawValue), expires_at = \(expires), ", updatedAt: now)
+            try self.audit(id: row.id, version: version, event: move.auditEvent, from: current.status, to: target,
                            actor: actor, reason: nil, detail: "+\(days) days", at: now, in: tx)
             var licence = current
-            licence.status = move.target
+            licence.status = target
             licence.expiresAt = expires.date
             return licence
         }

@@ -153,7 +153,7 @@ public struct Licences: Sendable {
         let actor = try Self.text(actor, field: "actor", maximum: 255)
         let (row, current) = try locked(refid, in: tx)
         let move = LicenceTransition.activate
-        try move.target(from: current.status, orThrow: ForgeError.transitionDenied)
+        let target = try move.target(from: current.status, orThrow: ForgeError.transitionDenied)
         if let reserved = current.client, reserved != client {
             throw ForgeError(.clientMismatch, message: "Client Mismatch: this licence was minted for another client")
         }
@@ -161,13 +161,13 @@ public struct Licences: Sendable {
         let now = Timestamp(clock.now())
         let expires = try current.durationDays.map { try Self.adding(days: $0, to: now) }
         let version = try tx.advanceVersion(of: "forge_licences", id: row.id, from: row.version, setting: """
-            status = \(move.target.rawValue), client_refid = \(client), reseller_refid = \(summary.reseller), activated_at = \(now), \
+            status = \(target.rawValue), client_refid = \(client), reseller_refid = \(summary.reseller), activated_at = \(now), \
             expires_at = \(expires), 
             """, updatedAt: now)
-        try audit(id: row.id, version: version, event: move.auditEvent, from: current.status, to: move.target, actor: actor,
+        try audit(id: row.id, version: version, event: move.auditEvent, from: current.status, to: target, actor: actor,
                   reason: nil, detail: client.rawValue, at: now, in: tx)
         var licence = current
-        licence.status = move.target
+        licence.status = target
         licence.client = client
         licence.reseller = summary.reseller
         licence.activatedAt = now.date

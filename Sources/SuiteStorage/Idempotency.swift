@@ -1,3 +1,5 @@
+import SuiteCore
+
 /// A key that makes a retried request take effect once, checked by one rule everywhere: a caller's
 /// key is 1–200 characters with no control characters.
 ///
@@ -26,8 +28,7 @@ public struct IdempotencyKey: Hashable, Sendable, CustomStringConvertible {
 
     /// The caller's key, or nil when it breaks ``rule``.
     public init?(_ key: String) {
-        guard !key.isEmpty, Self.hasAtMost(Self.maximumLength, key),
-              !key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return nil }
+        guard !key.isEmpty, hasAtMostCharacters(key, Self.maximumLength), !containsControlCharacters(key) else { return nil }
         self.rawValue = key
     }
 
@@ -57,8 +58,4 @@ public struct IdempotencyKey: Hashable, Sendable, CustomStringConvertible {
 
     /// The message every module's `idempotencyConflict` carries.
     public static let conflictMessage = "Idempotency Conflict: this key was already used with different parameters"
-
-    private static func hasAtMost(_ count: Int, _ text: String) -> Bool {
-        text.utf8.count <= count || text.count <= count
-    }
 }

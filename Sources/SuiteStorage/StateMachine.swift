@@ -44,12 +44,16 @@ public struct TransitionTable<Move: StateTransition>: Sendable {
 
     @usableFromInline let rules: [Move: Rule]
 
+    /// The states no move starts from, in the order the states are declared.
+    public let finalStates: [Move.State]
+
     /// A table with a rule for every move. A move without a rule is a programming error.
     public init(_ rules: [Move: Rule]) {
         for move in Move.allCases {
             precondition(rules[move] != nil, "the transition table has no rule for \(move)")
         }
         self.rules = rules
+        finalStates = Move.State.allCases.filter { state in !rules.values.contains { $0.from.contains(state) } }
     }
 
     /// The rule of `move`.
@@ -57,11 +61,6 @@ public struct TransitionTable<Move: StateTransition>: Sendable {
 
     /// Every move with its rule, in the order the moves are declared.
     public var entries: [(move: Move, rule: Rule)] { Move.allCases.map { ($0, self[$0]) } }
-
-    /// The states no move starts from, in the order the states are declared.
-    public var finalStates: [Move.State] {
-        Move.State.allCases.filter { state in !rules.values.contains { $0.from.contains(state) } }
-    }
 
     /// The table in Markdown, one row a move (`| move | from | to |`), as <doc:StateMachines>
     /// prints it. Sources are listed in the order the states are declared.

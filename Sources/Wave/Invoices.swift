@@ -191,17 +191,17 @@ public struct Invoices: Sendable {
         let reason = try reason.map { try WaveValidation.text($0, field: "reason", maximum: 1_000) }
         return try await database.write { tx in
             let (row, current) = try self.locked(refid, in: tx)
-            try transition.target(from: current.status, orThrow: WaveError.transitionDenied)
+            let target = try transition.target(from: current.status, orThrow: WaveError.transitionDenied)
             let now = Timestamp(self.clock.now())
             let version = try tx.advanceVersion(of: "wave_invoices", id: row.id, from: row.version,
-                                                setting: "status = \(transition.target.rawValue), ", updatedAt: now)
-            try self.audit(id: row.id, version: version, event: transition.rawValue, from: current.status, to: transition.target,
+                                                setting: "status = \(target.rawValue), ", updatedAt: now)
+            try self.audit(id: row.id, version: version, event: transition.rawValue, from: current.status, to: target,
                            actor: actor, reason: reason, detail: nil, at: now, in: tx)
             let events = self.events
-            let changed = InvoiceStatusChanged(invoice: refid, from: current.status, to: transition.target, actor: actor, reason: reason)
+            let changed = InvoiceStatusChanged(invoice: refid, from: current.status, to: target, actor: actor, reason: reason)
             tx.afterCommit { events.publish(changed) }
             var invoice = current
-            invoice.status = transition.target
+            invoice.status = target
             invoice.updatedAt = now.date
             return invoice
         }

@@ -286,17 +286,17 @@ public struct Subscriptions: Sendable {
     func apply(_ transition: SubscriptionTransition, to stored: Stored, setting extra: SQL, actor: String, reason: String?,
                detail: String?, at now: Timestamp, in tx: any Transaction) throws -> Subscription {
         let from = stored.subscription.status
-        try transition.target(from: from, orThrow: WaveError.transitionDenied)
+        let target = try transition.target(from: from, orThrow: WaveError.transitionDenied)
         let version = try tx.advanceVersion(of: "wave_subscriptions", id: stored.id, from: stored.version,
-                                            setting: "status = \(transition.target.rawValue), " + extra, updatedAt: now)
-        try audit(id: stored.id, version: version, event: transition.rawValue, from: from, to: transition.target,
+                                            setting: "status = \(target.rawValue), " + extra, updatedAt: now)
+        try audit(id: stored.id, version: version, event: transition.rawValue, from: from, to: target,
                   actor: actor, reason: reason, detail: detail, at: now, in: tx)
         let events = events
         let changed = SubscriptionStatusChanged(subscription: stored.subscription.refid, client: stored.subscription.client,
-                                                from: from, to: transition.target, actor: actor, reason: reason)
+                                                from: from, to: target, actor: actor, reason: reason)
         tx.afterCommit { events.publish(changed) }
         var subscription = stored.subscription
-        subscription.status = transition.target
+        subscription.status = target
         subscription.updatedAt = now.date
         if transition == .cancel { subscription.canceledAt = now.date }
         return subscription

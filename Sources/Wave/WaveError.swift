@@ -95,10 +95,6 @@ public struct WaveError: CodedError {
         WaveError(.notFound, message: "Invoice Not Found: no invoice with this \(what)")
     }
 
-    static func planNotFound(_ what: String) -> WaveError {
-        WaveError(.notFound, message: "Plan Not Found: no plan with this \(what)")
-    }
-
     /// "Status Transition Denied: a void invoice cannot be paid".
     static func transitionDenied<Move: DeniableMove>(_ move: Move, from status: Move.State) -> WaveError {
         WaveError(.statusTransitionDenied, message: "Status Transition Denied: a \(status) \(Move.record) cannot \(move.passive)")
@@ -106,10 +102,6 @@ public struct WaveError: CodedError {
 
     static func subscriptionNotFound(_ what: String) -> WaveError {
         WaveError(.notFound, message: "Subscription Not Found: no subscription with this \(what)")
-    }
-
-    static func productNotFound(_ what: String) -> WaveError {
-        WaveError(.notFound, message: "Product Not Found: no product with this \(what)")
     }
 }
 

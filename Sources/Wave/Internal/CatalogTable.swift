@@ -24,8 +24,8 @@ struct CatalogTable<Item: Sendable>: Sendable {
         try tx.queryFirst("SELECT \(raw: columns) FROM \(raw: table) WHERE slug = \(slug)").map(decode)
     }
 
+    /// One page, oldest first; the caller has checked `limit` (`WaveError.checkLimit`).
     func list(limit: Int, after cursor: Cursor?, in tx: any Transaction) throws -> Page<Item> {
-        try WaveError.checkLimit(limit)
         let decode = decode
         return try Keyset(table: table).page(
             select: columns, after: cursor, limit: limit, in: tx, invalidCursor: WaveError.invalidCursor,
