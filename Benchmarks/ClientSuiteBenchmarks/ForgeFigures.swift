@@ -79,5 +79,20 @@ struct ForgeFigures {
         return (Double(perTask * tasks) / seconds, allValid)
     }
 
+    /// Online verification with nothing cached: one more licence is minted first (a commit moves
+    /// the database's change counter, which empties the verification cache), then each of the
+    /// first `count` known keys is verified once, on one task, so every call reads the database.
+    /// Returns verifications per second and whether every answer was `.valid`.
+    mutating func verifyCold(count: Int) async throws -> (perSecond: Double, allValid: Bool) {
+        precondition(!keys.isEmpty, "mint licences first")
+        keys.append(try await licences.make().product("PRO").days(365).mintActivated(for: client).key)
+        let licences = licences, sample = Array(keys.prefix(count))
+        var allValid = true
+        let seconds = try await measure {
+            for key in sample { allValid = try await licences.verify(key).isValid && allValid }
+        }
+        return (Double(sample.count) / seconds, allValid)
+    }
+
     func close() async throws { try await database.close() }
 }
