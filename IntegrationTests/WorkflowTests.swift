@@ -17,7 +17,7 @@ private struct EndOfWorkflowTest: DomainEvent { var name: String { "test.end" } 
 /// Every table a workflow could write, to prove a refused or aborted workflow wrote nothing.
 let workflowTables = [
     "client_clients", "client_audit", "client_daily_stats", "wallet_accounts", "wallet_transfers", "wallet_entries",
-    "ally_resellers", "ally_audit", "ally_credit_stats", "forge_licences", "forge_audit", "wave_invoices", "wave_invoice_lines",
+    "ally_resellers", "ally_audit", "wallet_activity", "forge_licences", "forge_audit", "wave_invoices", "wave_invoice_lines",
     "wave_invoice_counters", "wave_invoice_audit", "wave_payments", "wave_checkout_sessions", "wave_webhook_events",
     "workflow_runs", "workflow_licences",
 ]

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 public import SuiteCore
 import SuiteStorage
 import Wallet
@@ -6,13 +7,27 @@ import Wallet
 extension Allies {
     /// Analytics over resellers and their credits: `allies.analytics().monthly().creditTrends(from:to:)`.
     public func analytics() -> AllyAnalytics { AllyAnalytics(allies: self) }
+
+    /// Folds the ledger's activity first when many transfers wait. A fold that cannot run now
+    /// (PostgreSQL busy past its lock timeout) is skipped and logged: the ledger's readers are
+    /// exact either way.
+    func foldCreditActivityIfBehind() async {
+        do {
+            try await ledger.foldActivityIfBehind()
+        } catch {
+            logger.warning("ledger activity not folded now; analytics read the unfolded transfers instead",
+                           metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
 }
 
-/// Reseller and credit analytics, read from the daily credit rollup folded from the ledger plus
-/// the few transfers not folded yet (see ``Allies/foldCreditRollup()``), and, for clients
-/// acquired, from the Client module's rollup through ``ClientAcquisitions``. No call scans the
-/// whole ledger or the clients: costs grow with resellers × days of activity, plus at most about
-/// ``Allies/foldThreshold`` unfolded transfers. Values are immutable; dates are inclusive UTC days.
+/// Reseller and credit analytics. Credits come from the ledger's daily activity of the `credits`
+/// accounts, which are the reseller wallets (``Ledger/activityByAccount(unit:account:from:to:in:)``,
+/// folded from the transfers, see ``Ledger/foldActivity()``); clients acquired come from the Client
+/// module's rollup through ``ClientAcquisitions``. Ally reads no other module's table. No call
+/// scans the whole ledger or the clients: costs grow with resellers × days of activity, plus at
+/// most about ``Ledger/activityFoldThreshold`` unfolded transfers. Values are immutable; dates
+/// are inclusive UTC days.
 ///
 /// ```swift
 /// let top = try await allies.analytics().topResellers(limit: 5, from: january1, to: january31)
@@ -61,17 +76,14 @@ public struct AllyAnalytics: Sendable {
         guard (1...Self.maximumLimit).contains(limit) else {
             throw AllyError(.validation, message: "Invalid limit: use 1…\(Self.maximumLimit)")
         }
-        let range = try Self.dayRange(start, end, column: "s.day")
+        try Self.checkRange(start, end)
         let acquisitions = allies.acquisitions
-        await allies.foldCreditRollupIfBehind()
+        await allies.foldCreditActivityIfBehind()
         return try await allies.database.read { tx in
             var spent: [Refid: (credits: Int64, provisions: Int64)] = [:]
-            for row in try tx.query("""
-                SELECT r.refid, CAST(sum(s.spent) AS BIGINT) AS spent, CAST(sum(s.provisions) AS BIGINT) AS provisions
-                FROM \(Allies.creditStats(in: tx)) s JOIN ally_resellers r ON r.id = s.reseller_id
-                WHERE 1 = 1\(range) GROUP BY r.refid
-                """) {
-                spent[try row.refid("refid")] = (try row.int64("spent"), try row.int64("provisions"))
+            // A wallet's owner is its reseller's refid (see `Allies.create`).
+            for wallet in try allies.ledger.activityByAccount(unit: .credits, from: start, to: end, in: tx) {
+                spent[Refid(rawValue: wallet.owner)] = (wallet.totals.debited, wallet.totals.debits)
             }
             let clients = try acquisitions?.clientsAcquired(from: start, to: end, reseller: nil, in: tx) ?? [:]
             var candidates = Set(clients.keys)
@@ -105,16 +117,13 @@ public struct AllyAnalytics: Sendable {
                 ($0, TierSnapshot.Tier(resellers: 0, active: 0, suspended: 0, percentage: 0, outstandingCredits: 0,
                                        discountBasisPoints: discounts.basisPoints(for: $0)))
             })
-            for row in try tx.query("""
-                SELECT r.tier, r.status, CAST(count(*) AS BIGINT) AS n, CAST(COALESCE(sum(a.balance), 0) AS BIGINT) AS credits
-                FROM ally_resellers r JOIN wallet_accounts a ON a.refid = r.wallet_refid
-                GROUP BY r.tier, r.status
-                """) {
+            // A wallet's owner is its reseller's refid (see `Allies.create`).
+            let balances = try allies.ledger.balancesByOwner(unit: .credits, in: tx)
+            for row in try tx.query("SELECT refid, tier, status FROM ally_resellers") {
                 guard let tier = ResellerTier(rawValue: try row.string("tier")) else { continue }
-                let n = try row.int64("n")
-                tiers[tier]!.resellers += n
-                if try row.string("status") == ResellerStatus.active.rawValue { tiers[tier]!.active += n } else { tiers[tier]!.suspended += n }
-                tiers[tier]!.outstandingCredits += try row.int64("credits")
+                tiers[tier]!.resellers += 1
+                if try row.string("status") == ResellerStatus.active.rawValue { tiers[tier]!.active += 1 } else { tiers[tier]!.suspended += 1 }
+                tiers[tier]!.outstandingCredits = try Self.sum(tiers[tier]!.outstandingCredits, balances[try row.string("refid")] ?? 0)
             }
             let total = tiers.values.reduce(0) { $0 + $1.resellers }
             for tier in ResellerTier.allCases {
@@ -127,10 +136,7 @@ public struct AllyAnalytics: Sendable {
     /// The credits resellers hold right now: the sum of every reseller wallet's balance.
     public func totalCreditsDistributed() async throws -> Int64 {
         try await allies.database.read { tx in
-            try tx.queryInt64("""
-                SELECT CAST(COALESCE(sum(a.balance), 0) AS BIGINT) FROM ally_resellers r
-                JOIN wallet_accounts a ON a.refid = r.wallet_refid
-                """) ?? 0
+            try allies.ledger.balancesByOwner(unit: .credits, in: tx).values.reduce(0, Self.sum)
         }
     }
 
@@ -138,22 +144,17 @@ public struct AllyAnalytics: Sendable {
     /// acquired, and the first and last day with credit activity.
     public func resellerStats(_ refid: Refid) async throws -> ResellerStats {
         let acquisitions = allies.acquisitions
-        await allies.foldCreditRollupIfBehind()
+        await allies.foldCreditActivityIfBehind()
         return try await allies.database.read { tx in
             guard let reseller = try allies.findByRefid(refid, in: tx) else { throw Allies.notFound(refid) }
             let balance = try allies.ledger.account(reseller.wallet, in: tx).balance
-            let row = try tx.queryFirst("""
-                SELECT CAST(COALESCE(sum(s.added), 0) AS BIGINT) AS added, CAST(COALESCE(sum(s.spent), 0) AS BIGINT) AS spent,
-                       CAST(COALESCE(sum(s.provisions), 0) AS BIGINT) AS provisions, min(s.day) AS first_day, max(s.day) AS last_day
-                FROM \(Allies.creditStats(in: tx)) s JOIN ally_resellers r ON r.id = s.reseller_id WHERE r.refid = \(refid)
-                """)
+            let activity = try allies.ledger.activityByAccount(unit: .credits, account: reseller.wallet, in: tx).first
+            let totals = activity?.totals ?? .zero
             let clients = try acquisitions?.clientsAcquired(from: nil, to: nil, reseller: refid, in: tx)[refid] ?? 0
             return ResellerStats(
                 reseller: refid, company: reseller.company, tier: reseller.tier, status: reseller.status, balance: balance,
-                creditsAdded: try row?.int64("added") ?? 0, creditsSpent: try row?.int64("spent") ?? 0,
-                provisions: try row?.int64("provisions") ?? 0, clientsAcquired: clients,
-                firstActivity: try row?.optionalString("first_day").flatMap(CivilDate.init(parsing:)),
-                lastActivity: try row?.optionalString("last_day").flatMap(CivilDate.init(parsing:)))
+                creditsAdded: totals.credited, creditsSpent: totals.debited, provisions: totals.debits, clientsAcquired: clients,
+                firstActivity: activity?.firstDay, lastActivity: activity?.lastDay)
         }
     }
 
@@ -162,48 +163,39 @@ public struct AllyAnalytics: Sendable {
     /// Credits added and spent, and provisions, per bucket from `start` to `end` inclusive; every
     /// bucket is present (zeros when empty).
     public func creditTrends(from start: CivilDate, to end: CivilDate) async throws -> [CreditTrendPoint] {
-        let range = try Self.dayRange(start, end, column: "s.day")
+        try Self.checkRange(start, end)
         let labels = CivilDate.bucketLabels(from: start, to: end, interval: interval)
         guard labels.count <= Self.maximumBuckets else {
             throw AllyError(.validation, message: "Invalid range: \(labels.count) \(interval) buckets; the limit is \(Self.maximumBuckets)")
         }
-        let width = switch interval { case .daily: 10; case .monthly: 7; case .yearly: 4 }
-        let reseller = reseller
-        await allies.foldCreditRollupIfBehind()
-        let points = try await allies.database.read { tx in
-            var scope = SQL(raw: "")
+        let (reseller, interval) = (reseller, interval)
+        await allies.foldCreditActivityIfBehind()
+        let buckets = try await allies.database.read { tx in
+            var wallet: Refid?
             if let reseller {
-                guard let id = try tx.queryInt64("SELECT id FROM ally_resellers WHERE refid = \(reseller)") else {
-                    throw Allies.notFound(reseller)
-                }
-                scope = " AND s.reseller_id = \(id)"
+                guard let found = try allies.findByRefid(reseller, in: tx) else { throw Allies.notFound(reseller) }
+                wallet = found.wallet
             }
-            var points: [String: CreditTrendPoint] = [:]
-            for row in try tx.query("""
-                SELECT substr(s.day, 1, \(raw: String(width))) AS bucket, CAST(sum(s.added) AS BIGINT) AS added,
-                       CAST(sum(s.spent) AS BIGINT) AS spent, CAST(sum(s.provisions) AS BIGINT) AS provisions
-                FROM \(Allies.creditStats(in: tx)) s WHERE 1 = 1\(scope)\(range)
-                GROUP BY substr(s.day, 1, \(raw: String(width)))
-                """) {
-                let bucket = try row.string("bucket")
-                points[bucket] = CreditTrendPoint(bucket: bucket, added: try row.int64("added"), spent: try row.int64("spent"),
-                                                  provisions: try row.int64("provisions"))
-            }
-            return points
+            return try allies.ledger.activityByBucket(unit: .credits, account: wallet, from: start, to: end, interval: interval, in: tx)
         }
-        return labels.map { points[$0] ?? CreditTrendPoint(bucket: $0, added: 0, spent: 0, provisions: 0) }
+        return labels.map { label in
+            let totals = buckets[label] ?? .zero
+            return CreditTrendPoint(bucket: label, added: totals.credited, spent: totals.debited, provisions: totals.debits)
+        }
     }
 
     // MARK: Internals
 
-    static func dayRange(_ start: CivilDate?, _ end: CivilDate?, column: String) throws -> SQL {
+    static func checkRange(_ start: CivilDate?, _ end: CivilDate?) throws {
         if let start, let end, start > end {
             throw AllyError(.validation, message: "Invalid range: the start is after the end")
         }
-        var sql = SQL(raw: "")
-        if let start { sql = sql + " AND \(raw: column) >= \(start.description)" }
-        if let end { sql = sql + " AND \(raw: column) <= \(end.description)" }
-        return sql
+    }
+
+    static func sum(_ a: Int64, _ b: Int64) throws -> Int64 {
+        let (total, overflow) = a.addingReportingOverflow(b)
+        guard !overflow else { throw AllyError(.invalidAmount, message: "Credits overflow: the total is too large to report") }
+        return total
     }
 
     static func percentage(_ part: Int64, of total: Int64) -> Double {

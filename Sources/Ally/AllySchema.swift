@@ -35,49 +35,13 @@ extension Allies {
                 """,
             ]
         },
-        // Credits added and spent per reseller and UTC day, so analytics never scan the ledger.
-        // Backfilled from the ledger on upgrade.
-        Migration(version: 2, name: "daily credit rollup") { dialect in
-            let day = dialect.utcDay(ofMilliseconds: "t.created_at")
-            return [
-                """
-                CREATE TABLE ally_credit_stats (
-                    reseller_id BIGINT NOT NULL REFERENCES ally_resellers (id),
-                    day TEXT NOT NULL,
-                    added BIGINT NOT NULL,
-                    spent BIGINT NOT NULL,
-                    provisions BIGINT NOT NULL,
-                    PRIMARY KEY (reseller_id, day)
-                )\(raw: dialect.withoutRowID)
-                """,
-                "CREATE INDEX ally_credit_stats_day ON ally_credit_stats (day)",
-                """
-                INSERT INTO ally_credit_stats (reseller_id, day, added, spent, provisions)
-                SELECT r.id, \(raw: day),
-                       CAST(sum(CASE WHEN t.credit_account = a.id THEN t.amount ELSE 0 END) AS BIGINT),
-                       CAST(sum(CASE WHEN t.debit_account = a.id THEN t.amount ELSE 0 END) AS BIGINT),
-                       CAST(sum(CASE WHEN t.debit_account = a.id THEN 1 ELSE 0 END) AS BIGINT)
-                FROM ally_resellers r
-                JOIN wallet_accounts a ON a.refid = r.wallet_refid
-                JOIN wallet_transfers t ON t.debit_account = a.id OR t.credit_account = a.id
-                GROUP BY r.id, \(raw: day)
-                """,
-            ]
-        },
-        // The rollup is no longer written by each movement: it is folded from the ledger (see
-        // `Allies.foldCreditRollup()`), and analytics add the transfers not folded yet. Every
-        // transfer so far is in it — version 2 kept it in each movement's own transaction.
-        Migration(version: 3, name: "credit rollup folded from the ledger") { _ in
-            [
-                "CREATE UNIQUE INDEX ally_resellers_wallet ON ally_resellers (wallet_refid)",
-                """
-                CREATE TABLE ally_credit_fold (
-                    id INTEGER PRIMARY KEY CHECK (id = 1),
-                    last_transfer BIGINT NOT NULL
-                )
-                """,
-                "INSERT INTO ally_credit_fold (id, last_transfer) SELECT 1, COALESCE(max(id), 0) FROM wallet_transfers",
-            ]
+        // Versions 2 and 3 kept a daily credit rollup here, read from the ledger's tables. The
+        // ledger now keeps every account's daily activity itself (Wallet schema version 4), and
+        // version 5 drops what these made; a new install skips them, and an upgrade from 1 or 2
+        // has nothing to build. Version 3's unique wallet index stays.
+        Migration(version: 2, name: "daily credit rollup (superseded by version 5)") { _ in [] },
+        Migration(version: 3, name: "credit rollup folded from the ledger (superseded by version 5)") { _ in
+            ["CREATE UNIQUE INDEX ally_resellers_wallet ON ally_resellers (wallet_refid)"]
         },
         // A suspended reseller's wallet is frozen in the ledger (Wallet schema version 3), which
         // refuses the debit; before, Ally passed the ledger a condition on this module's table.
@@ -89,6 +53,12 @@ extension Allies {
                 WHERE refid IN (SELECT wallet_refid FROM ally_resellers WHERE status = 'suspended')
                 """,
             ]
+        },
+        // The credit rollup moved to the ledger, which folds every account's daily activity from
+        // its own transfers (Wallet schema version 4); Ally reads it through the ledger's API
+        // and no longer reads or locks the ledger's tables. Nothing here is lost: it is derived.
+        Migration(version: 5, name: "credit rollup read from the ledger") { _ in
+            ["DROP TABLE IF EXISTS ally_credit_stats", "DROP TABLE IF EXISTS ally_credit_fold"]
         },
     ])
 }

@@ -120,5 +120,42 @@ extension Ledger {
                 """,
             ]
         },
+        // Each account's movements per UTC day, folded from the transfers after they commit (see
+        // `Ledger.foldActivity()`); readers add the transfers above the mark. Ally's reseller
+        // analytics read it instead of reading this module's tables themselves. Every transfer
+        // so far is folded here, once.
+        Migration(version: 4, name: "daily activity folded from the transfers") { dialect in
+            let day = dialect.utcDay(ofMilliseconds: "m.created_at")
+            return [
+                """
+                CREATE TABLE wallet_activity (
+                    account_id BIGINT NOT NULL REFERENCES wallet_accounts (id),
+                    day TEXT NOT NULL,
+                    credited BIGINT NOT NULL,
+                    debited BIGINT NOT NULL,
+                    debits BIGINT NOT NULL,
+                    PRIMARY KEY (account_id, day)
+                )\(raw: dialect.withoutRowID)
+                """,
+                "CREATE INDEX wallet_activity_day ON wallet_activity (day)",
+                """
+                CREATE TABLE wallet_activity_fold (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    last_transfer BIGINT NOT NULL
+                )
+                """,
+                """
+                INSERT INTO wallet_activity (account_id, day, credited, debited, debits)
+                SELECT m.account_id, \(raw: day), CAST(sum(m.credited) AS BIGINT), CAST(sum(m.debited) AS BIGINT),
+                       CAST(sum(m.debits) AS BIGINT)
+                FROM (SELECT credit_account AS account_id, created_at, amount AS credited, 0 AS debited, 0 AS debits
+                      FROM wallet_transfers
+                      UNION ALL
+                      SELECT debit_account, created_at, 0, amount, 1 FROM wallet_transfers) m
+                GROUP BY m.account_id, \(raw: day)
+                """,
+                "INSERT INTO wallet_activity_fold (id, last_transfer) SELECT 1, COALESCE(max(id), 0) FROM wallet_transfers",
+            ]
+        },
     ])
 }

@@ -155,8 +155,8 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
         }
     }
 
-    /// The rollup is folded from the ledger; analytics add what is not folded yet, so they give
-    /// the same figures before a fold, after it, and after a fold with nothing to do.
+    /// The ledger folds its transfers into its daily activity; analytics add what is not folded
+    /// yet, so they give the same figures before a fold, after it, and after a fold with nothing to do.
     @Test(arguments: Engine.allCases)
     func analyticsAreTheSameBeforeAndAfterTheLedgerIsFoldedIntoTheRollup(engine: Engine) async throws {
         try await engine.withDatabase { database in
@@ -187,13 +187,16 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
             let expected = ["2026-01-01 +1500 -100 ×1", "2026-01-02 +0 -100 ×2",
                             "north +1000 -140 ×2 Optional(2026-01-02)", "Northwind -140 ×2", "Contoso -60 ×1"]
             #expect(try await figures() == expected)  // nothing folded yet
-            let rollupRows = { try await database.read { tx in try tx.queryInt64("SELECT count(*) FROM ally_credit_stats") } }
+            let rollupRows = { try await database.read { tx in try tx.queryInt64("""
+                SELECT count(*) FROM wallet_activity s JOIN wallet_accounts a ON a.id = s.account_id
+                WHERE a.unit = 'credits' AND a.is_system = 0
+                """) } }
             #expect(try await rollupRows() == 0)
 
-            #expect(try await allies.foldCreditRollup() > 0)
+            #expect(try await allies.ledger.foldActivity() > 0)
             #expect(try await rollupRows() == 4)  // each reseller on each of the two days
             #expect(try await figures() == expected)
-            #expect(try await allies.foldCreditRollup() == 0)
+            #expect(try await allies.ledger.foldActivity() == 0)
 
             try await allies.provision(contoso.refid, cost: 5, action: "d", idempotencyKey: "c2")
             let after = try await allies.analytics().resellerStats(contoso.refid)
@@ -228,18 +231,18 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
                 }
                 group.addTask {
                     var moved: Int64 = 0
-                    for _ in 0..<30 { moved += try await allies.foldCreditRollup() }
+                    for _ in 0..<30 { moved += try await allies.ledger.foldActivity() }
                     return moved
                 }
                 return try await group.reduce(0, +)
             }
             #expect(folds > 0)
-            _ = try await allies.foldCreditRollup()
+            _ = try await allies.ledger.foldActivity()
             // The rollup alone, with nothing left unfolded, against the ledger's own sums.
             let (spent, provisions, added) = try await database.read { tx in
                 let row = try tx.queryFirst("""
-                    SELECT CAST(sum(spent) AS BIGINT) AS spent, CAST(sum(provisions) AS BIGINT) AS provisions,
-                           CAST(sum(added) AS BIGINT) AS added FROM ally_credit_stats
+                    SELECT CAST(sum(debited) AS BIGINT) AS spent, CAST(sum(debits) AS BIGINT) AS provisions,
+                           CAST(sum(credited) AS BIGINT) AS added FROM \(Self.resellerActivity)
                     """)
                 return (try row?.int64("spent"), try row?.int64("provisions"), try row?.int64("added"))
             }
@@ -264,12 +267,12 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
             let ally = try await allies.make().user("u-1").company("Northwind").create()
             let other = try await allies.make().user("u-2").company("Contoso").create()
             try await allies.addCredits(ally.refid, 1_000)
-            _ = try await allies.foldCreditRollup()
+            _ = try await allies.ledger.foldActivity()
 
             let (open, release) = await Self.provisionHeldOpen(by: allies, on: database, for: ally.refid, cost: 7)
             // Another reseller's top-up: no row the open transaction holds.
             try await allies.addCredits(other.refid, 5)
-            let fold = Task { try await allies.foldCreditRollup() }
+            let fold = Task { try await allies.ledger.foldActivity() }
 
             // The fold is waiting for the open transaction's lock on the transfers table.
             var waiting = false
@@ -287,9 +290,9 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
             _ = try await open.value
             #expect(try await fold.value > 0)
 
-            #expect(try await allies.foldCreditRollup() == 0)
+            #expect(try await allies.ledger.foldActivity() == 0)
             let (spent, added) = try await database.read { tx in
-                let row = try tx.queryFirst("SELECT CAST(sum(spent) AS BIGINT) AS spent, CAST(sum(added) AS BIGINT) AS added FROM ally_credit_stats")
+                let row = try tx.queryFirst("SELECT CAST(sum(debited) AS BIGINT) AS spent, CAST(sum(credited) AS BIGINT) AS added FROM \(Self.resellerActivity)")
                 return (try row?.int64("spent"), try row?.int64("added"))
             }
             #expect(spent == 7 && added == 1_005)  // in the rollup itself, nothing left unfolded
@@ -307,40 +310,40 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
             let ally = try await allies.make().user("u-1").company("Northwind").create()
             try await allies.addCredits(ally.refid, 1_000)
             try await allies.provision(ally.refid, cost: 10, action: "committed", idempotencyKey: "a")
-            let mark = { try await database.read { tx in try tx.queryInt64("SELECT last_transfer FROM ally_credit_fold") } }
+            let mark = { try await database.read { tx in try tx.queryInt64("SELECT last_transfer FROM wallet_activity_fold") } }
             let before = try await mark()
 
             let (open, release) = await Self.provisionHeldOpen(by: allies, on: database, for: ally.refid, cost: 7)
             #expect(try await allies.analytics().resellerStats(ally.refid).creditsSpent == 10)
-            await #expect(throws: StorageError.self) { try await allies.foldCreditRollup() }
+            await #expect(throws: StorageError.self) { try await allies.ledger.foldActivity() }
             #expect(try await mark() == before)
             release.signal()
             _ = try await open.value
             #expect(try await allies.analytics().resellerStats(ally.refid).creditsSpent == 17)
-            #expect(try await allies.foldCreditRollup() > 0)
+            #expect(try await allies.ledger.foldActivity() > 0)
         }
     }
 
-    /// A version 2 database kept its rollup in each movement's transaction: version 3 marks all
-    /// of it folded, so nothing is counted twice, and what follows is counted from the ledger.
+    /// Upgrading backfills the ledger's activity from every transfer so far and marks all of it
+    /// folded, so nothing is counted twice, and what follows is counted from the transfers.
     @Test(arguments: Engine.allCases)
     func upgradingFromVersionTwoCountsNoTransferTwice(engine: Engine) async throws {
         try await engine.withDatabase { database in
             let (allies, ally) = try await Self.versionOneActivity(on: database, daysApart: 0)
             let versionTwo = ModuleSchema(module: "ally", migrations: Array(Allies.schema.migrations.prefix(2)))
-            _ = try await SchemaInstaller.install([Ledger.schema, versionTwo], on: database)  // the rollup has both
+            _ = try await SchemaInstaller.install([Self.ledgerBeforeActivity, versionTwo], on: database)
 
             try await Allies.install(on: database)
             try await allies.provision(ally.refid, cost: 50, action: "after the upgrade", idempotencyKey: "k")
             let stats = try await allies.analytics().resellerStats(ally.refid)
             #expect(stats.creditsAdded == 700 && stats.creditsSpent == 250 && stats.provisions == 2 && stats.balance == 450)
-            _ = try await allies.foldCreditRollup()
+            _ = try await allies.ledger.foldActivity()
             #expect(try await allies.analytics().resellerStats(ally.refid) == stats)
         }
     }
 
     @Test(arguments: Engine.allCases)
-    func upgradingFromVersionOneBackfillsTheCreditRollupFromTheLedger(engine: Engine) async throws {
+    func upgradingFromVersionOneBackfillsTheActivityFromTheLedger(engine: Engine) async throws {
         try await engine.withDatabase { database in
             let (allies, ally) = try await Self.versionOneActivity(on: database, daysApart: 1)
 
@@ -353,11 +356,20 @@ private let day1 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:
         }
     }
 
-    /// A database with Ally at version 1 and what version 1 wrote for a top-up of 700 and a
-    /// provision of 200 (`daysApart` days later): ledger transfers only.
+    /// The credit-unit user accounts' rows of the ledger's activity rollup: a `FROM` subquery.
+    static let resellerActivity: SQL = """
+        (SELECT s.* FROM wallet_activity s JOIN wallet_accounts a ON a.id = s.account_id
+         WHERE a.unit = 'credits' AND a.is_system = 0) r
+        """
+
+    /// The ledger's schema before it kept a daily activity rollup (version 3).
+    static let ledgerBeforeActivity = ModuleSchema(module: "wallet", migrations: Array(Ledger.schema.migrations.prefix(3)))
+
+    /// A database with Ally at version 1, the ledger at version 3, and what they wrote for a
+    /// top-up of 700 and a provision of 200 (`daysApart` days later): ledger transfers only.
     static func versionOneActivity(on database: any Database, daysApart: Int) async throws -> (Allies, Reseller) {
         let versionOne = ModuleSchema(module: "ally", migrations: [Allies.schema.migrations[0]])
-        _ = try await SchemaInstaller.install([Ledger.schema, versionOne], on: database)
+        _ = try await SchemaInstaller.install([Self.ledgerBeforeActivity, versionOne], on: database)
         let clock = ManualWallClock(now: day1)
         let allies = Allies(database: database, clock: clock)
         let ally = try await allies.make().user("u-1").company("Northwind").create()

@@ -672,10 +672,15 @@ let holdTestStart = Date(timeIntervalSince1970: 1_750_000_000)
                     """)
             }
             let report = try await Ledger.install(on: database)
-            #expect(report.appliedVersions == [2, 3] && report.version == 3)
+            #expect(report.appliedVersions == [2, 3, 4] && report.version == 4)
             #expect(try await Ledger.install(on: database).appliedVersions.isEmpty)
 
             let ledger = Ledger(database: database)
+            // Version 4 backfilled the daily activity from the old transfer and marked it folded.
+            #expect(try await ledger.foldActivity() == 0)
+            let activity = try await database.read { tx in try ledger.activityByAccount(unit: .credits, in: tx) }
+            #expect(activity.map(\.totals) == [ActivityTotals(credited: 500, debited: 0, debits: 0)])
+            #expect(activity.map(\.firstDay.description) == ["1970-01-01"])
             let old = try await ledger.account(Refid(rawValue: "WA-OLD"))
             #expect(old.balance == 500 && old.held == 0 && old.available == 500)
             let hold = try await ledger.reserve(200, from: old.refid, description: "After the upgrade")
