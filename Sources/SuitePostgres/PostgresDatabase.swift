@@ -22,11 +22,13 @@ public import SuiteStorage
 /// the next operation runs on a fresh connection; a write whose `COMMIT` went out but was never
 /// answered fails with `.commitOutcomeUnknown`, never as a plain failure.
 ///
-/// The database is a ServiceLifecycle `Service`: a server puts it in its `ServiceGroup` after the
-/// services that use it, and ``run()`` closes it at graceful shutdown, once they have stopped. The
-/// connection pool runs in a task the database starts when it is made (PostgresNIO needs the
-/// pool's `run()` going before the first lease), which ``close()`` ends; a script or a test that
-/// has no group calls ``close()`` itself.
+/// The database is a ServiceLifecycle `Service`. Making one starts nothing. A server puts it in
+/// its `ServiceGroup` before the services that use it: ``run()`` runs the connection pool, and at
+/// graceful shutdown, once the services after it have stopped, it closes the database. A script
+/// or a test that has no group just uses the database: the first operation starts the pool in a
+/// task of the database's own, which inherits nothing from the caller, and ``close()`` ends it.
+/// A database used before its group starts (to install a schema, say) moves its pool into
+/// ``run()`` when the group starts it.
 ///
 /// ```swift
 /// let database = try PostgresDatabase(url: "postgres://app@127.0.0.1:5432/app?sslmode=disable")
@@ -128,11 +130,14 @@ public final class PostgresDatabase: SuiteStorage.Database, Service {
         return CommitDurability(setting: setting, guarantee: "every commit is on disk before it is reported (survives a server crash)")
     }
 
-    /// Waits for graceful shutdown (or cancellation), then closes the database: in a
-    /// `ServiceGroup`, after the services listed after it have stopped.
+    /// Runs the connection pool until graceful shutdown (or cancellation), then closes the
+    /// database: in a `ServiceGroup`, after the services listed after it have stopped.
     public func run() async throws {
-        try? await gracefulShutdown()
-        try await close()
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addImmediateTask { await self.pools.runAsService() }
+            try? await gracefulShutdown()
+            try await close()
+        }
     }
 
     /// Closes the pools and the transaction threads; every later operation fails with
@@ -263,11 +268,10 @@ public final class PostgresDatabase: SuiteStorage.Database, Service {
         return try await withThrowingTaskGroup(of: LeaseAttempt<T>?.self) { group in
             group.addTask {
                 do {
+                    await pool.waitUntilRunning()
                     return .done(try await pool.client.withConnection { connection in
                         guard gate.claim() else { throw CancellationError() }
-                        pool.lent.add(1, ordering: .acquiringAndReleasing)
-                        defer { pool.lent.subtract(1, ordering: .acquiringAndReleasing) }
-                        return try await body(connection)
+                        return try await pool.lending { try await body(connection) }
                     })
                 } catch {
                     if gate.isClaimed { throw error }  // the transaction's own outcome
