@@ -4,7 +4,7 @@ import ServiceLifecycle
 import SuiteCore
 import SuitePostgres
 import SuiteStorage
-import Synchronization
+import SuiteTestSupport
 import Testing
 
 /// Who runs a `PostgresDatabase`'s connection pool: nobody when it is made; its first operation,
@@ -13,30 +13,30 @@ import Testing
 /// closed port it logs each failed attempt. No server is needed.
 @Suite struct PostgresPoolStartTests {
     @Test func makingADatabaseStartsNothingAndItsFirstOperationStartsThePool() async throws {
-        let log = LogCapture()
+        let log = LogRecorder()
         let url = try Self.closedPortURL()
-        let idle = try PostgresDatabase(url: url, logger: log.logger)
+        let idle = try PostgresDatabase(url: url, logger: log.logger("test.postgres"))
         try await Task.sleep(for: .milliseconds(500))
-        #expect(log.attempts == 0, "a pool ran although nothing used the database")
+        #expect(log.lines.count { $0.contains("Connection creation failed") } == 0, "a pool ran although nothing used the database")
         try await idle.close()
 
-        let used = try PostgresDatabase(url: url, logger: log.logger)
+        let used = try PostgresDatabase(url: url, logger: log.logger("test.postgres"))
         let error = await #expect(throws: StorageError.self) { try await used.read { tx in try tx.queryInt64("SELECT 1") } }
         #expect(error?.code == .unavailable)
-        #expect(log.attempts > 0, "the first operation did not start the pool")
+        #expect(log.lines.count { $0.contains("Connection creation failed") } > 0, "the first operation did not start the pool")
         try await used.close()
     }
 
     @Test func aServiceGroupRunsThePoolBeforeAnyOperation() async throws {
-        let log = LogCapture()
-        let database = try PostgresDatabase(url: try Self.closedPortURL(), logger: log.logger)
+        let log = LogRecorder()
+        let database = try PostgresDatabase(url: try Self.closedPortURL(), logger: log.logger("test.postgres"))
         let group = ServiceGroup(configuration: .init(services: [.init(service: database)], logger: Logger(label: "test")))
         let attempted = try await withThrowingTaskGroup(of: Bool.self) { tasks in
             tasks.addTask { try await group.run(); return false }
             var attempted = false
             for _ in 0..<100 where !attempted {
                 try await Task.sleep(for: .milliseconds(50))
-                attempted = log.attempts > 0
+                attempted = log.lines.count { $0.contains("Connection creation failed") } > 0
             }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -58,37 +58,8 @@ import Testing
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
         }
-        guard bound else { throw LogCapture.SetupError() }
+        guard bound else { throw FaultSetupError(what: "bind", output: String(errno)) }
         let port = UInt16(bigEndian: address.sin_port)
         return "postgres://nobody@127.0.0.1:\(port)/none?sslmode=disable&min=1&connect_timeout=1"
-    }
-}
-
-/// Counts the pool's failed connection attempts in what a logger receives.
-private final class LogCapture: Sendable {
-    struct SetupError: Error {}
-    private let count = Atomic<Int>(0)
-
-    var attempts: Int { count.load(ordering: .acquiring) }
-
-    var logger: Logger {
-        Logger(label: "test.postgres") { _ in Handler(capture: self) }
-    }
-
-    private struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            if event.message.description == "Connection creation failed" {
-                capture.count.add(1, ordering: .acquiringAndReleasing)
-            }
-        }
     }
 }

@@ -47,33 +47,6 @@ func ledgerState(_ ledger: Ledger) async throws -> [String] {
     }
 }
 
-/// Collects what a logger emits, for asserting on a service's logs.
-final class LogRecorder: Sendable {
-    private let entries = Mutex<[String]>([])
-
-    var lines: [String] { entries.withLock { $0 } }
-
-    func logger(_ label: String) -> Logger {
-        Logger(label: label) { _ in Handler(recorder: self) }
-    }
-
-    struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            recorder.entries.withLock { $0.append("\(event.level) \(event.message) \(fields)") }
-        }
-    }
-}
-
 /// Waits for `condition`, checking up to `attempts` times with a short pause between — a bound on
 /// the work, not a timing assertion.
 func eventually(attempts: Int = 1_000, _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
