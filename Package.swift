@@ -7,6 +7,29 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The packages' products the targets name more than once.
+extension Target.Dependency {
+    static let logging: Self = .product(name: "Logging", package: "swift-log")
+    static let crypto: Self = .product(name: "Crypto", package: "swift-crypto")
+    static let lifecycle: Self = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+    static let propertyBased: Self = .product(name: "PropertyBased", package: "swift-property-based")
+}
+
+/// A library module of the suite.
+func module(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: dependencies, swiftSettings: swiftSettings)
+}
+
+/// An executable: the CLI, an example (`path`) or the benchmark.
+func program(_ name: String, path: String? = nil, _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: dependencies, path: path, swiftSettings: swiftSettings)
+}
+
+/// A test target.
+func tests(_ name: String, path: String? = nil, _ dependencies: [Target.Dependency]) -> Target {
+    .testTarget(name: name, dependencies: dependencies, path: path, swiftSettings: swiftSettings)
+}
+
 let package = Package(
     name: "ClientSuite",
     platforms: [.macOS(.v15)],
@@ -40,204 +63,70 @@ let package = Package(
         // Vocabulary shared by every module: refids, clock, JSON values and configuration, domain events.
         .target(name: "SuiteCore", swiftSettings: swiftSettings),
         // The engine-neutral storage layer: `Database`, `SQL`, dialects, migrations.
-        .target(
-            name: "SuiteStorage",
-            dependencies: ["SuiteCore", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings
-        ),
+        module("SuiteStorage", ["SuiteCore", .logging]),
         // Drivers are separate targets so an app on SQLite never compiles PostgresNIO.
-        .target(
-            name: "SuiteSQLite",
-            dependencies: [
-                "SuiteStorage", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "SuitePostgres",
-            dependencies: [
-                "SuiteStorage",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "Client",
-            dependencies: [
-                "SuiteCore", "SuiteStorage",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        module("SuiteSQLite", [
+            "SuiteStorage", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+        ]),
+        module("SuitePostgres", [
+            "SuiteStorage", .logging, .lifecycle,
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        module("Client", [
+            "SuiteCore", "SuiteStorage", .crypto, .logging,
+            .product(name: "Configuration", package: "swift-configuration"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         // The double-entry ledger shared by Ally (reseller credits) and Wave (client funds).
-        .target(
-            name: "Wallet",
-            dependencies: [
-                "SuiteCore", "SuiteStorage",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "Ally",
-            dependencies: ["SuiteCore", "SuiteStorage", "Wallet", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings
-        ),
+        module("Wallet", ["SuiteCore", "SuiteStorage", .crypto, .logging, .lifecycle]),
+        module("Ally", ["SuiteCore", "SuiteStorage", "Wallet", .logging]),
         // Licence keys: mint, activate, verify, revoke, renew; Ed25519-signed tokens for offline checks.
-        .target(
-            name: "Forge",
-            dependencies: [
-                "SuiteCore", "SuiteStorage",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        module("Forge", ["SuiteCore", "SuiteStorage", .crypto, .logging, .lifecycle]),
         // Billing: products, invoices, payment (client wallet first, else a checkout gateway), subscriptions.
-        .target(
-            name: "Wave",
-            dependencies: [
-                "SuiteCore", "SuiteStorage", "Wallet",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        module("Wave", ["SuiteCore", "SuiteStorage", "Wallet", .crypto, .logging, .lifecycle]),
         // The one composition root: builds each module once and hosts the workflows. It links the
         // embedded SQLite driver only; an app that wants PostgreSQL adds SuitePostgres and passes
         // `.postgres` in its drivers, so an app on SQLite alone never compiles PostgresNIO.
-        .target(
-            name: "Suite",
-            dependencies: [
-                "SuiteCore", "SuiteStorage", "SuiteSQLite", "Client", "Wallet", "Ally", "Forge", "Wave",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "dock",
-            dependencies: [
-                "Suite", "SuiteSQLite", "SuitePostgres", "Client", "Ally", "Wallet", "Forge", "Wave",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "ResellerProvisioning",
-            dependencies: ["Suite", "SuiteSQLite", "SuitePostgres", "Client", "Ally", "Forge", "Wave", "Wallet"],
-            path: "Examples/ResellerProvisioning",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "StandalonePurchase",
-            dependencies: ["Suite", "SuiteSQLite", "SuitePostgres", "Client", "Forge", "Wave"],
-            path: "Examples/StandalonePurchase",
-            swiftSettings: swiftSettings
-        ),
+        module("Suite", ["SuiteCore", "SuiteStorage", "SuiteSQLite", "Client", "Wallet", "Ally", "Forge", "Wave", .logging]),
+        program("dock", [
+            "Suite", "SuiteSQLite", "SuitePostgres", "Client", "Ally", "Wallet", "Forge", "Wave", .logging,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        program("ResellerProvisioning", path: "Examples/ResellerProvisioning",
+                ["Suite", "SuiteSQLite", "SuitePostgres", "Client", "Ally", "Forge", "Wave", "Wallet"]),
+        program("StandalonePurchase", path: "Examples/StandalonePurchase",
+                ["Suite", "SuiteSQLite", "SuitePostgres", "Client", "Forge", "Wave"]),
         // SQLite alone: its build compiles no PostgresNIO (scripts/check-sqlite-only.sh checks the graph).
-        .executableTarget(
-            name: "ClientQuickstart",
-            dependencies: ["Suite", "Client"],
-            path: "Examples/ClientQuickstart",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "ClientSuiteBenchmarks",
-            dependencies: [
-                "Suite", "Client", "Ally", "Wallet", "Forge", "SuiteSQLite", "SuitePostgres",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Benchmarks/ClientSuiteBenchmarks",
-            swiftSettings: swiftSettings
-        ),
+        program("ClientQuickstart", path: "Examples/ClientQuickstart", ["Suite", "Client"]),
+        program("ClientSuiteBenchmarks", path: "Benchmarks/ClientSuiteBenchmarks", [
+            "Suite", "Client", "Ally", "Wallet", "Forge", "SuiteSQLite", "SuitePostgres", .crypto, .logging,
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
 
         // Test support: one fixture that hands every storage test both engines.
         .target(
             name: "SuiteTestSupport",
-            dependencies: ["Suite", "SuiteSQLite", "SuitePostgres"],
+            dependencies: ["Suite", "SuiteSQLite", "SuitePostgres", .logging],
             path: "Tests/SuiteTestSupport",
             swiftSettings: swiftSettings
         ),
-        .testTarget(
-            name: "SuiteStorageTests",
-            dependencies: [
-                "SuiteTestSupport", "SuiteStorage", "SuitePostgres", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ClientTests",
-            dependencies: [
-                "SuiteTestSupport", "Client",
-                .product(name: "PropertyBased", package: "swift-property-based"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "WalletTests",
-            dependencies: [
-                "SuiteTestSupport", "Wallet", "SuiteSQLite", "SuiteStorage",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "AllyTests",
-            dependencies: ["SuiteTestSupport", "Ally", "Client"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ForgeTests",
-            dependencies: [
-                "SuiteTestSupport", "Forge", "Client", "Suite",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "WaveTests",
-            dependencies: [
-                "SuiteTestSupport", "Wave", "Wallet", "Client",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "DockTests",
-            dependencies: [
-                "dock", "SuiteTestSupport", "Suite", "Forge", "Client", "SuiteSQLite", "SuiteStorage",
-                .product(name: "PropertyBased", package: "swift-property-based"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "IntegrationTests",
-            dependencies: [
-                "dock", "ResellerProvisioning", "StandalonePurchase", "ClientQuickstart",
-                "SuiteTestSupport", "Suite", "Client", "Ally", "Wallet", "Forge", "Wave", "SuitePostgres", "SuiteStorage",
-            ],
-            path: "IntegrationTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("SuiteStorageTests", ["SuiteTestSupport", "SuiteStorage", "SuitePostgres", .crypto, .lifecycle, .logging]),
+        tests("ClientTests", ["SuiteTestSupport", "Client", .propertyBased]),
+        tests("WalletTests", ["SuiteTestSupport", "Wallet", "SuiteSQLite", "SuiteStorage", .lifecycle]),
+        tests("AllyTests", ["SuiteTestSupport", "Ally", "Client"]),
+        tests("ForgeTests", ["SuiteTestSupport", "Forge", "Client", "Suite", .lifecycle, .crypto]),
+        tests("WaveTests", ["SuiteTestSupport", "Wave", "Wallet", "Client", .lifecycle]),
+        tests("DockTests", [
+            "dock", "SuiteTestSupport", "Suite", "Forge", "Client", "SuiteSQLite", "SuiteStorage", .propertyBased, .crypto,
+        ]),
+        tests("IntegrationTests", path: "IntegrationTests", [
+            "dock", "ResellerProvisioning", "StandalonePurchase", "ClientQuickstart",
+            "SuiteTestSupport", "Suite", "Client", "Ally", "Wallet", "Forge", "Wave", "SuitePostgres", "SuiteStorage",
+        ]),
     ]
 )

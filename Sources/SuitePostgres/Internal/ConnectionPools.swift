@@ -14,6 +14,7 @@ final class ConnectionPool: Sendable {
     private let stop: AsyncStream<Never>.Continuation
     private let running: AsyncStream<Never>
     private let started: AsyncStream<Never>.Continuation
+    private let isRunning = Atomic<Bool>(false)
 
     init(location: PostgresLocation, logger: Logger) {
         var configuration = PostgresClient.Configuration(
@@ -36,6 +37,7 @@ final class ConnectionPool: Sendable {
     /// Returns once the pool runs (at once after that): a lease made before would only wait
     /// with a warning from PostgresNIO.
     func waitUntilRunning() async {
+        guard !isRunning.load(ordering: .acquiring) else { return }
         for await _ in running {}
     }
 
@@ -44,6 +46,7 @@ final class ConnectionPool: Sendable {
     func run() async {
         await withDiscardingTaskGroup { group in
             group.addImmediateTask { await self.client.run() }
+            isRunning.store(true, ordering: .releasing)
             started.finish()  // the client has entered its run loop
             for await _ in stopped {}  // ends at shutDown(), or when this task is cancelled
             group.cancelAll()
