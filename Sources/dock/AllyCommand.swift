@@ -140,13 +140,14 @@ struct AllyCommand: AsyncParsableCommand {
 
     struct StatusOptions: ParsableArguments {
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "The reseller's refid.") var refid: Refid
         @Option(help: "Why, for the audit trail.") var reason: String?
 
         func apply(_ change: @escaping @Sendable (Allies, Refid, String?) async throws -> Reseller) async throws {
             try await withSuite(database) { suite in
                 let reseller = try await change(try suite.allies, refid, reason)
-                print("\(reseller.refid): \(reseller.status)")
+                try output.show(reseller) { print("\(reseller.refid): \(reseller.status)") }
             }
         }
     }

@@ -113,6 +113,7 @@ struct ForgeCommand: AsyncParsableCommand {
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a licence for good (by refid or key).")
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "The licence refid (LC-…) or its key.") var licence: String
         @Option(help: "Why, for the audit trail.") var reason: String?
 
@@ -121,7 +122,7 @@ struct ForgeCommand: AsyncParsableCommand {
                 let licences = try suite.licences
                 let found = try await licences.find(refidOrKey: licence)
                 let licence = try await licences.revoke(found.refid, actor: "cli", reason: reason)
-                print("\(licence.refid): \(licence.status)")
+                try output.show(licence) { print("\(licence.refid): \(licence.status)") }
             }
         }
     }
@@ -129,6 +130,7 @@ struct ForgeCommand: AsyncParsableCommand {
     struct Renew: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Extend an activated licence by N days (by refid or key).")
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "The licence refid (LC-…) or its key.") var licence: String
         @Option(help: "Days to add.") var days: Int
 
@@ -137,7 +139,7 @@ struct ForgeCommand: AsyncParsableCommand {
                 let licences = try suite.licences
                 let found = try await licences.find(refidOrKey: licence)
                 let licence = try await licences.renew(found.refid, days: days, actor: "cli")
-                print("\(licence.refid): \(licence.status) until \(licence.expiresAt.map(isoString) ?? "-")")
+                try output.show(licence) { print("\(licence.refid): \(licence.status) until \(licence.expiresAt.map(isoString) ?? "-")") }
             }
         }
     }
@@ -206,6 +208,7 @@ struct ForgeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record licences whose term has passed as expired (verification never waits for this).")
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             try await withSuite(database) { suite in
@@ -216,7 +219,7 @@ struct ForgeCommand: AsyncParsableCommand {
                     total += marked
                     if marked < 500 { break }
                 }
-                print("\(total) licence\(total == 1 ? "" : "s") marked expired")
+                try output.show(["marked_expired": total]) { print("\(total) licence\(total == 1 ? "" : "s") marked expired") }
             }
         }
     }

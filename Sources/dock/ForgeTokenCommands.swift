@@ -36,6 +36,7 @@ extension ForgeCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign an active licence into a token that verifies offline with the public key alone.")
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "The licence refid.") var refid: Refid
         @Option(help: "The private key file written by `dock forge keygen`.") var keyFile: String
         @Option(help: "Make the token itself expire after N days (so revocations reach offline verifiers).") var validForDays: Int?
@@ -49,7 +50,7 @@ extension ForgeCommand {
                     throw ForgeError(.validation, message: "Invalid days: use 1…\(Licences.maximumDays)")
                 }
                 let token = try LicenceSigner(key: key).sign(licence, validFor: validForDays.map { .seconds($0 * 86_400) })
-                print(token)
+                try output.show(["licence": licence.refid.rawValue, "token": token]) { print(token) }
             }
         }
     }

@@ -72,6 +72,43 @@ import Testing
     }
 }
 
+    /// Every command that prints a result takes --json: the state changes print the changed
+    /// model, the sweep its count and signing its token, each as the suite's one JSON shape.
+    @Test(arguments: Engine.allCases)
+    func everyCommandThatPrintsAResultTakesJSON(engine: Engine) async throws {
+        try await withDock(engine) { dock in
+            let ally = try #require((try dock.json("ally", "create", "--user", "u-1", "--company", "Northwind") as? [String: Any])?["refid"] as? String)
+            let suspended = try dock.json("ally", "suspend", ally, "--reason", "unpaid") as? [String: Any]
+            #expect(suspended?["refid"] as? String == ally && suspended?["status"] as? String == "suspended")
+            let reinstated = try dock.json("ally", "reinstate", ally) as? [String: Any]
+            #expect(reinstated?["status"] as? String == "active" && reinstated?["id"] == nil)
+
+            let client = try #require((try dock.json("client", "create", "--name", "Acme", "--email", "a@acme.example")
+                as? [String: Any])?["refid"] as? String)
+            #expect(try dock.run("client", "activate", client).status == 0)
+            #expect(try dock.run("wave", "product", "create", "--name", "Pro", "--slug", "pro-1y", "--price", "4900", "--currency", "USD").status == 0)
+            let minted = try dock.json("forge", "mint", "--product", "pro-1y", "--days", "30") as? [String: Any]
+            let licence = try #require((minted?["licence"] as? [String: Any])?["refid"] as? String)
+            let key = try #require(minted?["key"] as? String)
+            #expect(try dock.run("forge", "activate", key, "--client", client).status == 0)
+
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let keyFile = directory.appendingPathComponent("signing.json").path
+            #expect(try dock.run(["forge", "keygen", "--id", "k1", "--out", keyFile], database: false).status == 0)
+            let signed = try dock.json("forge", "sign", licence, "--key-file", keyFile) as? [String: Any]
+            #expect(signed?["licence"] as? String == licence && (signed?["token"] as? String)?.hasPrefix("CSL1.") == true)
+
+            let renewed = try dock.json("forge", "renew", key, "--days", "10") as? [String: Any]
+            #expect(renewed?["refid"] as? String == licence && renewed?["status"] as? String == "active" && renewed?["key"] == nil)
+            let swept = try dock.json("forge", "sweep") as? [String: Any]
+            #expect(swept?["marked_expired"] as? Int == 0)
+            let revoked = try dock.json("forge", "revoke", licence, "--reason", "refund") as? [String: Any]
+            #expect(revoked?["status"] as? String == "revoked")
+        }
+    }
+
 /// A client's printed metadata, each value as text (JSON numbers come back as NSNumber).
 private func plain(_ client: [String: Any]?) -> [String: String] {
     (client?["metadata"] as? [String: Any] ?? [:]).mapValues { "\($0)" }
