@@ -13,6 +13,7 @@ extension Target.Dependency {
     static let crypto: Self = .product(name: "Crypto", package: "swift-crypto")
     static let lifecycle: Self = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
     static let propertyBased: Self = .product(name: "PropertyBased", package: "swift-property-based")
+    static let hummingbird: Self = .product(name: "Hummingbird", package: "hummingbird")
 }
 
 /// A library module of the suite.
@@ -44,6 +45,7 @@ let package = Package(
         .library(name: "Forge", targets: ["Forge"]),
         .library(name: "Wave", targets: ["Wave"]),
         .library(name: "Suite", targets: ["Suite"]),
+        .library(name: "SuiteHTTP", targets: ["SuiteHTTP"]),
         .executable(name: "dock", targets: ["dock"]),
     ],
     dependencies: [
@@ -58,6 +60,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Vocabulary shared by every module: refids, clock, JSON values and configuration, domain events.
@@ -92,8 +97,20 @@ let package = Package(
         // embedded SQLite driver only; an app that wants PostgreSQL adds SuitePostgres and passes
         // `.postgres` in its drivers, so an app on SQLite alone never compiles PostgresNIO.
         module("Suite", ["SuiteCore", "SuiteStorage", "SuiteSQLite", "Client", "Wallet", "Ally", "Forge", "Wave", .logging]),
+        // ClientSuite over HTTP: Hummingbird route collections, one per module, mountable alone;
+        // openapi.yaml, served at /openapi.yaml, is the contract that SuiteHTTPTests hold the routes to.
+        .target(
+            name: "SuiteHTTP",
+            dependencies: [
+                "Suite", "SuiteCore", "SuiteStorage", "Client", .hummingbird, .logging, .lifecycle,
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
         program("dock", [
-            "Suite", "SuiteSQLite", "SuitePostgres", "Client", "Ally", "Wallet", "Forge", "Wave", .logging,
+            "Suite", "SuiteSQLite", "SuitePostgres", "SuiteHTTP", "Client", "Ally", "Wallet", "Forge", "Wave", .logging, .lifecycle,
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         program("ResellerProvisioning", path: "Examples/ResellerProvisioning",
@@ -123,6 +140,11 @@ let package = Package(
         tests("WaveTests", ["SuiteTestSupport", "Wave", "Wallet", "Client", .lifecycle]),
         tests("DockTests", [
             "dock", "SuiteTestSupport", "Suite", "Forge", "Client", "SuiteSQLite", "SuiteStorage", .propertyBased, .crypto,
+        ]),
+        tests("SuiteHTTPTests", [
+            "SuiteHTTP", "SuiteTestSupport", "Suite", "Client", "SuiteCore", "SuiteStorage", .hummingbird,
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Yams", package: "Yams"),
         ]),
         tests("IntegrationTests", path: "IntegrationTests", [
             "dock", "ResellerProvisioning", "StandalonePurchase", "ClientQuickstart",

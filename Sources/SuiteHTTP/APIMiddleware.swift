@@ -1,0 +1,61 @@
+public import Hummingbird
+public import HTTPTypes
+import Foundation
+public import Logging
+
+/// The conventions every route shares, as one middleware at the front of the router:
+/// - a request id: the caller's `X-Request-Id` when it is 1–200 visible ASCII characters, else
+///   Hummingbird's; echoed on every answer;
+/// - every thrown error as problem details (``Problem``), including the router's own 404s;
+/// - 405 with `Allow` for a path the API has, asked with another method;
+/// - one log line per request: method, path, status, duration and request id.
+public struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Every endpoint the router serves (for 405).
+    let endpoints: [Endpoint]
+    let logger: Logger
+
+    /// The middleware for a router serving `endpoints`, logging to `logger`.
+    public init(endpoints: [Endpoint], logger: Logger) {
+        self.endpoints = endpoints
+        self.logger = logger
+    }
+
+    /// Handles one request.
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let requestID = Self.requestID(request.headers[.requestID]) ?? context.id
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            var problem = Problem(for: error)
+            var allowed: [String] = []
+            if problem.code == "route_not_found" {
+                allowed = endpoints.filter { $0.matches(request.uri.path) }.map(\.method.rawValue)
+                if !allowed.isEmpty {
+                    problem = Problem(.methodNotAllowed, code: "method_not_allowed",
+                                      detail: "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", "))")
+                }
+            }
+            if problem.status >= 500 {
+                logger.error("request failed", metadata: ["request_id": "\(requestID)", "error": "\(String(reflecting: error))"])
+            }
+            response = try problem.response(requestID: requestID)
+            if !allowed.isEmpty { response.headers[.allow] = allowed.joined(separator: ", ") }
+        }
+        response.headers[.requestID] = requestID
+        let elapsed = ContinuousClock.now - started
+        logger.info("request", metadata: [
+            "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+            "ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1_000 + Double(elapsed.components.seconds) * 1_000)",
+            "request_id": "\(requestID)",
+        ])
+        return response
+    }
+
+    static func requestID(_ given: String?) -> String? {
+        guard let given, (1...200).contains(given.utf8.count),
+              given.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else { return nil }
+        return given
+    }
+}

@@ -1,0 +1,83 @@
+public import Hummingbird
+public import HTTPTypes
+import Foundation
+public import SuiteCore
+import SuiteStorage
+
+/// The largest request body any route reads.
+public let maximumRequestBody = 1 << 20
+
+extension Response {
+    /// `value` in the suite's one JSON configuration (the models' own encoding: snake_case keys,
+    /// ISO 8601 UTC times, refids), with `status`.
+    public static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try SuiteJSON.encoder().encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension Request {
+    /// The body decoded as `type` with the suite's decoder, read up to 1 MiB. An empty body is
+    /// `{}`. Malformed JSON, or JSON of the wrong shape, is a 400 problem naming the first field
+    /// at fault; a larger body is a 413.
+    public func decode<T: Decodable>(_ type: T.Type) async throws -> T {
+        let buffer = try await body.collect(upTo: maximumRequestBody)
+        let data = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
+        do {
+            return try SuiteJSON.decoder().decode(type, from: data)
+        } catch let error as DecodingError {
+            throw Problem(.badRequest, code: "malformed_json", detail: Self.describe(error))
+        }
+    }
+
+    /// The query item `name`, if present and not empty.
+    public func query(_ name: String) -> String? {
+        uri.queryParameters[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// `limit` (default 50) and `after` from the query string, for a cursor page.
+    public func page() throws -> (limit: Int, after: Cursor?) {
+        var limit = 50
+        if let text = query("limit") {
+            guard let value = Int(text) else { throw Problem(.badRequest, code: "validation", detail: "Invalid limit: use a whole number") }
+            limit = value
+        }
+        return (limit, query("after").map { Cursor($0) })
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue.snakeCased }
+            return keys.isEmpty ? "the body" : keys.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = (context.codingPath.map(\.stringValue) + [key.stringValue]).map(\.snakeCased).joined(separator: ".")
+            return "Missing field: \(field)"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "Wrong type for \(path(context))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "The body is not valid JSON" : "Invalid value for \(path(context))"
+        @unknown default:
+            return "The body is not valid JSON"
+        }
+    }
+}
+
+extension Parameters {
+    /// The path parameter `name` as a refid (routes always declare it).
+    func refid(_ name: String) -> Refid { Refid(rawValue: get(name) ?? "") }
+}
+
+extension String {
+    /// `userId` → `user_id`, as the suite's encoder names keys.
+    var snakeCased: String {
+        var out = ""
+        for character in self {
+            if character.isUppercase { out += "_" + character.lowercased() } else { out.append(character) }
+        }
+        return out
+    }
+}

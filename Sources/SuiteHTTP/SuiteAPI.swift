@@ -1,0 +1,53 @@
+public import Hummingbird
+public import Logging
+public import Suite
+import SuiteStorage
+
+/// ClientSuite as an HTTP service: every route collection of the modules a suite has, behind
+/// ``APIMiddleware``, on one Hummingbird router. `dock serve` runs it; a test drives its router
+/// with HummingbirdTesting.
+///
+/// ```swift
+/// let suite = try await ClientSuite.open("app.sqlite")
+/// let app = SuiteAPI(suite: suite).application(host: "127.0.0.1", port: 8080)
+/// let group = ServiceGroup(services: [suite.database, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+/// try await group.run()
+/// ```
+public struct SuiteAPI: Sendable {
+    /// The suite the routes serve.
+    public let suite: ClientSuite
+    /// Where each request's log line goes.
+    public let logger: Logger
+
+    /// The API over `suite`.
+    public init(suite: ClientSuite, logger: Logger = Logger(label: "clientsuite.http")) {
+        self.suite = suite
+        self.logger = logger
+    }
+
+    /// Every endpoint the suite's modules serve.
+    public var endpoints: [Endpoint] {
+        HealthRoutes<BasicRequestContext>.endpoints + (suite.modules.contains(.client) ? ClientRoutes<BasicRequestContext>.endpoints : [])
+    }
+
+    /// The router: health and the contract at the root, each module's routes under `/v1`.
+    public func router() throws -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIMiddleware(endpoints: endpoints, logger: logger))
+        router.addRoutes(HealthRoutes(database: suite.database).collection)
+        if suite.modules.contains(.client) {
+            router.addRoutes(ClientRoutes(clients: try suite.clients).collection, atPath: "/v1/clients")
+        }
+        return router
+    }
+
+    /// The application on `host:port` (port 0 picks a free one), logging to ``logger``. It is a
+    /// ServiceLifecycle `Service`: on graceful shutdown it stops accepting connections and lets
+    /// the requests in flight finish.
+    public func application(host: String = "127.0.0.1", port: Int = 8080,
+                            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        Application(router: try router(), configuration: .init(address: .hostname(host, port: port), serverName: "ClientSuite"),
+                    onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+                    logger: logger)
+    }
+}

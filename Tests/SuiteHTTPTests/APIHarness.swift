@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Suite
+import SuiteHTTP
+import SuiteStorage
+import SuiteTestSupport
+import Testing
+
+/// One answer, with its body parsed as JSON and checked against openapi.yaml.
+struct Answer {
+    var status: Int
+    var headers: HTTPFields
+    var json: Any?
+    var text: String
+
+    var object: [String: Any] { json as? [String: Any] ?? [:] }
+    subscript(key: String) -> Any? { object[key] }
+}
+
+/// A client over the suite's router, in process: each call checks the answer against the
+/// document (the endpoint's template, the status and the body's schema) and records what is wrong.
+struct API: Sendable {
+    let client: any TestClientProtocol
+    let endpoints: [Endpoint]
+
+    func call(_ method: HTTPRequest.Method, _ uri: String, json body: Any? = nil, raw: String? = nil,
+              headers: HTTPFields = [:], sourceLocation: SourceLocation = #_sourceLocation) async throws -> Answer {
+        var buffer: ByteBuffer?
+        var headers = headers
+        if let body {
+            buffer = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))
+            headers[.contentType] = "application/json"
+        } else if let raw {
+            buffer = ByteBuffer(string: raw)
+        }
+        let response = try await client.execute(uri: uri, method: method, headers: headers, body: buffer)
+        let text = String(buffer: response.body)
+        let json = text.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        let path = String(uri.split(separator: "?", maxSplits: 1).first ?? "")
+        if let template = endpoints.first(where: { $0.method == method && Self.matches($0.path, path) }) {
+            let problems = Contract.shared.violations(method: method.rawValue, path: template.path, status: response.status.code, body: json)
+            #expect(problems.isEmpty, "\(method.rawValue) \(uri) → \(response.status.code): \(problems)", sourceLocation: sourceLocation)
+        } else {
+            #expect([404, 405].contains(response.status.code) && (json as? [String: Any])?["code"] != nil,
+                    "\(method.rawValue) \(uri) is no endpoint, yet answered \(response.status.code)", sourceLocation: sourceLocation)
+        }
+        return Answer(status: response.status.code, headers: response.headers, json: json, text: text)
+    }
+
+    static func matches(_ template: String, _ path: String) -> Bool {
+        let a = template.split(separator: "/"), b = path.split(separator: "/")
+        return a.count == b.count && zip(a, b).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+    }
+}
+
+extension Engine {
+    /// A suite with every module on a fresh database of this engine, served by its router in process.
+    func withAPI(_ body: @Sendable (API, ClientSuite) async throws -> Void) async throws {
+        try await withDatabase { database in
+            _ = try await SchemaInstaller.install(SuiteModule.closure(of: SuiteModule.allCases).map(\.schema), on: database)
+            let suite = ClientSuite(database: database)
+            let api = SuiteAPI(suite: suite)
+            let app = Application(router: try api.router())
+            try await app.test(.router) { client in
+                try await body(API(client: client, endpoints: api.endpoints), suite)
+            }
+        }
+    }
+}
