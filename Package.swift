@@ -61,6 +61,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
@@ -102,7 +103,8 @@ let package = Package(
         .target(
             name: "SuiteHTTP",
             dependencies: [
-                "Suite", "SuiteCore", "SuiteStorage", "Client", .hummingbird, .logging, .lifecycle,
+                "Suite", "SuiteCore", "SuiteStorage", "Client", .hummingbird, .logging, .lifecycle, .crypto,
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.copy("openapi.yaml")],
@@ -142,9 +144,9 @@ let package = Package(
             "dock", "SuiteTestSupport", "Suite", "Forge", "Client", "SuiteSQLite", "SuiteStorage", .propertyBased, .crypto,
         ]),
         tests("SuiteHTTPTests", [
-            "SuiteHTTP", "SuiteTestSupport", "Suite", "Client", "SuiteCore", "SuiteStorage", .hummingbird,
+            "SuiteHTTP", "SuiteTestSupport", "Suite", "Client", "Ally", "SuiteCore", "SuiteStorage", .hummingbird,
             .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Yams", package: "Yams"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Yams", package: "Yams"), .logging,
         ]),
         tests("IntegrationTests", path: "IntegrationTests", [
             "dock", "ResellerProvisioning", "StandalonePurchase", "ClientQuickstart",

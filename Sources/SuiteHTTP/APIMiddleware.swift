@@ -30,8 +30,9 @@ public struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             var problem = Problem(for: error)
             var allowed: [String] = []
-            if problem.code == "route_not_found" {
+            if (error as? HTTPError)?.status == .notFound {  // the router matched no route
                 allowed = endpoints.filter { $0.matches(request.uri.path) }.map(\.method.rawValue)
+                if allowed.contains(request.method.rawValue) { allowed = [] }
                 if !allowed.isEmpty {
                     problem = Problem(.methodNotAllowed, code: "method_not_allowed",
                                       detail: "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", "))")
@@ -42,6 +43,7 @@ public struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             response = try problem.response(requestID: requestID)
             if !allowed.isEmpty { response.headers[.allow] = allowed.joined(separator: ", ") }
+            if problem.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
         }
         response.headers[.requestID] = requestID
         let elapsed = ContinuousClock.now - started

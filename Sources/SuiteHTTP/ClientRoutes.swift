@@ -1,23 +1,35 @@
 public import Client
 public import Hummingbird
+public import HummingbirdAuth
 import SuiteCore
 import SuiteStorage
 
 /// The Client module over HTTP, under `/v1/clients`: create, read, list, update metadata, the
-/// four lifecycle moves and the audit trail. Mount it alone in any Hummingbird router:
+/// four lifecycle moves and the audit trail. Every route needs an API key (``APIKeyAuthenticator``):
+/// an admin key reaches every client; a reseller key only its reseller's, through the Client
+/// module's portfolio view, so another reseller's client is "Client Not Found" exactly like a
+/// refid that does not exist; a verify key none. Changes are audited as the key (`apikey:AK-…`).
+/// Mount it alone in any Hummingbird router whose context carries an ``APIKey``:
 ///
 /// ```swift
-/// router.addRoutes(ClientRoutes<BasicRequestContext>(clients: clients).collection, atPath: "/v1/clients")
+/// router.add(middleware: APIKeyAuthenticator(keys: keys))
+/// router.addRoutes(ClientRoutes<BasicAuthRequestContext<APIKey>>(clients: clients).collection, atPath: "/v1/clients")
 /// ```
-public struct ClientRoutes<Context: RequestContext>: Sendable {
+public struct ClientRoutes<Context: AuthRequestContext>: Sendable where Context.Identity == APIKey {
     let clients: Clients
-    /// Who the audit trail names for changes made here.
-    let actor: String
 
-    /// Routes over `clients`; changes are audited as `actor`.
-    public init(clients: Clients, actor: String = "api") {
+    /// Routes over `clients`.
+    public init(clients: Clients) {
         self.clients = clients
-        self.actor = actor
+    }
+
+    /// What `key` may reach: every client, one reseller's, or (a verify key) no route here.
+    static func scope(_ clients: Clients, for key: APIKey) throws -> any ClientScope {
+        switch key.role {
+        case .admin: clients
+        case .reseller(let reseller): clients.portfolio(of: reseller)
+        case .verify: throw Problem(.notFound, code: "route_not_found", detail: "No such route")
+        }
     }
 
     /// The endpoints, as openapi.yaml lists them.
@@ -30,16 +42,24 @@ public struct ClientRoutes<Context: RequestContext>: Sendable {
     /// The routes, relative to `/v1/clients`.
     public var collection: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
-        let clients = clients, actor = actor
-        routes.post { request, _ in
+        let clients = clients
+        routes.post { request, context in
+            let key = try context.apiKey()
+            let scope = try Self.scope(clients, for: key)
             let body = try await request.decode(NewClient.self)
-            let client = try await clients.make().name(body.name).email(body.email).phone(body.phone)
-                .reseller(body.reseller).user(body.userID).metadata(body.metadata ?? [:]).create(actor: actor)
-            return try Response.json(client, status: .created)
+            var builder = scope.make().name(body.name).email(body.email).phone(body.phone).user(body.userID).metadata(body.metadata ?? [:])
+            if let reseller = body.reseller {
+                if let own = key.role.reseller, own.rawValue != reseller {
+                    throw Problem(.unprocessableContent, code: "validation", detail: "A reseller key registers clients for its own reseller only")
+                }
+                builder = builder.reseller(reseller)
+            }
+            return try Response.json(try await builder.create(actor: key.actor), status: .created)
         }
-        routes.get { request, _ in
+        routes.get { request, context in
+            let scope = try Self.scope(clients, for: try context.apiKey())
             let (limit, after) = try request.page()
-            var query = clients.query().limit(limit).after(after)
+            var query = scope.query().limit(limit).after(after)
             if let text = request.query("status") {
                 guard let status = ClientStatus(rawValue: text) else {
                     throw Problem(.unprocessableContent, code: "validation",
@@ -51,24 +71,31 @@ public struct ClientRoutes<Context: RequestContext>: Sendable {
             return try Response.json(try await query.fetch())
         }
         routes.get(":refid") { _, context in
-            try Response.json(try await clients.find(context.parameters.refid("refid")))
+            let scope = try Self.scope(clients, for: try context.apiKey())
+            return try Response.json(try await scope.find(context.parameters.refid("refid")))
         }
         routes.patch(":refid") { request, context in
+            let key = try context.apiKey()
+            let scope = try Self.scope(clients, for: key)
             let body = try await request.decode(ClientChanges.self)
             guard let metadata = body.metadata else {
                 throw Problem(.unprocessableContent, code: "validation", detail: "Nothing to change: give metadata")
             }
-            return try Response.json(try await clients.updateMetadata(context.parameters.refid("refid"), merging: metadata, actor: actor))
+            return try Response.json(try await scope.updateMetadata(context.parameters.refid("refid"), merging: metadata, secrets: [:],
+                                                                    actor: key.actor))
         }
         routes.get(":refid/history") { request, context in
+            let scope = try Self.scope(clients, for: try context.apiKey())
             let (limit, _) = try request.page()
-            let trail = try await clients.auditTrail(of: context.parameters.refid("refid"), limit: limit)
+            let trail = try await scope.auditTrail(of: context.parameters.refid("refid"), limit: limit)
             return try Response.json(Items(items: trail))
         }
         for move in ClientTransition.allCases {
             routes.post(":refid/\(move.rawValue)") { request, context in
+                let key = try context.apiKey()
+                let scope = try Self.scope(clients, for: key)
                 let body = try await request.decode(Reason.self)
-                return try Response.json(try await clients.transition(move, context.parameters.refid("refid"), actor: actor, reason: body.reason))
+                return try Response.json(try await scope.transition(move, context.parameters.refid("refid"), actor: key.actor, reason: body.reason))
             }
         }
         return routes
@@ -99,3 +126,17 @@ struct Reason: Decodable {
 struct Items<Item: Encodable>: Encodable {
     var items: [Item]
 }
+
+/// What a key may do with clients: the whole module (`Clients`) or one reseller's portfolio
+/// (`ResellerPortfolio`), which answers "Client Not Found" for any other client.
+protocol ClientScope: Sendable {
+    func make() -> ClientBuilder
+    func find(_ refid: Refid) async throws -> Client
+    func query() -> ClientQuery
+    func auditTrail(of refid: Refid, limit: Int) async throws -> [ClientAuditEntry]
+    func transition(_ action: ClientTransition, _ refid: Refid, actor: String, reason: String?) async throws -> Client
+    func updateMetadata(_ refid: Refid, merging metadata: Metadata, secrets: Metadata, actor: String) async throws -> Client
+}
+
+extension Clients: ClientScope {}
+extension ResellerPortfolio: ClientScope {}

@@ -1,7 +1,8 @@
 public import Hummingbird
+public import HummingbirdAuth
 public import Logging
 public import Suite
-import SuiteStorage
+public import SuiteStorage
 
 /// ClientSuite as an HTTP service: every route collection of the modules a suite has, behind
 /// ``APIMiddleware``, on one Hummingbird router. `dock serve` runs it; a test drives its router
@@ -25,15 +26,27 @@ public struct SuiteAPI: Sendable {
         self.logger = logger
     }
 
+    /// The request context of every route: Hummingbird's, with the request's ``APIKey``.
+    public typealias Context = BasicAuthRequestContext<APIKey>
+
     /// Every endpoint the suite's modules serve.
     public var endpoints: [Endpoint] {
-        HealthRoutes<BasicRequestContext>.endpoints + (suite.modules.contains(.client) ? ClientRoutes<BasicRequestContext>.endpoints : [])
+        HealthRoutes<Context>.endpoints + (suite.modules.contains(.client) ? ClientRoutes<Context>.endpoints : [])
     }
 
-    /// The router: health and the contract at the root, each module's routes under `/v1`.
-    public func router() throws -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    /// The keys requests are checked against (in the suite's database; reseller keys checked
+    /// against the suite's resellers).
+    public var keys: APIKeys {
+        APIKeys(database: suite.database, resellers: (try? suite.allies).map { $0 as any ResellerDirectory } ?? NoResellers(),
+                clock: suite.clock)
+    }
+
+    /// The router: health and the contract at the root, each module's routes under `/v1`. The
+    /// API key table must be installed (``APIKeys/install(on:)``; `dock serve` does it).
+    public func router() throws -> Router<Context> {
+        let router = Router(context: Context.self)
         router.add(middleware: APIMiddleware(endpoints: endpoints, logger: logger))
+        router.add(middleware: APIKeyAuthenticator(keys: keys))
         router.addRoutes(HealthRoutes(database: suite.database).collection)
         if suite.modules.contains(.client) {
             router.addRoutes(ClientRoutes(clients: try suite.clients).collection, atPath: "/v1/clients")

@@ -13,7 +13,7 @@ struct Dock: AsyncParsableCommand {
             A SQLite file path (options: ?synchronous=full|normal&busy_timeout=S) or a \
             postgres://user@host:port/db URL (options: sslmode, search_path, pool, min, keepalive, connect_timeout).
             """,
-        subcommands: [Install.self, ClientCommand.self, AllyCommand.self, ForgeCommand.self, WaveCommand.self, WorkflowCommand.self, Serve.self, Demo.self])
+        subcommands: [Install.self, ClientCommand.self, AllyCommand.self, ForgeCommand.self, WaveCommand.self, WorkflowCommand.self, APIKeyCommand.self, Serve.self, Demo.self])
 
     /// Like ArgumentParser's `main()`, except that a usage error is one line on stderr (the usage
     /// text is what `--help` is for); help and version still go to stdout.

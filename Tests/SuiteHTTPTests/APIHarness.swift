@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Suite
 import SuiteHTTP
 import SuiteStorage
@@ -24,11 +25,17 @@ struct Answer {
 struct API: Sendable {
     let client: any TestClientProtocol
     let endpoints: [Endpoint]
+    /// The keys of the suite under test.
+    let keys: APIKeys
+    /// An admin key's secret, sent unless a call says otherwise.
+    let admin: String
 
+    /// Calls `uri` with `key` (the admin key by default; nil sends none).
     func call(_ method: HTTPRequest.Method, _ uri: String, json body: Any? = nil, raw: String? = nil,
-              headers: HTTPFields = [:], sourceLocation: SourceLocation = #_sourceLocation) async throws -> Answer {
+              headers: HTTPFields = [:], key: String?? = .none, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Answer {
         var buffer: ByteBuffer?
         var headers = headers
+        if let secret = key ?? admin { headers[.authorization] = "Bearer \(secret)" }
         if let body {
             buffer = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))
             headers[.contentType] = "application/json"
@@ -59,12 +66,16 @@ extension Engine {
     /// A suite with every module on a fresh database of this engine, served by its router in process.
     func withAPI(_ body: @Sendable (API, ClientSuite) async throws -> Void) async throws {
         try await withDatabase { database in
-            _ = try await SchemaInstaller.install(SuiteModule.closure(of: SuiteModule.allCases).map(\.schema), on: database)
+            _ = try await SchemaInstaller.install(SuiteModule.closure(of: SuiteModule.allCases).map(\.schema) + [APIKeys.schema],
+                                                  on: database)
             let suite = ClientSuite(database: database)
-            let api = SuiteAPI(suite: suite)
+            var logger = Logger(label: "clientsuite.http.tests")
+            logger.logLevel = .warning  // a line per request would bury the test output
+            let api = SuiteAPI(suite: suite, logger: logger)
+            let admin = try await api.keys.create(.admin, name: "tests")
             let app = Application(router: try api.router())
             try await app.test(.router) { client in
-                try await body(API(client: client, endpoints: api.endpoints), suite)
+                try await body(API(client: client, endpoints: api.endpoints, keys: api.keys, admin: admin.secret), suite)
             }
         }
     }
