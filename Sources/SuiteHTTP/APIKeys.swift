@@ -24,34 +24,6 @@ public struct APIKeys: Sendable {
         self.clock = clock
     }
 
-    /// The HTTP module's tables.
-    public static let schema = ModuleSchema(module: "http", migrations: [
-        Migration(version: 1, name: "api keys") { dialect in
-            [
-                """
-                CREATE TABLE http_api_keys (
-                    id \(raw: dialect.autoIncrementPrimaryKey),
-                    refid TEXT NOT NULL UNIQUE,
-                    digest TEXT NOT NULL UNIQUE,
-                    role TEXT NOT NULL CHECK (role IN ('admin', 'reseller', 'verify')),
-                    reseller TEXT,
-                    name TEXT NOT NULL,
-                    hint TEXT NOT NULL,
-                    created_at BIGINT NOT NULL,
-                    revoked_at BIGINT,
-                    CHECK ((role = 'reseller') = (reseller IS NOT NULL))
-                )
-                """,
-            ]
-        },
-    ])
-
-    /// Installs (or upgrades) the table. Idempotent.
-    @discardableResult
-    public static func install(on database: any Database) async throws -> InstallReport {
-        try await SchemaInstaller.install([schema], on: database)[0]
-    }
-
     /// Makes a key for `role`; the secret in the answer is the only copy.
     public func create(_ role: APIKeyRole, name: String = "") async throws -> NewAPIKey {
         guard hasAtMostCharacters(name, 200), !containsControlCharacters(name) else {

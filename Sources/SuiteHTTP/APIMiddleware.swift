@@ -25,6 +25,9 @@ public struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
         let started = ContinuousClock.now
         let requestID = Self.requestID(request.headers[.requestID]) ?? context.id
         var response: Response
+        var head = request.head
+        head.headerFields[.requestID] = requestID  // inner middleware reads it (a kept problem carries it)
+        let request = Request(head: head, body: request.body)
         do {
             response = try await next(request, context)
         } catch {

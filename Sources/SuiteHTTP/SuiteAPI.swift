@@ -42,11 +42,12 @@ public struct SuiteAPI: Sendable {
     }
 
     /// The router: health and the contract at the root, each module's routes under `/v1`. The
-    /// API key table must be installed (``APIKeys/install(on:)``; `dock serve` does it).
+    /// module's tables must be installed (``HTTPTables/install(on:)``; `dock serve` does it).
     public func router() throws -> Router<Context> {
         let router = Router(context: Context.self)
         router.add(middleware: APIMiddleware(endpoints: endpoints, logger: logger))
         router.add(middleware: APIKeyAuthenticator(keys: keys))
+        router.add(middleware: IdempotencyMiddleware(store: IdempotentRequests(database: suite.database, clock: suite.clock)))
         router.addRoutes(HealthRoutes(database: suite.database).collection)
         if suite.modules.contains(.client) {
             router.addRoutes(ClientRoutes(clients: try suite.clients).collection, atPath: "/v1/clients")

@@ -15,7 +15,7 @@ struct APIKeyCommand: AsyncParsableCommand {
     static func withKeys<T>(_ database: DatabaseOptions, _ body: (APIKeys) async throws -> T) async throws -> T {
         var result: T?
         try await withSuite(database) { suite in
-            try await APIKeys.install(on: suite.database)
+            try await HTTPTables.install(on: suite.database)
             result = try await body(SuiteAPI(suite: suite).keys)
         }
         guard let result else { throw CancellationError() }  // withSuite returns only after body did

@@ -23,7 +23,7 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "clientsuite.http")
         logger.logLevel = .info
         let suite = try await database.openSuite()
-        try await APIKeys.install(on: suite.database)
+        try await HTTPTables.install(on: suite.database)
         let app = try SuiteAPI(suite: suite, logger: logger).application(host: host, port: port) { [host] port in
             // Written at once, not through print's buffer: whoever started the server waits for this line.
             FileHandle.standardOutput.write(Data("ClientSuite listening on http://\(host):\(port) (API under /v1, contract at /openapi.yaml)\n".utf8))

@@ -66,7 +66,7 @@ extension Engine {
     /// A suite with every module on a fresh database of this engine, served by its router in process.
     func withAPI(_ body: @Sendable (API, ClientSuite) async throws -> Void) async throws {
         try await withDatabase { database in
-            _ = try await SchemaInstaller.install(SuiteModule.closure(of: SuiteModule.allCases).map(\.schema) + [APIKeys.schema],
+            _ = try await SchemaInstaller.install(SuiteModule.closure(of: SuiteModule.allCases).map(\.schema) + [HTTPTables.schema],
                                                   on: database)
             let suite = ClientSuite(database: database)
             var logger = Logger(label: "clientsuite.http.tests")

@@ -1,0 +1,98 @@
+import Client
+import Foundation
+import HTTPTypes
+import Suite
+import SuiteCore
+import SuiteHTTP
+import SuiteStorage
+import SuiteTestSupport
+import Testing
+
+/// `Idempotency-Key` with Stripe's semantics, on both engines.
+@Suite struct IdempotencyHeaderTests {
+    static func keyed(_ key: String) -> HTTPFields {
+        var headers = HTTPFields()
+        headers[.idempotencyKey] = key
+        return headers
+    }
+
+    @Test(arguments: Engine.allCases)
+    func aRetryReplaysTheFirstAnswerAndAnotherBodyIsAConflict(engine: Engine) async throws {
+        try await engine.withAPI { api, suite in
+            let body: [String: Any] = ["name": "Acme", "email": "a@acme.example"]
+            let first = try await api.call(.post, "/v1/clients", json: body, headers: Self.keyed("order-1"))
+            #expect(first.status == 201 && first.headers[.idempotentReplayed] == nil)
+            let again = try await api.call(.post, "/v1/clients", json: body, headers: Self.keyed("order-1"))
+            #expect(again.status == 201 && again.headers[.idempotentReplayed] == "true" && again.text == first.text)
+            let other = try await api.call(.post, "/v1/clients", json: ["name": "Acme", "email": "b@acme.example"], headers: Self.keyed("order-1"))
+            #expect(other.status == 422 && other["code"] as? String == "idempotency_conflict")
+            #expect(try await suite.clients.query().fetch().items.count == 1)
+
+            // A JSON body counts by its value: other key order and spacing is the same request.
+            var json = Self.keyed("order-3")
+            json[.contentType] = "application/json"
+            let spaced = try await api.call(.post, "/v1/clients", raw: #"{"name": "Zed", "email": "z@zed.example"}"#, headers: json)
+            let reordered = try await api.call(.post, "/v1/clients", raw: #"{"email":"z@zed.example","name":"Zed"}"#, headers: json)
+            #expect(spaced.status == 201 && reordered.headers[.idempotentReplayed] == "true" && reordered["refid"] as? String == spaced["refid"] as? String)
+
+            // A refusal is an answer too: its retry replays it, and writes nothing.
+            let invalid: [String: Any] = ["name": "Bad", "email": "not an email"]
+            let refused = try await api.call(.post, "/v1/clients", json: invalid, headers: Self.keyed("order-2"))
+            let replayed = try await api.call(.post, "/v1/clients", json: invalid, headers: Self.keyed("order-2"))
+            #expect(refused.status == 422 && replayed.status == 422 && replayed.headers[.idempotentReplayed] == "true", "\(refused.text) / \(replayed.text)")
+
+            // Keys belong to the API key that sent them.
+            let second = try await api.keys.create(.admin, name: "second").secret
+            let elsewhere = try await api.call(.post, "/v1/clients", json: ["name": "Other", "email": "o@other.example"],
+                                               headers: Self.keyed("order-1"), key: second)
+            #expect(elsewhere.status == 201 && elsewhere.headers[.idempotentReplayed] == nil)
+
+            let badKey = try await api.call(.post, "/v1/clients", json: body, headers: Self.keyed(String(repeating: "k", count: 201)))
+            #expect(badKey.status == 400 && (badKey["detail"] as? String)?.hasPrefix("Invalid Idempotency-Key") == true)
+            #expect(try await suite.clients.query().fetch().items.count == 3)
+        }
+    }
+
+    /// While the first request with a key runs, another with the same key is a 409; a request
+    /// whose server died is run again after five minutes.
+    @Test(arguments: Engine.allCases)
+    func aKeyStillRunningIs409(engine: Engine) async throws {
+        try await engine.withAPI { api, suite in
+            let admin = try #require(try await api.keys.authenticate(api.admin))
+            let body = Data(#"{"name":"Acme","email":"a@acme.example"}"#.utf8)
+            let key = try #require(IdempotencyKey("slow-1"))
+            let store = IdempotentRequests(database: suite.database)
+            let fingerprint = IdempotentRequests.fingerprint(method: .post, uri: "/v1/clients", body: body)
+            guard case .run = try await store.start(owner: admin.refid, key: key, fingerprint: fingerprint) else {
+                Issue.record("the first start did not claim the key")
+                return
+            }
+            var headers = Self.keyed("slow-1")
+            headers[.contentType] = "application/json"
+            let busy = try await api.call(.post, "/v1/clients", raw: String(decoding: body, as: UTF8.self), headers: headers)
+            #expect(busy.status == 409 && busy["code"] as? String == "idempotency_in_progress")
+            #expect(try await suite.clients.query().fetch().items.isEmpty)
+        }
+    }
+
+    /// Eight retries at once with one key: exactly one runs; the others replay it or are told it
+    /// is still running. One client exists.
+    @Test(arguments: Engine.allCases)
+    func concurrentRetriesWithOneKeyRunOnce(engine: Engine) async throws {
+        try await engine.withAPI { api, suite in
+            let statuses = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        let answer = try await api.call(.post, "/v1/clients", json: ["name": "Acme", "email": "a@acme.example"],
+                                                        headers: Self.keyed("burst"))
+                        return (answer.status, answer.headers[.idempotentReplayed] == "true")
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == (201, false) }.count == 1)
+            #expect(statuses.allSatisfy { $0 == (201, false) || $0 == (201, true) || $0.0 == 409 }, "\(statuses)")
+            #expect(try await suite.clients.query().fetch().items.count == 1)
+        }
+    }
+}
