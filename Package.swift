@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "SuiteHTTP",
             dependencies: [
-                "Suite", "SuiteCore", "SuiteStorage", "Client", .hummingbird, .logging, .lifecycle, .crypto,
+                "Suite", "SuiteCore", "SuiteStorage", "Client", "Forge", .hummingbird, .logging, .lifecycle, .crypto,
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -144,7 +144,7 @@ let package = Package(
             "dock", "SuiteTestSupport", "Suite", "Forge", "Client", "SuiteSQLite", "SuiteStorage", .propertyBased, .crypto,
         ]),
         tests("SuiteHTTPTests", [
-            "SuiteHTTP", "SuiteTestSupport", "Suite", "Client", "Ally", "SuiteCore", "SuiteStorage", .hummingbird,
+            "SuiteHTTP", "SuiteTestSupport", "Suite", "Client", "Ally", "Forge", "Wave", "SuiteCore", "SuiteStorage", .hummingbird,
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Yams", package: "Yams"), .logging,
         ]),

@@ -31,7 +31,9 @@ public struct SuiteAPI: Sendable {
 
     /// Every endpoint the suite's modules serve.
     public var endpoints: [Endpoint] {
-        HealthRoutes<Context>.endpoints + (suite.modules.contains(.client) ? ClientRoutes<Context>.endpoints : [])
+        HealthRoutes<Context>.endpoints
+            + (suite.modules.contains(.client) ? ClientRoutes<Context>.endpoints : [])
+            + (suite.modules.contains(.forge) ? LicenceRoutes<Context>.endpoints : [])
     }
 
     /// The keys requests are checked against (in the suite's database; reseller keys checked
@@ -51,6 +53,9 @@ public struct SuiteAPI: Sendable {
         router.addRoutes(HealthRoutes(database: suite.database).collection)
         if suite.modules.contains(.client) {
             router.addRoutes(ClientRoutes(clients: try suite.clients).collection, atPath: "/v1/clients")
+        }
+        if suite.modules.contains(.forge) {
+            router.addRoutes(LicenceRoutes(licences: try suite.licences).collection, atPath: "/v1/licences")
         }
         return router
     }

@@ -56,6 +56,10 @@ struct Contract: Sendable {
 
     private func check(_ value: Any, against schema: [String: Any], at where_: String) -> [String] {
         let schema = resolve(schema)
+        if let alternatives = schema["oneOf"] as? [[String: Any]] {
+            let fits = alternatives.filter { check(value, against: $0, at: where_).isEmpty }.count
+            return fits == 1 ? [] : ["\(where_): fits \(fits) of the oneOf alternatives, not one"]
+        }
         var problems: [String] = []
         let types: [String] = (schema["type"] as? [String]) ?? ((schema["type"] as? String).map { [$0] } ?? [])
         if !types.isEmpty, !types.contains(where: { Self.value(value, is: $0) }) {

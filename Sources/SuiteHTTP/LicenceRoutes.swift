@@ -1,0 +1,138 @@
+public import Forge
+public import Hummingbird
+public import HummingbirdAuth
+import SuiteCore
+import SuiteStorage
+
+/// The Forge module over HTTP, under `/v1/licences`: mint, read, list, activate, revoke, renew,
+/// the audit trail, and verification.
+/// - An admin key reaches every route.
+/// - A reseller key reads its reseller's licences (list, read, history); any other licence is
+///   "Licence Not Found", exactly like a refid that does not exist. Its licences are minted by
+///   provisioning, not here.
+/// - A verify key reaches `POST /v1/licences/verify` only: the call an app in the field makes.
+public struct LicenceRoutes<Context: AuthRequestContext>: Sendable where Context.Identity == APIKey {
+    let licences: Licences
+
+    /// Routes over `licences`.
+    public init(licences: Licences) { self.licences = licences }
+
+    /// The endpoints, as openapi.yaml lists them.
+    public static var endpoints: [Endpoint] {
+        [Endpoint(.post, "/v1/licences"), Endpoint(.get, "/v1/licences"), Endpoint(.post, "/v1/licences/verify"),
+         Endpoint(.get, "/v1/licences/{refid}"), Endpoint(.get, "/v1/licences/{refid}/history"),
+         Endpoint(.post, "/v1/licences/{refid}/activate"), Endpoint(.post, "/v1/licences/{refid}/revoke"),
+         Endpoint(.post, "/v1/licences/{refid}/renew")]
+    }
+
+    /// The routes, relative to `/v1/licences`.
+    public var collection: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        let licences = licences
+        routes.post { request, context in
+            let key = try Self.admin(context)
+            let body = try await request.decode(NewLicence.self)
+            var builder = licences.make().product(body.product).client(body.client.map { Refid(rawValue: $0) }).metadata(body.metadata ?? [:])
+            if body.lifetime == true { builder = builder.lifetime() } else if let days = body.days { builder = builder.days(days) }
+            return try Response.json(try await builder.mint(actor: key.actor), status: .created)
+        }
+        routes.get { request, context in
+            let key = try context.apiKey()
+            let (limit, after) = try request.page()
+            var query = licences.query().limit(limit).after(after)
+            switch key.role {
+            case .admin: if let reseller = request.query("reseller") { query = query.forReseller(Refid(rawValue: reseller)) }
+            case .reseller(let own): query = query.forReseller(own)
+            case .verify: throw Self.noRoute
+            }
+            if let client = request.query("client") { query = query.forClient(Refid(rawValue: client)) }
+            if let product = request.query("product") { query = query.product(product) }
+            switch request.query("status") {
+            case nil: break
+            case "active"?: query = query.active()
+            case "pending"?: query = query.pending()
+            case "expired"?: query = query.expired()
+            case "revoked"?: query = query.revoked()
+            default: throw Problem(.unprocessableContent, code: "validation", detail: "Invalid status: use pending, active, expired, revoked")
+            }
+            return try Response.json(try await query.fetch())
+        }
+        routes.post("verify") { request, context in
+            let key = try context.apiKey()
+            if case .reseller = key.role { throw Self.noRoute }
+            let body = try await request.decode(Verify.self)
+            return try Response.json(try await licences.verify(body.key))
+        }
+        routes.get(":refid") { _, context in
+            try Response.json(try await Self.visible(context.parameters.refid("refid"), to: try context.apiKey(), in: licences))
+        }
+        routes.get(":refid/history") { request, context in
+            let licence = try await Self.visible(context.parameters.refid("refid"), to: try context.apiKey(), in: licences)
+            let (limit, _) = try request.page()
+            return try Response.json(Items(items: try await licences.auditTrail(of: licence.refid, limit: limit)))
+        }
+        routes.post(":refid/activate") { request, context in
+            let key = try Self.admin(context)
+            let body = try await request.decode(Activation.self)
+            return try Response.json(try await licences.activate(context.parameters.refid("refid"), for: Refid(rawValue: body.client),
+                                                                 actor: key.actor))
+        }
+        routes.post(":refid/revoke") { request, context in
+            let key = try Self.admin(context)
+            let body = try await request.decode(Reason.self)
+            return try Response.json(try await licences.revoke(context.parameters.refid("refid"), actor: key.actor, reason: body.reason))
+        }
+        routes.post(":refid/renew") { request, context in
+            let key = try Self.admin(context)
+            let body = try await request.decode(Renewal.self)
+            return try Response.json(try await licences.renew(context.parameters.refid("refid"), days: body.days, actor: key.actor))
+        }
+        return routes
+    }
+
+    static var noRoute: Problem { Problem(.notFound, code: "route_not_found", detail: "No such route") }
+
+    /// The request's key, which must be an admin key; any other reaches no such route.
+    static func admin(_ context: Context) throws -> APIKey {
+        let key = try context.apiKey()
+        guard key.role == .admin else { throw noRoute }
+        return key
+    }
+
+    /// The licence if `key` may see it; otherwise the same answer as for a refid that does not exist.
+    static func visible(_ refid: Refid, to key: APIKey, in licences: Licences) async throws -> Licence {
+        switch key.role {
+        case .admin: return try await licences.find(refid)
+        case .verify: throw noRoute
+        case .reseller(let own):
+            guard let licence = try await licences.findByRefid(refid), licence.reseller == own else {
+                throw Problem(.notFound, code: "not_found", detail: "Licence Not Found: no licence with this refid")
+            }
+            return licence
+        }
+    }
+}
+
+/// The body of `POST /v1/licences`.
+struct NewLicence: Decodable {
+    var product: String
+    var days: Int?
+    var lifetime: Bool?
+    var client: String?
+    var metadata: Metadata?
+}
+
+/// The body of `POST /v1/licences/verify`.
+struct Verify: Decodable {
+    var key: String
+}
+
+/// The body of `POST /v1/licences/{refid}/activate`.
+struct Activation: Decodable {
+    var client: String
+}
+
+/// The body of `POST /v1/licences/{refid}/renew`.
+struct Renewal: Decodable {
+    var days: Int
+}
