@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "SuiteHTTP",
             dependencies: [
-                "Suite", "SuiteCore", "SuiteStorage", "Client", "Forge", .hummingbird, .logging, .lifecycle, .crypto,
+                "Suite", "SuiteCore", "SuiteStorage", "Client", "Forge", "Ally", "Wallet", .hummingbird, .logging, .lifecycle, .crypto,
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
             ],

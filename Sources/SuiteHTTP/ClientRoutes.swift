@@ -110,6 +110,9 @@ struct NewClient: Decodable {
     var reseller: String?
     var userID: String?
     var metadata: Metadata?
+
+    // The suite's decoder turns `user_id` into `userId`, not `userID`.
+    private enum CodingKeys: String, CodingKey { case userID = "userId", name, email, phone, reseller, metadata }
 }
 
 /// The body of `PATCH /v1/clients/{refid}`: metadata merged in, a `null` value removes its key.

@@ -34,6 +34,8 @@ public struct SuiteAPI: Sendable {
         HealthRoutes<Context>.endpoints
             + (suite.modules.contains(.client) ? ClientRoutes<Context>.endpoints : [])
             + (suite.modules.contains(.forge) ? LicenceRoutes<Context>.endpoints : [])
+            + (suite.modules.contains(.ally) ? ResellerRoutes<Context>.endpoints : [])
+            + (suite.modules.contains(.workflow) ? WorkflowRoutes<Context>.endpoints : [])
     }
 
     /// The keys requests are checked against (in the suite's database; reseller keys checked
@@ -56,6 +58,12 @@ public struct SuiteAPI: Sendable {
         }
         if suite.modules.contains(.forge) {
             router.addRoutes(LicenceRoutes(licences: try suite.licences).collection, atPath: "/v1/licences")
+        }
+        if suite.modules.contains(.ally) {
+            router.addRoutes(ResellerRoutes(allies: try suite.allies).collection, atPath: "/v1/resellers")
+        }
+        if suite.modules.contains(.workflow) {
+            router.addRoutes(WorkflowRoutes(workflows: try suite.workflows).collection, atPath: "/v1/workflows")
         }
         return router
     }

@@ -14,11 +14,12 @@ import Testing
     func aClientIsCreatedReadListedChangedAndMovedThroughItsLifecycle(engine: Engine) async throws {
         try await engine.withAPI { api, suite in
             let created = try await api.call(.post, "/v1/clients",
-                                             json: ["name": "Acme", "email": "billing@acme.example", "metadata": ["segment": "SMB", "seats": 5]])
+                                             json: ["name": "Acme", "email": "billing@acme.example", "user_id": "u-7",
+                                                    "metadata": ["segment": "SMB", "seats": 5]])
             #expect(created.status == 201)
             let refid = try #require(created["refid"] as? String)
             #expect(refid.hasPrefix("CL-") && created["status"] as? String == "pending" && created["id"] == nil)
-            #expect(created["user_id"] is NSNull && created["has_secret_metadata"] as? Bool == false)
+            #expect(created["user_id"] as? String == "u-7" && created["has_secret_metadata"] as? Bool == false)
 
             let shown = try await api.call(.get, "/v1/clients/\(refid)")
             #expect(shown.status == 200 && shown["email"] as? String == "billing@acme.example")
