@@ -29,4 +29,11 @@ extension AuthRequestContext where Identity == APIKey {
         }
         return identity
     }
+
+    /// The request's key, which must be an admin key: any other reaches no such route (404).
+    public func adminKey() throws -> APIKey {
+        let key = try apiKey()
+        guard key.role == .admin else { throw Problem.noRoute }
+        return key
+    }
 }

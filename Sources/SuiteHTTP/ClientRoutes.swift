@@ -28,7 +28,7 @@ public struct ClientRoutes<Context: AuthRequestContext>: Sendable where Context.
         switch key.role {
         case .admin: clients
         case .reseller(let reseller): clients.portfolio(of: reseller)
-        case .verify: throw Problem(.notFound, code: "route_not_found", detail: "No such route")
+        case .verify: throw Problem.noRoute
         }
     }
 

@@ -30,7 +30,7 @@ public struct LicenceRoutes<Context: AuthRequestContext>: Sendable where Context
         let routes = RouteCollection(context: Context.self)
         let licences = licences
         routes.post { request, context in
-            let key = try Self.admin(context)
+            let key = try context.adminKey()
             let body = try await request.decode(NewLicence.self)
             var builder = licences.make().product(body.product).client(body.client.map { Refid(rawValue: $0) }).metadata(body.metadata ?? [:])
             if body.lifetime == true { builder = builder.lifetime() } else if let days = body.days { builder = builder.days(days) }
@@ -43,7 +43,7 @@ public struct LicenceRoutes<Context: AuthRequestContext>: Sendable where Context
             switch key.role {
             case .admin: if let reseller = request.query("reseller") { query = query.forReseller(Refid(rawValue: reseller)) }
             case .reseller(let own): query = query.forReseller(own)
-            case .verify: throw Self.noRoute
+            case .verify: throw Problem.noRoute
             }
             if let client = request.query("client") { query = query.forClient(Refid(rawValue: client)) }
             if let product = request.query("product") { query = query.product(product) }
@@ -59,7 +59,7 @@ public struct LicenceRoutes<Context: AuthRequestContext>: Sendable where Context
         }
         routes.post("verify") { request, context in
             let key = try context.apiKey()
-            if case .reseller = key.role { throw Self.noRoute }
+            if case .reseller = key.role { throw Problem.noRoute }
             let body = try await request.decode(Verify.self)
             return try Response.json(try await licences.verify(body.key))
         }
@@ -72,38 +72,29 @@ public struct LicenceRoutes<Context: AuthRequestContext>: Sendable where Context
             return try Response.json(Items(items: try await licences.auditTrail(of: licence.refid, limit: limit)))
         }
         routes.post(":refid/activate") { request, context in
-            let key = try Self.admin(context)
+            let key = try context.adminKey()
             let body = try await request.decode(Activation.self)
             return try Response.json(try await licences.activate(context.parameters.refid("refid"), for: Refid(rawValue: body.client),
                                                                  actor: key.actor))
         }
         routes.post(":refid/revoke") { request, context in
-            let key = try Self.admin(context)
+            let key = try context.adminKey()
             let body = try await request.decode(Reason.self)
             return try Response.json(try await licences.revoke(context.parameters.refid("refid"), actor: key.actor, reason: body.reason))
         }
         routes.post(":refid/renew") { request, context in
-            let key = try Self.admin(context)
+            let key = try context.adminKey()
             let body = try await request.decode(Renewal.self)
             return try Response.json(try await licences.renew(context.parameters.refid("refid"), days: body.days, actor: key.actor))
         }
         return routes
     }
 
-    static var noRoute: Problem { Problem(.notFound, code: "route_not_found", detail: "No such route") }
-
-    /// The request's key, which must be an admin key; any other reaches no such route.
-    static func admin(_ context: Context) throws -> APIKey {
-        let key = try context.apiKey()
-        guard key.role == .admin else { throw noRoute }
-        return key
-    }
-
     /// The licence if `key` may see it; otherwise the same answer as for a refid that does not exist.
     static func visible(_ refid: Refid, to key: APIKey, in licences: Licences) async throws -> Licence {
         switch key.role {
         case .admin: return try await licences.find(refid)
-        case .verify: throw noRoute
+        case .verify: throw Problem.noRoute
         case .reseller(let own):
             guard let licence = try await licences.findByRefid(refid), licence.reseller == own else {
                 throw Problem(.notFound, code: "not_found", detail: "Licence Not Found: no licence with this refid")

@@ -55,6 +55,9 @@ public struct Problem: Error, Encodable, Sendable, Equatable {
         }
     }
 
+    /// What a route answers to a key that may not use it: the same as for no route at all.
+    public static var noRoute: Problem { Problem(.notFound, code: "route_not_found", detail: "No such route") }
+
     /// The HTTP status a library error code maps to.
     public static func status(forCode code: String) -> HTTPResponse.Status {
         switch code {

@@ -32,7 +32,7 @@ public struct ResellerRoutes<Context: AuthRequestContext>: Sendable where Contex
         let routes = RouteCollection(context: Context.self)
         let allies = allies
         routes.post { request, context in
-            let key = try Self.admin(context)
+            let key = try context.adminKey()
             let body = try await request.decode(NewReseller.self)
             var builder = allies.make().user(body.userID).company(body.company).metadata(body.metadata ?? [:])
             if let tier = body.tier {
@@ -45,7 +45,7 @@ public struct ResellerRoutes<Context: AuthRequestContext>: Sendable where Contex
             return try Response.json(WithBalance(reseller: reseller, balance: 0), status: .created)
         }
         routes.get { request, context in
-            _ = try Self.admin(context)
+            _ = try context.adminKey()
             let (limit, after) = try request.page()
             return try Response.json(try await allies.list(limit: limit, after: after))
         }
@@ -63,39 +63,30 @@ public struct ResellerRoutes<Context: AuthRequestContext>: Sendable where Contex
             return try Response.json(try await allies.analytics().resellerStats(reseller.refid))
         }
         routes.post(":refid/credits") { request, context in
-            let key = try Self.admin(context)
+            let key = try context.adminKey()
             let body = try await request.decode(Credits.self)
             let refid = context.parameters.refid("refid")
             try await allies.addCredits(refid, body.amount, actor: key.actor)
             return try Response.json(WithBalance(reseller: try await allies.find(refid), balance: try await allies.balance(refid)))
         }
         routes.post(":refid/suspend") { request, context in
-            let key = try Self.admin(context)
+            let key = try context.adminKey()
             let body = try await request.decode(Reason.self)
             return try Response.json(try await allies.suspend(context.parameters.refid("refid"), actor: key.actor, reason: body.reason))
         }
         routes.post(":refid/reinstate") { request, context in
-            let key = try Self.admin(context)
+            let key = try context.adminKey()
             let body = try await request.decode(Reason.self)
             return try Response.json(try await allies.reinstate(context.parameters.refid("refid"), actor: key.actor, reason: body.reason))
         }
         return routes
     }
 
-    static var noRoute: Problem { Problem(.notFound, code: "route_not_found", detail: "No such route") }
-
-    /// The request's key, which must be an admin key; any other reaches no such route.
-    static func admin(_ context: Context) throws -> APIKey {
-        let key = try context.apiKey()
-        guard key.role == .admin else { throw noRoute }
-        return key
-    }
-
     /// The reseller if `key` may see it; otherwise the same answer as for a refid that does not exist.
     static func visible(_ refid: Refid, to key: APIKey, in allies: Allies) async throws -> Reseller {
         switch key.role {
         case .admin: return try await allies.find(refid)
-        case .verify: throw noRoute
+        case .verify: throw Problem.noRoute
         case .reseller(let own):
             guard own == refid else {
                 throw Problem(.notFound, code: "not_found", detail: "Reseller Not Found: no reseller with refid \(refid.rawValue.prefix(64))")

@@ -30,7 +30,7 @@ public struct WorkflowRoutes<Context: AuthRequestContext>: Sendable where Contex
             let reseller = Refid(rawValue: body.reseller)
             switch key.role {
             case .admin: break
-            case .verify: throw Problem(.notFound, code: "route_not_found", detail: "No such route")
+            case .verify: throw Problem.noRoute
             case .reseller(let own):
                 guard own == reseller else {
                     throw Problem(.notFound, code: "not_found", detail: "Reseller Not Found: no reseller with refid \(body.reseller.prefix(64))")
