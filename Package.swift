@@ -14,6 +14,8 @@ extension Target.Dependency {
     static let lifecycle: Self = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
     static let propertyBased: Self = .product(name: "PropertyBased", package: "swift-property-based")
     static let hummingbird: Self = .product(name: "Hummingbird", package: "hummingbird")
+    static let metrics: Self = .product(name: "Metrics", package: "swift-metrics")
+    static let prometheus: Self = .product(name: "Prometheus", package: "swift-prometheus")
 }
 
 /// A library module of the suite.
@@ -64,6 +66,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Vocabulary shared by every module: refids, clock, JSON values and configuration, domain events.
@@ -75,7 +79,7 @@ let package = Package(
             "SuiteStorage", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         module("SuitePostgres", [
-            "SuiteStorage", .logging, .lifecycle,
+            "SuiteStorage", .logging, .lifecycle, .metrics,
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -104,7 +108,7 @@ let package = Package(
             name: "SuiteHTTP",
             dependencies: [
                 "Suite", "SuiteCore", "SuiteStorage", "Client", "Forge", "Ally", "Wallet", .hummingbird, .logging, .lifecycle, .crypto,
-                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"), .metrics, .prometheus,
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.copy("openapi.yaml")],
@@ -112,6 +116,7 @@ let package = Package(
         ),
         program("dock", [
             "Suite", "SuiteSQLite", "SuitePostgres", "SuiteHTTP", "Client", "Ally", "Wallet", "Forge", "Wave", .logging, .lifecycle,
+            .metrics, .prometheus,
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -147,6 +152,7 @@ let package = Package(
             "SuiteHTTP", "SuiteTestSupport", "Suite", "Client", "Ally", "Forge", "Wave", "SuiteCore", "SuiteStorage", .hummingbird,
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Yams", package: "Yams"), .logging,
+            .metrics, .prometheus,
         ]),
         tests("IntegrationTests", path: "IntegrationTests", [
             "dock", "ResellerProvisioning", "StandalonePurchase", "ClientQuickstart",

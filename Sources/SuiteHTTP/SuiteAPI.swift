@@ -1,6 +1,8 @@
 public import Hummingbird
 public import HummingbirdAuth
+import HTTPTypes
 public import Logging
+public import Prometheus
 public import Suite
 public import SuiteStorage
 
@@ -19,11 +21,16 @@ public struct SuiteAPI: Sendable {
     public let suite: ClientSuite
     /// Where each request's log line goes.
     public let logger: Logger
+    /// Where `GET /metrics` reads from, or nil for no metrics route. Requests are counted and
+    /// timed through swift-metrics (Hummingbird's `MetricsMiddleware`), so the app bootstraps
+    /// `MetricsSystem` with a `PrometheusMetricsFactory` over this registry, as `dock serve` does.
+    public let metrics: PrometheusCollectorRegistry?
 
     /// The API over `suite`.
-    public init(suite: ClientSuite, logger: Logger = Logger(label: "clientsuite.http")) {
+    public init(suite: ClientSuite, logger: Logger = Logger(label: "clientsuite.http"), metrics: PrometheusCollectorRegistry? = nil) {
         self.suite = suite
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// The request context of every route: Hummingbird's, with the request's ``APIKey``.
@@ -32,6 +39,7 @@ public struct SuiteAPI: Sendable {
     /// Every endpoint the suite's modules serve.
     public var endpoints: [Endpoint] {
         HealthRoutes<Context>.endpoints
+            + (metrics == nil ? [] : [Endpoint(.get, "/metrics")])
             + (suite.modules.contains(.client) ? ClientRoutes<Context>.endpoints : [])
             + (suite.modules.contains(.forge) ? LicenceRoutes<Context>.endpoints : [])
             + (suite.modules.contains(.ally) ? ResellerRoutes<Context>.endpoints : [])
@@ -49,6 +57,15 @@ public struct SuiteAPI: Sendable {
     /// module's tables must be installed (``HTTPTables/install(on:)``; `dock serve` does it).
     public func router() throws -> Router<Context> {
         let router = Router(context: Context.self)
+        if let metrics {
+            // Outermost, so that it counts every answer with its final status, problems included.
+            router.add(middleware: MetricsMiddleware())
+            router.get("metrics") { _, _ in
+                var headers = HTTPFields()
+                headers[.contentType] = "text/plain; version=0.0.4"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+            }
+        }
         router.add(middleware: APIMiddleware(endpoints: endpoints, logger: logger))
         router.add(middleware: APIKeyAuthenticator(keys: keys))
         router.add(middleware: IdempotencyMiddleware(store: IdempotentRequests(database: suite.database, clock: suite.clock)))

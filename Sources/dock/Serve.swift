@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import Suite
 import SuiteHTTP
@@ -22,9 +24,12 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "clientsuite.http")
         logger.logLevel = .info
+        // Before the database opens, so that its pool reports to the registry /metrics reads.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let suite = try await database.openSuite()
         try await HTTPTables.install(on: suite.database)
-        let app = try SuiteAPI(suite: suite, logger: logger).application(host: host, port: port) { [host] port in
+        let app = try SuiteAPI(suite: suite, logger: logger, metrics: registry).application(host: host, port: port) { [host] port in
             // Written at once, not through print's buffer: whoever started the server waits for this line.
             FileHandle.standardOutput.write(Data("ClientSuite listening on http://\(host):\(port) (API under /v1, contract at /openapi.yaml)\n".utf8))
         }

@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Metrics
+import Prometheus
 import Suite
 import SuiteHTTP
 import SuiteStorage
@@ -62,16 +64,26 @@ struct API: Sendable {
     }
 }
 
+/// The process's one metrics registry: swift-metrics is bootstrapped once per process.
+enum MetricsFixture {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+}
+
 extension Engine {
     /// A suite with every module on a fresh database of this engine, served by its router in process.
     func withAPI(_ body: @Sendable (API, ClientSuite) async throws -> Void) async throws {
+        let registry = MetricsFixture.registry  // before the database, whose pool reports to it
         try await withDatabase { database in
             _ = try await SchemaInstaller.install(SuiteModule.closure(of: SuiteModule.allCases).map(\.schema) + [HTTPTables.schema],
                                                   on: database)
             let suite = ClientSuite(database: database)
             var logger = Logger(label: "clientsuite.http.tests")
             logger.logLevel = .warning  // a line per request would bury the test output
-            let api = SuiteAPI(suite: suite, logger: logger)
+            let api = SuiteAPI(suite: suite, logger: logger, metrics: registry)
             let admin = try await api.keys.create(.admin, name: "tests")
             let app = Application(router: try api.router())
             try await app.test(.router) { client in

@@ -1,4 +1,5 @@
 internal import Logging
+internal import Metrics
 internal import PostgresNIO
 import Synchronization
 
@@ -8,6 +9,8 @@ final class ConnectionPool: Sendable {
     let client: PostgresClient
     /// Connections of this pool that a transaction holds now.
     let lent = Atomic<Int>(0)
+    /// `clientsuite_db_connections_in_use`, per server: what ``lent`` says, for a metrics backend.
+    private let inUse: Gauge
     /// Set once the pool is replaced: it stops as soon as it lends nothing.
     private let retired = Atomic<Bool>(false)
     private let stopped: AsyncStream<Never>
@@ -30,6 +33,7 @@ final class ConnectionPool: Sendable {
             configuration.options.additionalStartupParameters = [("search_path", schema)]
         }
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        inUse = Gauge(label: "clientsuite_db_connections_in_use", dimensions: [("server", location.server)])
         (stopped, stop) = AsyncStream.makeStream()
         (running, started) = AsyncStream.makeStream()
     }
@@ -64,11 +68,11 @@ final class ConnectionPool: Sendable {
 
     /// Counts a lease out, runs `body`, and counts it back in (stopping a retired pool it left idle).
     func lending<T>(_ body: () async throws -> T) async rethrows -> T {
-        lent.add(1, ordering: .sequentiallyConsistent)
+        inUse.record(lent.add(1, ordering: .sequentiallyConsistent).newValue)
         defer {
-            if lent.subtract(1, ordering: .sequentiallyConsistent).newValue == 0 && retired.load(ordering: .sequentiallyConsistent) {
-                shutDown()
-            }
+            let now = lent.subtract(1, ordering: .sequentiallyConsistent).newValue
+            inUse.record(now)
+            if now == 0 && retired.load(ordering: .sequentiallyConsistent) { shutDown() }
         }
         return try await body()
     }
