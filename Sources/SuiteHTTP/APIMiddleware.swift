@@ -34,7 +34,9 @@ public struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
             var problem = Problem(for: error)
             var allowed: [String] = []
             if (error as? HTTPError)?.status == .notFound {  // the router matched no route
-                allowed = endpoints.filter { $0.matches(request.uri.path) }.map(\.method.rawValue)
+                for endpoint in endpoints where endpoint.matches(request.uri.path) && !allowed.contains(endpoint.method.rawValue) {
+                    allowed.append(endpoint.method.rawValue)
+                }
                 if allowed.contains(request.method.rawValue) { allowed = [] }
                 if !allowed.isEmpty {
                     problem = Problem(.methodNotAllowed, code: "method_not_allowed",

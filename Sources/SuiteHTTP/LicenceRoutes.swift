@@ -11,24 +11,49 @@ import SuiteStorage
 ///   "Licence Not Found", exactly like a refid that does not exist. Its licences are minted by
 ///   provisioning, not here.
 /// - A verify key reaches `POST /v1/licences/verify` only: the call an app in the field makes.
+/// - Every key reads the public key set, `GET /v1/licences/keys`, which verifies signed tokens
+///   offline; an admin key signs an active licence into a token when the server has a signing key.
 public struct LicenceRoutes<Context: AuthRequestContext>: Sendable where Context.Identity == APIKey {
     let licences: Licences
+    let signing: LicenceSigningKey?
 
-    /// Routes over `licences`.
-    public init(licences: Licences) { self.licences = licences }
+    /// Routes over `licences`; tokens are signed with `signing` (none: the token route answers 503).
+    public init(licences: Licences, signing: LicenceSigningKey? = nil) {
+        self.licences = licences
+        self.signing = signing
+    }
 
     /// The endpoints, as openapi.yaml lists them.
     public static var endpoints: [Endpoint] {
         [Endpoint(.post, "/v1/licences"), Endpoint(.get, "/v1/licences"), Endpoint(.post, "/v1/licences/verify"),
          Endpoint(.get, "/v1/licences/{refid}"), Endpoint(.get, "/v1/licences/{refid}/history"),
          Endpoint(.post, "/v1/licences/{refid}/activate"), Endpoint(.post, "/v1/licences/{refid}/revoke"),
-         Endpoint(.post, "/v1/licences/{refid}/renew")]
+         Endpoint(.post, "/v1/licences/{refid}/renew"), Endpoint(.get, "/v1/licences/keys"),
+         Endpoint(.post, "/v1/licences/{refid}/token")]
     }
 
     /// The routes, relative to `/v1/licences`.
     public var collection: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
-        let licences = licences
+        let licences = licences, signing = signing
+        routes.get("keys") { _, context in
+            _ = try context.apiKey()
+            return try Response.json(KeySet(keys: signing.map { [$0.publicKey] } ?? []))
+        }
+        routes.post(":refid/token") { request, context in
+            _ = try context.adminKey()
+            let body = try await request.decode(TokenRequest.self)
+            guard let signing else {
+                throw Problem(.serviceUnavailable, code: "signing_not_configured",
+                              detail: "This server has no signing key: start it with dock serve --signing-key FILE")
+            }
+            if let days = body.validForDays, !(1...Licences.maximumDays).contains(days) {
+                throw Problem(.unprocessableContent, code: "validation", detail: "Invalid valid_for_days: use 1…\(Licences.maximumDays)")
+            }
+            let licence = try await licences.find(context.parameters.refid("refid"))
+            let token = try LicenceSigner(key: signing).sign(licence, validFor: body.validForDays.map { .seconds($0 * 86_400) })
+            return try Response.json(SignedToken(licence: licence.refid, keyID: signing.id, token: token))
+        }
         routes.post { request, context in
             let key = try context.adminKey()
             let body = try await request.decode(NewLicence.self)
@@ -126,4 +151,21 @@ struct Activation: Decodable {
 /// The body of `POST /v1/licences/{refid}/renew`.
 struct Renewal: Decodable {
     var days: Int
+}
+
+/// `GET /v1/licences/keys`: the public keys that verify this server's tokens.
+struct KeySet: Encodable {
+    var keys: [LicencePublicKey]
+}
+
+/// The body of `POST /v1/licences/{refid}/token`.
+struct TokenRequest: Decodable {
+    var validForDays: Int?
+}
+
+/// A signed licence token.
+struct SignedToken: Encodable {
+    var licence: Refid
+    var keyID: String
+    var token: String
 }

@@ -2,6 +2,7 @@ public import Hummingbird
 public import HummingbirdAuth
 import HTTPTypes
 public import Logging
+public import Forge
 public import Prometheus
 public import Suite
 public import SuiteStorage
@@ -25,12 +26,16 @@ public struct SuiteAPI: Sendable {
     /// timed through swift-metrics (Hummingbird's `MetricsMiddleware`), so the app bootstraps
     /// `MetricsSystem` with a `PrometheusMetricsFactory` over this registry, as `dock serve` does.
     public let metrics: PrometheusCollectorRegistry?
+    /// The key that signs licence tokens, or nil (the token route answers 503, the key set is empty).
+    public let signing: LicenceSigningKey?
 
     /// The API over `suite`.
-    public init(suite: ClientSuite, logger: Logger = Logger(label: "clientsuite.http"), metrics: PrometheusCollectorRegistry? = nil) {
+    public init(suite: ClientSuite, logger: Logger = Logger(label: "clientsuite.http"), metrics: PrometheusCollectorRegistry? = nil,
+                signing: LicenceSigningKey? = nil) {
         self.suite = suite
         self.logger = logger
         self.metrics = metrics
+        self.signing = signing
     }
 
     /// The request context of every route: Hummingbird's, with the request's ``APIKey``.
@@ -74,7 +79,7 @@ public struct SuiteAPI: Sendable {
             router.addRoutes(ClientRoutes(clients: try suite.clients).collection, atPath: "/v1/clients")
         }
         if suite.modules.contains(.forge) {
-            router.addRoutes(LicenceRoutes(licences: try suite.licences).collection, atPath: "/v1/licences")
+            router.addRoutes(LicenceRoutes(licences: try suite.licences, signing: signing).collection, atPath: "/v1/licences")
         }
         if suite.modules.contains(.ally) {
             router.addRoutes(ResellerRoutes(allies: try suite.allies).collection, atPath: "/v1/resellers")

@@ -16,6 +16,8 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on (0 picks a free one).") var port = 8080
+    @Option(help: "The signing key file from `dock forge keygen`: licence tokens are signed with it and its public key is served.")
+    var signingKey: String?
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
@@ -24,12 +26,13 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "clientsuite.http")
         logger.logLevel = .info
+        let signing = try signingKey.map(readSigningKey)
         // Before the database opens, so that its pool reports to the registry /metrics reads.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let suite = try await database.openSuite()
         try await HTTPTables.install(on: suite.database)
-        let app = try SuiteAPI(suite: suite, logger: logger, metrics: registry).application(host: host, port: port) { [host] port in
+        let app = try SuiteAPI(suite: suite, logger: logger, metrics: registry, signing: signing).application(host: host, port: port) { [host] port in
             // Written at once, not through print's buffer: whoever started the server waits for this line.
             FileHandle.standardOutput.write(Data("ClientSuite listening on http://\(host):\(port) (API under /v1, contract at /openapi.yaml)\n".utf8))
         }

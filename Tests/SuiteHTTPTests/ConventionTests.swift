@@ -27,6 +27,8 @@ import Testing
             #expect(wrongMethod.headers[.allow] == "POST, GET")
             let wrongOnItem = try await api.call(.put, "/v1/clients/CL-ANY")
             #expect(wrongOnItem.status == 405 && wrongOnItem.headers[.allow] == "GET, PATCH")
+            let wrongOnKeys = try await api.call(.delete, "/v1/licences/keys")
+            #expect(wrongOnKeys.status == 405 && wrongOnKeys.headers[.allow] == "GET")
         }
     }
 

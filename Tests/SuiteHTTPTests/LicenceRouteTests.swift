@@ -39,6 +39,17 @@ import Wave
             let garbage = try await api.call(.post, "/v1/licences/verify", json: ["key": "nope"], key: verifier)
             #expect(garbage.status == 200 && garbage["code"] as? String == "malformed" && garbage["licence"] is NSNull)
 
+            // A signed token verifies offline with the key set the server publishes.
+            let keySet = try await api.call(.get, "/v1/licences/keys", key: verifier)
+            let published = try #require((keySet["keys"] as? [[String: Any]])?.first)
+            let publicKey = try LicencePublicKey(id: try #require(published["id"] as? String),
+                                                 base64PublicKey: try #require(published["public_key"] as? String))
+            let signed = try await api.call(.post, "/v1/licences/\(refid)/token", json: ["valid_for_days": 7])
+            #expect(signed.status == 200 && signed["key_id"] as? String == "test-1")
+            let token = try #require(signed["token"] as? String)
+            #expect(OfflineLicenceVerifier(publicKeys: [publicKey]).verify(token).code == .valid)
+            #expect(try await api.call(.post, "/v1/licences/\(refid)/token", key: verifier).status == 404)
+
             let renewed = try await api.call(.post, "/v1/licences/\(refid)/renew", json: ["days": 10])
             #expect(renewed.status == 200)
             let revoked = try await api.call(.post, "/v1/licences/\(refid)/revoke", json: ["reason": "refund"])
