@@ -88,7 +88,7 @@ public struct APIKeys: Sendable {
     static let columns = "refid, role, reseller, name, hint, created_at, revoked_at"
 
     static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(secret.utf8)).withUnsafeBytes { lowercaseHex($0) }
     }
 
     static func decode(_ row: Row) throws -> APIKey {

@@ -131,13 +131,13 @@ struct Items<Item: Encodable>: Encodable {
 }
 
 /// What a key may do with clients: the whole module (`Clients`) or one reseller's portfolio
-/// (`ResellerPortfolio`), which answers "Client Not Found" for any other client.
-protocol ClientScope: Sendable {
+/// (`ResellerPortfolio`), which answers "Client Not Found" for any other client. The lifecycle
+/// moves come from the Client module's own ``ClientLifecycle``, which both already adopt.
+protocol ClientScope: ClientLifecycle {
     func make() -> ClientBuilder
     func find(_ refid: Refid) async throws -> Client
     func query() -> ClientQuery
     func auditTrail(of refid: Refid, limit: Int) async throws -> [ClientAuditEntry]
-    func transition(_ action: ClientTransition, _ refid: Refid, actor: String, reason: String?) async throws -> Client
     func updateMetadata(_ refid: Refid, merging metadata: Metadata, secrets: Metadata, actor: String) async throws -> Client
 }
 

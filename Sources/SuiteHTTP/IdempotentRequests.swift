@@ -104,7 +104,7 @@ public struct IdempotentRequests: Sendable {
         var hash = SHA256()
         hash.update(data: Data("\(method.rawValue) \(uri)\n".utf8))
         hash.update(data: bytes)
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        return hash.finalize().withUnsafeBytes { lowercaseHex($0) }
     }
 }
 
