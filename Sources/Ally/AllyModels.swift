@@ -181,3 +181,18 @@ public struct AllyError: CodedError {
     }
 
 }
+
+/// A reseller's credit balance: what `dock ally balance --json` prints, and, merged with the
+/// reseller (``Merged``), what `dock ally show --json` and `GET /v1/resellers/{refid}` answer.
+public struct ResellerBalance: Hashable, Sendable, Codable {
+    /// The reseller's refid (`RS-…`).
+    public var reseller: Refid
+    /// The wallet's balance, in whole credits.
+    public var balance: Int64
+
+    /// A balance of `reseller`.
+    public init(reseller: Refid, balance: Int64) {
+        self.reseller = reseller
+        self.balance = balance
+    }
+}

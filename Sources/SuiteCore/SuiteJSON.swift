@@ -70,3 +70,25 @@ extension KeyedDecodingContainer {
         ExplicitNull(wrappedValue: try decodeIfPresent(Value.self, forKey: key))
     }
 }
+
+/// Two models encoded as one JSON object: `base`'s fields and `extra`'s beside them (a reseller
+/// and its balance, a payment and its invoice). `dock --json` and the HTTP API print the same
+/// merged shapes.
+public struct Merged<Base: Encodable, Extra: Encodable>: Encodable {
+    /// The model whose fields come first.
+    public var base: Base
+    /// The fields added beside them.
+    public var extra: Extra
+
+    /// `base` with `extra`'s fields.
+    public init(_ base: Base, _ extra: Extra) {
+        self.base = base
+        self.extra = extra
+    }
+
+    /// Encodes both into the one container.
+    public func encode(to encoder: any Encoder) throws {
+        try base.encode(to: encoder)
+        try extra.encode(to: encoder)
+    }
+}

@@ -42,7 +42,7 @@ public struct ResellerRoutes<Context: AuthRequestContext>: Sendable where Contex
                 builder = builder.tier(parsed)
             }
             let reseller = try await builder.create(actor: key.actor)
-            return try Response.json(WithBalance(reseller: reseller, balance: 0), status: .created)
+            return try Response.json(Self.withBalance(reseller, 0), status: .created)
         }
         routes.get { request, context in
             _ = try context.adminKey()
@@ -51,7 +51,7 @@ public struct ResellerRoutes<Context: AuthRequestContext>: Sendable where Contex
         }
         routes.get(":refid") { _, context in
             let reseller = try await Self.visible(context.parameters.refid("refid"), to: try context.apiKey(), in: allies)
-            return try Response.json(WithBalance(reseller: reseller, balance: try await allies.balance(reseller.refid)))
+            return try Response.json(Self.withBalance(reseller, try await allies.balance(reseller.refid)))
         }
         routes.get(":refid/history") { request, context in
             let reseller = try await Self.visible(context.parameters.refid("refid"), to: try context.apiKey(), in: allies)
@@ -67,7 +67,7 @@ public struct ResellerRoutes<Context: AuthRequestContext>: Sendable where Contex
             let body = try await request.decode(Credits.self)
             let refid = context.parameters.refid("refid")
             try await allies.addCredits(refid, body.amount, actor: key.actor)
-            return try Response.json(WithBalance(reseller: try await allies.find(refid), balance: try await allies.balance(refid)))
+            return try Response.json(Self.withBalance(try await allies.find(refid), try await allies.balance(refid)))
         }
         routes.post(":refid/suspend") { request, context in
             let key = try context.adminKey()
@@ -82,6 +82,11 @@ public struct ResellerRoutes<Context: AuthRequestContext>: Sendable where Contex
         return routes
     }
 
+    /// A reseller and its balance in one object, the shape `dock ally show --json` prints.
+    static func withBalance(_ reseller: Reseller, _ balance: Int64) -> Merged<Reseller, ResellerBalance> {
+        Merged(reseller, ResellerBalance(reseller: reseller.refid, balance: balance))
+    }
+
     /// The reseller if `key` may see it; otherwise the same answer as for a refid that does not exist.
     static func visible(_ refid: Refid, to key: APIKey, in allies: Allies) async throws -> Reseller {
         switch key.role {
@@ -93,20 +98,6 @@ public struct ResellerRoutes<Context: AuthRequestContext>: Sendable where Contex
             }
             return try await allies.find(refid)
         }
-    }
-}
-
-/// A reseller with its balance, in one object: the reseller's own fields and `balance`.
-struct WithBalance: Encodable {
-    var reseller: Reseller
-    var balance: Int64
-
-    private enum CodingKeys: String, CodingKey { case balance }
-
-    func encode(to encoder: any Encoder) throws {
-        try reseller.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(balance, forKey: .balance)
     }
 }
 

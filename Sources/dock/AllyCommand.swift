@@ -185,12 +185,6 @@ struct AllyCommand: AsyncParsableCommand {
     }
 }
 
-/// A reseller's credit balance, as `dock ally balance --json` prints it.
-struct ResellerBalance: Encodable {
-    var reseller: Refid
-    var balance: Int64
-}
-
 func printReseller(_ reseller: Reseller, balance: Int64, json: Bool) throws {
     if json {
         try printJSON(Merged(reseller, ResellerBalance(reseller: reseller.refid, balance: balance)))

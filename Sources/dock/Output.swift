@@ -33,22 +33,6 @@ func printJSON(_ value: some Encodable) throws {
     print(String(decoding: try SuiteJSON.encoder(pretty: true).encode(value), as: UTF8.self))
 }
 
-/// A model printed with fields of the command's beside its own (a reseller and its balance).
-struct Merged<Base: Encodable, Extra: Encodable>: Encodable {
-    var base: Base
-    var extra: Extra
-
-    init(_ base: Base, _ extra: Extra) {
-        self.base = base
-        self.extra = extra
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        try base.encode(to: encoder)
-        try extra.encode(to: encoder)
-    }
-}
-
 /// A plain text table, columns padded to their widest cell.
 func printTable(_ header: [String], _ rows: [[String]]) {
     let widths = header.indices.map { column in

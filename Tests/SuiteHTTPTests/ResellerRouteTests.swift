@@ -19,7 +19,7 @@ import Wave
             #expect(created.status == 201 && created["balance"] as? Int == 0 && created["tier"] as? String == "gold")
             let refid = try #require(created["refid"] as? String)
             let credited = try await api.call(.post, "/v1/resellers/\(refid)/credits", json: ["amount": 1_000])
-            #expect(credited["balance"] as? Int == 1_000)
+            #expect(credited["balance"] as? Int == 1_000 && credited["reseller"] as? String == refid)  // `dock ally show --json`'s shape
             let refused = try await api.call(.post, "/v1/resellers/\(refid)/credits", json: ["amount": -5])
             #expect(refused.status == 422)
             #expect(try await api.call(.post, "/v1/resellers/\(refid)/suspend", json: ["reason": "unpaid"])["status"] as? String == "suspended")
