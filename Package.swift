@@ -16,6 +16,7 @@ extension Target.Dependency {
     static let hummingbird: Self = .product(name: "Hummingbird", package: "hummingbird")
     static let metrics: Self = .product(name: "Metrics", package: "swift-metrics")
     static let prometheus: Self = .product(name: "Prometheus", package: "swift-prometheus")
+    static let asyncHTTPClient: Self = .product(name: "AsyncHTTPClient", package: "async-http-client")
 }
 
 /// A library module of the suite.
@@ -23,9 +24,9 @@ func module(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
     .target(name: name, dependencies: dependencies, swiftSettings: swiftSettings)
 }
 
-/// An executable: the CLI, an example (`path`) or the benchmark.
-func program(_ name: String, path: String? = nil, _ dependencies: [Target.Dependency]) -> Target {
-    .executableTarget(name: name, dependencies: dependencies, path: path, swiftSettings: swiftSettings)
+/// An executable: the CLI, an example (`path`, its README excluded) or the benchmark.
+func program(_ name: String, path: String? = nil, exclude: [String] = [], _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: dependencies, path: path, exclude: exclude, swiftSettings: swiftSettings)
 }
 
 /// A test target.
@@ -68,6 +69,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Vocabulary shared by every module: refids, clock, JSON values and configuration, domain events.
@@ -107,8 +109,8 @@ let package = Package(
         .target(
             name: "SuiteHTTP",
             dependencies: [
-                "Suite", "SuiteCore", "SuiteStorage", "Client", "Forge", "Ally", "Wallet", .hummingbird, .logging, .lifecycle, .crypto,
-                .product(name: "HummingbirdAuth", package: "hummingbird-auth"), .metrics, .prometheus,
+                "Suite", "SuiteCore", "SuiteStorage", "Client", "Forge", "Ally", "Wallet", "Wave", .hummingbird, .logging, .lifecycle, .crypto,
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"), .metrics, .prometheus, .asyncHTTPClient,
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.copy("openapi.yaml")],
@@ -126,6 +128,12 @@ let package = Package(
                 ["Suite", "SuiteSQLite", "SuitePostgres", "Client", "Forge", "Wave"]),
         // SQLite alone: its build compiles no PostgresNIO (scripts/check-sqlite-only.sh checks the graph).
         program("ClientQuickstart", path: "Examples/ClientQuickstart", ["Suite", "Client"]),
+        // An app in the field: checks its licence against `dock serve`, offline from its signed token when the server is away.
+        program("LicenceCheck", path: "Examples/LicenceCheck", exclude: ["README.md"], [
+            "Forge", "SuiteCore", .asyncHTTPClient, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         program("ClientSuiteBenchmarks", path: "Benchmarks/ClientSuiteBenchmarks", [
             "Suite", "Client", "Ally", "Wallet", "Forge", "SuiteSQLite", "SuitePostgres", .crypto, .logging,
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -155,7 +163,7 @@ let package = Package(
             .metrics, .prometheus,
         ]),
         tests("IntegrationTests", path: "IntegrationTests", [
-            "dock", "ResellerProvisioning", "StandalonePurchase", "ClientQuickstart",
+            "dock", "ResellerProvisioning", "StandalonePurchase", "ClientQuickstart", "LicenceCheck", "SuiteHTTP",
             "SuiteTestSupport", "Suite", "Client", "Ally", "Wallet", "Forge", "Wave", "SuitePostgres", "SuiteStorage",
         ]),
     ]

@@ -3,7 +3,10 @@
 # SQLite headers), starts two throwaway PostgreSQL clusters on free loopback ports as a non-root
 # user (one for the tests, one that the fault tests crash and restart), runs `swift test` against
 # them, and removes the clusters afterwards. The SQLite fault tests mount small tmpfs filesystems,
-# so the script runs as root (or a user with passwordless sudo).
+# so the script runs as root (or a user with passwordless sudo). Last, scripts/http-checks.py runs
+# `dock serve` from outside: a purchase paid on the checkout page in headless Chromium (Debian's
+# chromium and chromium-driver, selenium from PyPI) and schemathesis (PyPI) over /openapi.yaml on
+# SQLite and PostgreSQL.
 # Extra arguments go to `swift test` (e.g. --filter ClientLifecycle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +18,15 @@ log() { printf '==> %s\n' "$*"; }
 need_package libsqlite3-dev
 need_package postgresql
 need_package python3
+need_package python3-pip
+need_package chromium
+need_package chromium-driver
+python3 -c 'import selenium, schemathesis' 2>/dev/null || {
+    log "installing selenium and schemathesis from PyPI"
+    # Debian's own python3 refuses system-wide installs (PEP 668) unless told; a pyenv one does not need telling.
+    python3 -m pip install -q --root-user-action=ignore "selenium==4.51.0" "schemathesis==4.32.5" 2>/dev/null \
+        || python3 -m pip install -q --root-user-action=ignore --break-system-packages "selenium==4.51.0" "schemathesis==4.32.5"
+}
 find_postgres
 settings="-c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 # A second cluster that the fault tests stop (as a crash would) and start again mid-run. It keeps
@@ -45,4 +57,6 @@ else
     swift test --skip-build --skip FaultTests
     log "fault tests: timed failures, full disks, read-only files, a server crash"
     swift test --skip-build --filter FaultTests
+    log "dock serve from outside: the checkout page in headless Chromium, schemathesis over the contract"
+    python3 scripts/http-checks.py "$(swift build --show-bin-path)/dock"
 fi

@@ -67,6 +67,7 @@ public struct Problem: Error, Encodable, Sendable, Equatable {
              "status_conflict", "status_transition_denied", "suspended", "account_frozen", "hold_not_pending", "hold_expired",
              "not_bound", "not_standalone", "unique_violation", "client_mismatch", "idempotency_in_progress":
             .conflict
+        case "invalid_signature", "stale_webhook", "invalid_webhook": .badRequest
         case "unavailable", "busy", "disk_full", "read_only", "module_not_enabled": .serviceUnavailable
         case "decoding", "engine", "encryption", "signing", "commit_outcome_unknown", "invalid_location", "authentication",
              "invalid_configuration", "constraint_violation", "internal":

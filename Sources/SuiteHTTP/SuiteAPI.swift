@@ -1,3 +1,4 @@
+import Foundation
 public import Hummingbird
 public import HummingbirdAuth
 import HTTPTypes
@@ -28,14 +29,20 @@ public struct SuiteAPI: Sendable {
     public let metrics: PrometheusCollectorRegistry?
     /// The key that signs licence tokens, or nil (the token route answers 503, the key set is empty).
     public let signing: LicenceSigningKey?
+    /// Where browsers and gateways reach this server (`http://127.0.0.1:8080`), or nil. With it,
+    /// the local gateway's checkout page is served under `/checkout` and delivers its signed
+    /// webhooks to `<publicURL>/v1/webhooks/checkout`; the suite's `checkoutBaseURL` should be
+    /// `<publicURL>/checkout/`, as `dock serve` sets it.
+    public let publicURL: URL?
 
     /// The API over `suite`.
     public init(suite: ClientSuite, logger: Logger = Logger(label: "clientsuite.http"), metrics: PrometheusCollectorRegistry? = nil,
-                signing: LicenceSigningKey? = nil) {
+                signing: LicenceSigningKey? = nil, publicURL: URL? = nil) {
         self.suite = suite
         self.logger = logger
         self.metrics = metrics
         self.signing = signing
+        self.publicURL = publicURL
     }
 
     /// The request context of every route: Hummingbird's, with the request's ``APIKey``.
@@ -48,7 +55,10 @@ public struct SuiteAPI: Sendable {
             + (suite.modules.contains(.client) ? ClientRoutes<Context>.endpoints : [])
             + (suite.modules.contains(.forge) ? LicenceRoutes<Context>.endpoints : [])
             + (suite.modules.contains(.ally) ? ResellerRoutes<Context>.endpoints : [])
+            + (suite.modules.contains(.wave) ? BillingRoutes<Context>.endpoints + WebhookRoutes<Context>.endpoints : [])
+            + (suite.modules.contains(.wave) && publicURL != nil ? CheckoutPage<Context>.endpoints : [])
             + (suite.modules.contains(.workflow) ? WorkflowRoutes<Context>.endpoints : [])
+            + AnalyticsRoutes<Context>(suite: suite).endpoints
     }
 
     /// The keys requests are checked against (in the suite's database; reseller keys checked
@@ -84,9 +94,20 @@ public struct SuiteAPI: Sendable {
         if suite.modules.contains(.ally) {
             router.addRoutes(ResellerRoutes(allies: try suite.allies).collection, atPath: "/v1/resellers")
         }
-        if suite.modules.contains(.workflow) {
-            router.addRoutes(WorkflowRoutes(workflows: try suite.workflows).collection, atPath: "/v1/workflows")
+        if suite.modules.contains(.wave) {
+            let invoices = try suite.invoices, gateway = try suite.gateway
+            router.addRoutes(BillingRoutes(invoices: invoices, products: try suite.products, subscriptions: try suite.subscriptions,
+                                           fulfilment: try? suite.fulfilment, gateway: gateway).collection, atPath: "/v1")
+            router.addRoutes(WebhookRoutes(invoices: invoices, gateway: gateway).collection, atPath: "/v1/webhooks")
+            if let publicURL {
+                router.addRoutes(CheckoutPage(gateway: gateway, invoices: invoices,
+                                              webhookURL: publicURL.appending(path: "v1/webhooks/checkout")).collection, atPath: "/checkout")
+            }
         }
+        if suite.modules.contains(.workflow) {
+            router.addRoutes(WorkflowRoutes(workflows: try suite.workflows, clients: try suite.clients).collection, atPath: "/v1/workflows")
+        }
+        router.addRoutes(AnalyticsRoutes(suite: suite).collection, atPath: "/v1/analytics")
         return router
     }
 

@@ -1,24 +1,37 @@
+public import Client
 public import Hummingbird
 public import HummingbirdAuth
 public import Suite
 import SuiteCore
 import SuiteStorage
+import Wave
 
-/// The suite's workflows over HTTP, under `/v1/workflows`: a reseller provisions a product for its
-/// clients, paid with credits, all or nothing. It needs an `Idempotency-Key`, which is also the
-/// workflow's own key, so a retry replays the first result, licences and keys included.
-/// - An admin key provisions for any reseller.
-/// - A reseller key provisions for its own reseller only; naming another is "Reseller Not
-///   Found", as for a refid that does not exist.
+/// The suite's workflows over HTTP, under `/v1/workflows`. Both need an `Idempotency-Key`, which
+/// is also the workflow's own key, so a retry replays the first result, licences and keys included.
+/// - `provision`: a reseller provisions a product for its clients, paid with credits, all or
+///   nothing. An admin key provisions for any reseller; a reseller key for its own only (naming
+///   another is "Reseller Not Found", as for a refid that does not exist).
+/// - `purchase` (admin keys): a standalone client, existing or new, buys a product: invoiced, then
+///   paid from its wallet (201) or sent to a checkout page (202); its licence is issued when the
+///   payment is confirmed.
+/// - `history/{client}`: the client's activation and billing history (a reseller key: its own
+///   clients only).
 /// - A verify key reaches none.
 public struct WorkflowRoutes<Context: AuthRequestContext>: Sendable where Context.Identity == APIKey {
     let workflows: Workflows
+    let clients: Clients
 
-    /// Routes over `workflows`.
-    public init(workflows: Workflows) { self.workflows = workflows }
+    /// Routes over `workflows`; `clients` decides which clients a reseller key may see.
+    public init(workflows: Workflows, clients: Clients) {
+        self.workflows = workflows
+        self.clients = clients
+    }
 
     /// The endpoints, as openapi.yaml lists them.
-    public static var endpoints: [Endpoint] { [Endpoint(.post, "/v1/workflows/provision")] }
+    public static var endpoints: [Endpoint] {
+        [Endpoint(.post, "/v1/workflows/provision"), Endpoint(.post, "/v1/workflows/purchase"),
+         Endpoint(.get, "/v1/workflows/history/{client}")]
+    }
 
     /// The routes, relative to `/v1/workflows`.
     public var collection: RouteCollection<Context> {
@@ -43,8 +56,46 @@ public struct WorkflowRoutes<Context: AuthRequestContext>: Sendable where Contex
                                                        product: body.product, idempotencyKey: idempotencyKey, actor: key.actor)
             return try Response.json(result, status: .created)
         }
+        routes.post("purchase") { request, context in
+            let key = try context.adminKey()
+            let body = try await request.decode(Purchase.self)
+            let customer: Customer
+            switch (body.client, body.name, body.email) {
+            case (let client?, nil, nil): customer = .existing(Refid(rawValue: client))
+            case (nil, let name?, let email?): customer = .new(name: name, email: email)
+            default: throw Problem(.unprocessableContent, code: "validation", detail: "Give client, or name with email")
+            }
+            guard let idempotencyKey = request.headers[.idempotencyKey] else {
+                throw Problem(.badRequest, code: "validation", detail: "Missing Idempotency-Key: a purchase invoices and takes money, so a retry must be safe")
+            }
+            let result = try await workflows.purchase(customer, product: body.product, idempotencyKey: idempotencyKey, actor: key.actor)
+            return try Response.json(result, status: result.outcome.isPaid ? .created : result.outcome.status)
+        }
+        routes.get("history/:client") { request, context in
+            let key = try context.apiKey()
+            let client = context.parameters.refid("client")
+            switch key.role {
+            case .admin: break
+            case .verify: throw Problem.noRoute
+            case .reseller(let own): _ = try await clients.portfolio(of: own).find(client)
+            }
+            var days = 30
+            if let text = request.query("days") {
+                guard let value = Int(text) else { throw Problem(.badRequest, code: "validation", detail: "Invalid days: use a whole number") }
+                days = value
+            }
+            return try Response.json(try await workflows.history(of: client, days: days))
+        }
         return routes
     }
+}
+
+/// The body of `POST /v1/workflows/purchase`: an existing standalone `client`, or a new one's `name` and `email`.
+struct Purchase: Decodable {
+    var client: String?
+    var name: String?
+    var email: String?
+    var product: String
 }
 
 /// The body of `POST /v1/workflows/provision`.

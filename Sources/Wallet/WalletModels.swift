@@ -69,6 +69,17 @@ public struct Account: Hashable, Sendable, Codable {
     }
 }
 
+/// What an account can spend now, beside the ``Account`` in JSON (`dock wave wallet balance --json`
+/// and `GET /v1/wallets/{client}/{currency}` answer `Merged(account, AvailableFunds(account))`):
+/// the account's fields plus `"available"`.
+public struct AvailableFunds: Hashable, Sendable, Encodable {
+    /// The balance less what holds reserve.
+    public var available: Int64
+
+    /// What `account` can spend now.
+    public init(_ account: Account) { available = account.available }
+}
+
 /// The system accounts that balance the books: credits are issued from one and spent into the other.
 public enum SystemAccount: String, Sendable, CaseIterable {
     /// Where issued credits or deposited funds come from (its balance is minus what was issued).

@@ -18,9 +18,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on (0 picks a free one).") var port = 8080
     @Option(help: "The signing key file from `dock forge keygen`: licence tokens are signed with it and its public key is served.")
     var signingKey: String?
+    @Option(help: "Where browsers and the gateway reach this server, when not at http://HOST:PORT (a proxy): checkout URLs and webhooks use it. Default: $DOCK_PUBLIC_URL.")
+    var publicURL: String?
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        if let publicURL, URL(string: publicURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            throw ValidationError("--public-url must be an http:// or https:// URL")
+        }
     }
 
     func run() async throws {
@@ -31,10 +36,16 @@ struct Serve: AsyncParsableCommand {
             // Before the database opens, so that its pool reports to the registry /metrics reads.
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-            let suite = try await database.openSuite()
+            // The checkout page's URLs name the port, so port 0 is resolved to a free one before anything is built.
+            let port = try port == 0 ? freePort(host: host) : port
+            let publicURL = try publicURL.flatMap(URL.init(string:))
+                ?? ProcessInfo.processInfo.environment["DOCK_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : URL(string: $0) }
+                ?? URL(string: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)").orThrow("Invalid --host: \(host)")
+            let suite = try await database.openSuite(publicURL: publicURL)
             do {
                 try await HTTPTables.install(on: suite.database)
-                let app = try SuiteAPI(suite: suite, logger: logger, metrics: registry, signing: signing).application(host: host, port: port) { [host] port in
+                let api = SuiteAPI(suite: suite, logger: logger, metrics: registry, signing: signing, publicURL: publicURL)
+                let app = try api.application(host: host, port: port) { [host] port in
                     // Written at once, not through print's buffer: whoever started the server waits for this line.
                     FileHandle.standardOutput.write(Data("ClientSuite listening on http://\(host):\(port) (API under /v1, contract at /openapi.yaml)\n".utf8))
                 }
@@ -53,5 +64,30 @@ struct Serve: AsyncParsableCommand {
             try await suite.close()
             print("ClientSuite stopped")
         }
+    }
+}
+
+/// A port on `host` that nothing listens on now: the kernel's pick for port 0, released at once.
+private func freePort(host: String) throws -> Int {
+    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { throw ValidationError("Cannot open a socket to pick a free port: give --port") }
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr(host == "localhost" ? "127.0.0.1" : host)
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+    }
+    guard bound else { throw ValidationError("Cannot pick a free port on \(host): give --port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+extension Optional {
+    /// The value, or a one-line usage error with `message`.
+    func orThrow(_ message: String) throws -> Wrapped {
+        guard let self else { throw ValidationError(message) }
+        return self
     }
 }

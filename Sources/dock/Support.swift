@@ -31,9 +31,14 @@ struct DatabaseOptions: ParsableArguments {
     /// for the modules it needs (`try suite.clients`), and one not installed is a one-line error
     /// that names the `dock install` to run.
     /// `install: true` installs (or upgrades) every module first, as `dock demo` does.
-    func openSuite(clock: any WallClock = SystemWallClock(), install: Bool = false) async throws -> ClientSuite {
-        let configuration = ClientSuite.Configuration(client: try await ClientConfiguration.load(file: config), clock: clock,
+    /// Checkout URLs point to `<public URL>/checkout/`: `publicURL`, else `$DOCK_PUBLIC_URL` (where
+    /// `dock serve` is reached), else the local gateway's placeholder `http://localhost/checkout/`.
+    func openSuite(clock: any WallClock = SystemWallClock(), install: Bool = false, publicURL: URL? = nil) async throws -> ClientSuite {
+        var configuration = ClientSuite.Configuration(client: try await ClientConfiguration.load(file: config), clock: clock,
                                                       logger: quietLogger())
+        if let base = publicURL ?? ProcessInfo.processInfo.environment["DOCK_PUBLIC_URL"].flatMap({ $0.isEmpty ? nil : URL(string: $0) }) {
+            configuration.checkoutBaseURL = base.appending(path: "checkout/")
+        }
         return try await ClientSuite.open(location, drivers: drivers, install: install, configuration: configuration)
     }
 }

@@ -254,7 +254,7 @@ struct WaveCommand: AsyncParsableCommand {
             func run() async throws {
                 try await withSuite(database) { suite in
                     let wallet = try await suite.invoices.wallet(of: client, currency: currency)
-                    try output.show(Merged(wallet, Available(available: wallet.available))) { print("\(wallet.balance) \(wallet.unit)") }
+                    try output.show(Merged(wallet, AvailableFunds(wallet))) { print("\(wallet.balance) \(wallet.unit)") }
                 }
             }
         }
@@ -339,23 +339,4 @@ func printInvoice(_ invoice: Invoice, json: Bool) throws {
     printTable(["LINE", "QTY", "UNIT", "AMOUNT"], invoice.lines.map {
         [$0.description, String($0.quantity), String($0.unitAmount), String($0.amount)]
     })
-}
-
-/// The invoice a payment command acted on, beside the outcome in `--json`: its refid, its
-/// number, and the licences the payment issued (keys shown once).
-struct PaidInvoice: Encodable {
-    var invoice: Refid
-    var number: String
-    var licences: [IssuedLicence]
-
-    init(_ invoice: Invoice, licences: [IssuedLicence] = []) {
-        self.invoice = invoice.refid
-        self.number = invoice.number
-        self.licences = licences
-    }
-}
-
-/// What a wallet can spend now, beside the account in `dock wave wallet balance --json`.
-struct Available: Encodable {
-    var available: Int64
 }

@@ -21,26 +21,9 @@ import Testing
             let listed = try dock.run("apikey", "list")
             #expect(listed.status == 0 && listed.stdout.contains(keyRefid) && !listed.stdout.contains(secret))
 
-            let process = Process()
-            process.executableURL = builtProduct("dock")
-            process.arguments = ["serve", "--port", "0", "--database", dock.location]
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            defer { if process.isRunning { process.terminate() } }
-            let reader = out.fileHandleForReading
-            let firstLine = await Task.detached { () -> String in
-                var text = ""
-                while !text.contains("\n") {
-                    let chunk = reader.availableData
-                    if chunk.isEmpty { break }
-                    text += String(decoding: chunk, as: UTF8.self)
-                }
-                return text
-            }.value
-            let base = try #require(firstLine.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init),
-                                    "serve printed: \(firstLine)")
+            let server = try await DockServer.start(database: dock.location)
+            defer { server.terminateIfRunning() }
+            let base = server.url
 
             func get(_ path: String, key: String?) async throws -> (Data, Int) {
                 var request = URLRequest(url: URL(string: base + path)!)
@@ -65,11 +48,9 @@ import Testing
             #expect(try dock.run("apikey", "revoke", keyRefid).stdout == "\(keyRefid): revoked\n")
             #expect(try await get("/v1/clients/\(refid)", key: secret).1 == 401)  // the running server sees the revocation
 
-            process.terminate()  // SIGTERM
-            let rest = await Task.detached { String(decoding: reader.readDataToEndOfFile(), as: UTF8.self) }.value
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "\(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
-            #expect(rest.contains("ClientSuite stopped"))
+            let stopped = await server.stop()  // SIGTERM
+            #expect(stopped.status == 0, "\(stopped.errors)")
+            #expect(stopped.output.contains("ClientSuite stopped"))
         }
     }
 }

@@ -67,6 +67,13 @@ struct API: Sendable {
     }
 }
 
+/// Headers with `Idempotency-Key: key`.
+func keyed(_ key: String) -> HTTPFields {
+    var headers = HTTPFields()
+    headers[.idempotencyKey] = key
+    return headers
+}
+
 /// The process's one metrics registry: swift-metrics is bootstrapped once per process.
 enum MetricsFixture {
     static let registry: PrometheusCollectorRegistry = {
@@ -86,7 +93,10 @@ extension Engine {
             let suite = ClientSuite(database: database)
             var logger = Logger(label: "clientsuite.http.tests")
             logger.logLevel = .warning  // a line per request would bury the test output
-            let api = SuiteAPI(suite: suite, logger: logger, metrics: registry, signing: try LicenceSigningKey.generate(id: "test-1"))
+            // Nothing listens on the discard port: the checkout page's webhook delivery fails at once (a
+            // real server's delivery is tested through `dock serve`).
+            let api = SuiteAPI(suite: suite, logger: logger, metrics: registry, signing: try LicenceSigningKey.generate(id: "test-1"),
+                               publicURL: URL(string: "http://127.0.0.1:9")!)
             let admin = try await api.keys.create(.admin, name: "tests")
             let app = Application(router: try api.router())
             try await app.test(.router) { client in

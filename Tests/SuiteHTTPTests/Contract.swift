@@ -44,6 +44,8 @@ struct Contract: Sendable {
         resolved = resolve(resolved)
         guard let content = resolved["content"] as? [String: Any], let media = content.values.first as? [String: Any],
               let schema = media["schema"] as? [String: Any] else { return [] }
+        // A page (the hosted checkout) is HTML, not JSON: its schema is only `string`.
+        if content.keys.allSatisfy({ $0.hasPrefix("text/") }) { return body == nil ? [] : ["\(method) \(path) answered JSON, not a page"] }
         return check(body as Any, against: schema, at: "body")
     }
 

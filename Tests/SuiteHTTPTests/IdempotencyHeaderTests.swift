@@ -10,26 +10,20 @@ import Testing
 
 /// `Idempotency-Key` with Stripe's semantics, on both engines.
 @Suite struct IdempotencyHeaderTests {
-    static func keyed(_ key: String) -> HTTPFields {
-        var headers = HTTPFields()
-        headers[.idempotencyKey] = key
-        return headers
-    }
-
     @Test(arguments: Engine.allCases)
     func aRetryReplaysTheFirstAnswerAndAnotherBodyIsAConflict(engine: Engine) async throws {
         try await engine.withAPI { api, suite in
             let body: [String: Any] = ["name": "Acme", "email": "a@acme.example"]
-            let first = try await api.call(.post, "/v1/clients", json: body, headers: Self.keyed("order-1"))
+            let first = try await api.call(.post, "/v1/clients", json: body, headers: keyed("order-1"))
             #expect(first.status == 201 && first.headers[.idempotentReplayed] == nil)
-            let again = try await api.call(.post, "/v1/clients", json: body, headers: Self.keyed("order-1"))
+            let again = try await api.call(.post, "/v1/clients", json: body, headers: keyed("order-1"))
             #expect(again.status == 201 && again.headers[.idempotentReplayed] == "true" && again.text == first.text)
-            let other = try await api.call(.post, "/v1/clients", json: ["name": "Acme", "email": "b@acme.example"], headers: Self.keyed("order-1"))
+            let other = try await api.call(.post, "/v1/clients", json: ["name": "Acme", "email": "b@acme.example"], headers: keyed("order-1"))
             #expect(other.status == 422 && other["code"] as? String == "idempotency_conflict")
             #expect(try await suite.clients.query().fetch().items.count == 1)
 
             // A JSON body counts by its value: other key order and spacing is the same request.
-            var json = Self.keyed("order-3")
+            var json = keyed("order-3")
             json[.contentType] = "application/json"
             let spaced = try await api.call(.post, "/v1/clients", raw: #"{"name": "Zed", "email": "z@zed.example"}"#, headers: json)
             let reordered = try await api.call(.post, "/v1/clients", raw: #"{"email":"z@zed.example","name":"Zed"}"#, headers: json)
@@ -37,17 +31,17 @@ import Testing
 
             // A refusal is an answer too: its retry replays it, and writes nothing.
             let invalid: [String: Any] = ["name": "Bad", "email": "not an email"]
-            let refused = try await api.call(.post, "/v1/clients", json: invalid, headers: Self.keyed("order-2"))
-            let replayed = try await api.call(.post, "/v1/clients", json: invalid, headers: Self.keyed("order-2"))
+            let refused = try await api.call(.post, "/v1/clients", json: invalid, headers: keyed("order-2"))
+            let replayed = try await api.call(.post, "/v1/clients", json: invalid, headers: keyed("order-2"))
             #expect(refused.status == 422 && replayed.status == 422 && replayed.headers[.idempotentReplayed] == "true", "\(refused.text) / \(replayed.text)")
 
             // Keys belong to the API key that sent them.
             let second = try await api.keys.create(.admin, name: "second").secret
             let elsewhere = try await api.call(.post, "/v1/clients", json: ["name": "Other", "email": "o@other.example"],
-                                               headers: Self.keyed("order-1"), key: second)
+                                               headers: keyed("order-1"), key: second)
             #expect(elsewhere.status == 201 && elsewhere.headers[.idempotentReplayed] == nil)
 
-            let badKey = try await api.call(.post, "/v1/clients", json: body, headers: Self.keyed(String(repeating: "k", count: 201)))
+            let badKey = try await api.call(.post, "/v1/clients", json: body, headers: keyed(String(repeating: "k", count: 201)))
             #expect(badKey.status == 400 && (badKey["detail"] as? String)?.hasPrefix("Invalid Idempotency-Key") == true)
             #expect(try await suite.clients.query().fetch().items.count == 3)
         }
@@ -67,7 +61,7 @@ import Testing
                 Issue.record("the first start did not claim the key")
                 return
             }
-            var headers = Self.keyed("slow-1")
+            var headers = keyed("slow-1")
             headers[.contentType] = "application/json"
             let busy = try await api.call(.post, "/v1/clients", raw: String(decoding: body, as: UTF8.self), headers: headers)
             #expect(busy.status == 409 && busy["code"] as? String == "idempotency_in_progress")
@@ -84,7 +78,7 @@ import Testing
                 for _ in 0..<8 {
                     group.addTask {
                         let answer = try await api.call(.post, "/v1/clients", json: ["name": "Acme", "email": "a@acme.example"],
-                                                        headers: Self.keyed("burst"))
+                                                        headers: keyed("burst"))
                         return (answer.status, answer.headers[.idempotentReplayed] == "true")
                     }
                 }
