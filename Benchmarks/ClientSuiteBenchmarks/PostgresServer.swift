@@ -92,61 +92,11 @@ struct PostgresServer {
         return environment
     }
 
-    /// Runs a tool to completion without blocking a cooperative thread; output goes through files
-    /// so a chatty child can never fill a pipe and stall.
+    /// Runs a PostgreSQL client tool to completion (``ChildProcess/run(_:_:environment:timeLimit:)``),
+    /// connected through the environment.
     private func run(_ tool: URL, _ arguments: [String], applicationName: String = "ClientSuiteBenchmarks",
                      timeLimit: Duration = .seconds(900)) async throws -> String {
-        let directory = FileManager.default.temporaryDirectory
-        let out = directory.appendingPathComponent("clientsuite-bench-\(UUID().uuidString).out")
-        let err = directory.appendingPathComponent("clientsuite-bench-\(UUID().uuidString).err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: out)
-            try? FileManager.default.removeItem(at: err)
-        }
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        process.environment = environment(applicationName: applicationName)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        // A stuck child must not hang the whole run: stop it after `timeLimit`.
-        let started = ContinuousClock.now
-        var watchdog = Task<Void, Never> {}
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try Self.withSignalsUnblocked { try process.run() }
-                let pid = process.processIdentifier
-                watchdog = Task {
-                    try? await Task.sleep(until: started + timeLimit)
-                    if !Task.isCancelled { kill(pid, SIGTERM) }
-                }
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        watchdog.cancel()
-        let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
-        guard status == 0 else {
-            let errors = ((try? String(contentsOf: err, encoding: .utf8)) ?? "").split(separator: "\n").suffix(5)
-            throw BenchmarkError(message: "`\(tool.lastPathComponent) \(arguments.prefix(6).joined(separator: " "))…` "
-                + "failed (status \(status)): \(errors.joined(separator: " / "))")
-        }
-        return output
-    }
-
-    /// Runs `body` (a spawn) with no signal blocked on this thread. A child inherits the spawning
-    /// thread's signal mask, and the runtime's threads block nearly every signal: pgbench would never
-    /// see the SIGALRM that ends a `-T` run (nor a SIGTERM).
-    private static func withSignalsUnblocked<T>(_ body: () throws -> T) rethrows -> T {
-        var none = sigset_t(), previous = sigset_t()
-        sigemptyset(&none)
-        pthread_sigmask(SIG_SETMASK, &none, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        return try body()
+        try await ChildProcess.run(tool, arguments, environment: environment(applicationName: applicationName), timeLimit: timeLimit)
     }
 
     /// A PostgreSQL client tool on the PATH, else in the newest /usr/lib/postgresql/*/bin.

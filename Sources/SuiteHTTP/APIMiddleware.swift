@@ -8,6 +8,8 @@ public import Logging
 ///   Hummingbird's; echoed on every answer;
 /// - every thrown error as problem details (``Problem``), including the router's own 404s;
 /// - 405 with `Allow` for a path the API has, asked with another method;
+/// - 413 for a body declared (`Content-Length`) over 1 MiB, on every route, before any route
+///   runs (a route that reads its body also stops at 1 MiB when no length is declared);
 /// - one log line per request: method, path, status, duration and request id.
 public struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Every endpoint the router serves (for 405).
@@ -29,6 +31,9 @@ public struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
         head.headerFields[.requestID] = requestID  // inner middleware reads it (a kept problem carries it)
         let request = Request(head: head, body: request.body)
         do {
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumRequestBody {
+                throw Problem(.contentTooLarge, code: "payload_too_large", detail: "The request body is over 1 MiB")
+            }
             response = try await next(request, context)
         } catch {
             var problem = Problem(for: error)
