@@ -135,7 +135,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         program("ClientSuiteBenchmarks", path: "Benchmarks/ClientSuiteBenchmarks", [
-            "Suite", "Client", "Ally", "Wallet", "Forge", "SuiteSQLite", "SuitePostgres", .crypto, .logging,
+            "Suite", "Client", "Ally", "Wallet", "Forge", "SuiteSQLite", "SuitePostgres", "SuiteHTTP", .hummingbird, .crypto, .logging,
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),

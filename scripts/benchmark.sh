@@ -4,7 +4,8 @@
 # durability (fsync=on, synchronous_commit=on, full_page_writes=on: every commit waits for its WAL
 # flush), builds `ClientSuiteBenchmarks` and `dock` into .build-release, runs the benchmark with
 # the cluster's URL, and removes the cluster on exit.
-# Extra arguments go to the benchmark (e.g. --quick, --only provision, --postgres-seconds 60).
+# Extra arguments go to the benchmark (e.g. --quick, --only provision, --postgres-seconds 60,
+# --only http --http-seconds 10). The HTTP figures run wrk, installed here with the other needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 need_package libsqlite3-dev
 need_package postgresql   # the server, psql and pgbench
+need_package wrk          # the HTTP figures' load generator (--only http)
 find_postgres
 [ -x "$pg_bin/pgbench" ] || { echo "error: pgbench not found in $pg_bin" >&2; exit 1; }
 export PATH="$pg_bin:$PATH"   # the benchmark runs pgbench and psql of the same version as the server

@@ -196,7 +196,7 @@ extension Benchmarks {
 
     /// User + system CPU seconds and context switches (voluntary and not: each is a thread put to
     /// sleep or preempted) of this process, or of its finished children.
-    private func clientUsage(children: Bool) -> ClientUsage {
+    func clientUsage(children: Bool) -> ClientUsage {
         var usage = rusage()
         #if os(Linux)
         let who = __rusage_who_t(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue)  // Glibc: an enum

@@ -2,7 +2,8 @@ import Foundation
 import SuiteSQLite
 
 /// The whole run: write throughput against the raw engine, analytics latency as the data grows,
-/// the CLI's seeding memory, and `provision` against the raw engine on SQLite and PostgreSQL.
+/// the CLI's seeding memory, `provision` against the raw engine on SQLite and PostgreSQL, and the
+/// HTTP API against a bare Hummingbird route and the in-process call.
 /// Collects a `Report` and prints it at the end.
 struct Benchmarks {
     let options: Options
@@ -30,6 +31,7 @@ struct Benchmarks {
             try await measurePostgresProvisions()
         }
         if options.groups.contains(.forge) { try await measureForge() }
+        if options.groups.contains(.http) { try await measureHTTP() }
         print("\n" + report.render())
         print("\nload average at the end: \(loadAverage() ?? "unknown") (other work on the machine skews every figure)")
     }

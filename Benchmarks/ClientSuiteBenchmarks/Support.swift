@@ -6,7 +6,7 @@ import SuiteSQLite
 struct Options: Sendable {
     /// The groups of figures a run can measure (all by default; `--only` picks some).
     enum Group: String, CaseIterable, Sendable {
-        case writes, analytics, seedMemory = "seed-memory", provision, forge
+        case writes, analytics, seedMemory = "seed-memory", provision, forge, http
     }
 
     /// Transactions per write measurement (baseline, create, activate, debit, provision on SQLite).
@@ -25,16 +25,21 @@ struct Options: Sendable {
     var postgresURL = ProcessInfo.processInfo.environment["CLIENTSUITE_BENCH_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     /// Length of each timed PostgreSQL run (pgbench and ClientSuite alike).
     var postgresSeconds = 30
+    /// Length of each timed HTTP run (wrk and the in-process provision floor alike).
+    var httpSeconds = 10
 
     static let usage = """
         usage: ClientSuiteBenchmarks [--quick] [--skip-seed-memory] [--only GROUP,…] [--postgres-url URL] [--postgres-seconds N]
-          --quick                2,000 write transactions, 10k/100k analytics sizes, a 100k seed, 5 s PostgreSQL runs
+                                     [--http-seconds N]
+          --quick                2,000 write transactions, 10k/100k analytics sizes, a 100k seed, 5 s PostgreSQL runs, 3 s HTTP runs
                                  (a smoke run, not figures to quote)
           --skip-seed-memory     do not run `dock client seed` in a child process
-          --only GROUP,…         measure only these groups: writes, analytics, seed-memory, provision, forge
+          --only GROUP,…         measure only these groups: writes, analytics, seed-memory, provision, forge, http
           --postgres-url URL     the PostgreSQL server for the provision figures (default: $CLIENTSUITE_BENCH_POSTGRES_URL;
                                  without either, those rows are SKIPPED). scripts/benchmark.sh starts a throwaway one.
           --postgres-seconds N   length of each timed PostgreSQL run (default 30)
+          --http-seconds N       length of each timed HTTP run, wrk's and the in-process provision floor's (default 10);
+                                 the http group needs wrk on the PATH (scripts/benchmark.sh installs it)
         """
 
     init(arguments: [String]) throws {
@@ -43,7 +48,7 @@ struct Options: Sendable {
             guard let value = remaining.popFirst() else { throw BenchmarkError(message: "\(flag) needs a value\n\(Options.usage)") }
             return value
         }
-        var quick = false, seconds: Int?
+        var quick = false, seconds: Int?, httpSeconds: Int?
         while let argument = remaining.popFirst() {
             switch argument {
             case "--quick":
@@ -69,6 +74,11 @@ struct Options: Sendable {
                     throw BenchmarkError(message: "--postgres-seconds needs a positive whole number")
                 }
                 seconds = number
+            case "--http-seconds":
+                guard let number = Int(try value(for: argument)), number > 0 else {
+                    throw BenchmarkError(message: "--http-seconds needs a positive whole number")
+                }
+                httpSeconds = number
             case "--help", "-h":
                 print(Options.usage)
                 exit(0)
@@ -77,6 +87,7 @@ struct Options: Sendable {
             }
         }
         postgresSeconds = seconds ?? (quick ? 5 : 30)
+        self.httpSeconds = httpSeconds ?? (quick ? 3 : 10)
     }
 }
 

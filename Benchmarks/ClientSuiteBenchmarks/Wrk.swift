@@ -96,11 +96,11 @@ struct WrkResult {
         requestsPerSecond = rate
         self.p50 = p50
         self.p99 = p99
-        requests = lines.first { $0.contains(" requests in ") }.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+        requests = lines.first { $0.contains(" requests in ") }.flatMap { line in Int(line.prefix(while: \.isNumber)) } ?? 0
         failedResponses = rest(after: "Non-2xx or 3xx responses:").flatMap { Int($0) } ?? 0
         // "Socket errors: connect 0, read 0, write 0, timeout 0"
         socketErrors = rest(after: "Socket errors:").map { text in
-            text.split(separator: ",").compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +)
+            text.split(separator: ",").compactMap { count in count.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +)
         } ?? 0
     }
 

@@ -49,7 +49,12 @@ public struct IdempotentRequests: Sendable {
         let now = Timestamp(clock.now()).milliseconds
         let claim = Refid.generate(prefix: "").rawValue
         return try await database.write { tx in
-            try tx.execute("DELETE FROM http_idempotency WHERE created_at < \(now - Self.retention)")
+            // This key's own row, once past the retention, is forgotten here (the key may be used
+            // afresh); the rest of the table is pruned by ``IdempotencySweeper``.
+            try tx.execute("""
+                DELETE FROM http_idempotency
+                WHERE owner = \(owner) AND idempotency_key = \(key.rawValue) AND created_at < \(now - Self.retention)
+                """)
             try tx.execute("""
                 INSERT INTO http_idempotency (owner, idempotency_key, fingerprint, claim, created_at)
                 VALUES (\(owner), \(key.rawValue), \(fingerprint), \(claim), \(now))
@@ -89,6 +94,18 @@ public struct IdempotentRequests: Sendable {
     public func release(owner: Refid, key: IdempotencyKey, claim: String) async throws {
         try await database.write { tx in
             try tx.execute("DELETE FROM http_idempotency WHERE owner = \(owner) AND idempotency_key = \(key.rawValue) AND claim = \(claim)")
+        }
+    }
+
+    /// Deletes the answers older than ``retention``, at most `limit` at a time; returns how many.
+    @discardableResult
+    public func prune(limit: Int = 1_000) async throws -> Int {
+        let cutoff = Timestamp(clock.now()).milliseconds - Self.retention
+        return try await database.write { tx in
+            try tx.execute("""
+                DELETE FROM http_idempotency WHERE (owner, idempotency_key) IN (
+                    SELECT owner, idempotency_key FROM http_idempotency WHERE created_at < \(cutoff) LIMIT \(Int64(limit)))
+                """)
         }
     }
 

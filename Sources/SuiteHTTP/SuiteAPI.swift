@@ -6,6 +6,9 @@ public import Logging
 public import Forge
 public import Prometheus
 public import Suite
+public import ServiceLifecycle
+import Wallet
+import Wave
 public import SuiteStorage
 
 /// ClientSuite as an HTTP service: every route collection of the modules a suite has, behind
@@ -109,6 +112,18 @@ public struct SuiteAPI: Sendable {
         }
         router.addRoutes(AnalyticsRoutes(suite: suite).collection, atPath: "/v1/analytics")
         return router
+    }
+
+    /// The background work a server of the suite runs beside its routes, each safe to run in any
+    /// number of processes at once: pruning expired `Idempotency-Key` answers, and, with their
+    /// modules, recording expired licences, releasing expired ledger holds and renewing due
+    /// subscriptions. `dock serve` runs them in its service group.
+    public func backgroundServices() throws -> [any Service] {
+        var services: [any Service] = [IdempotencySweeper(store: IdempotentRequests(database: suite.database, clock: suite.clock), logger: logger)]
+        if suite.modules.contains(.forge) { services.append(LicenceExpirySweeper(licences: try suite.licences, logger: logger)) }
+        if suite.modules.contains(.wallet) { services.append(try HoldExpirySweeper(ledger: try suite.ledger, logger: logger)) }
+        if suite.modules.contains(.wave) { services.append(SubscriptionRenewalService(subscriptions: try suite.subscriptions, logger: logger)) }
+        return services
     }
 
     /// The application on `host:port` (port 0 picks a free one), logging to ``logger``. It is a

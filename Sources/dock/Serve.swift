@@ -54,6 +54,7 @@ struct Serve: AsyncParsableCommand {
                 var services: [any Service] = []
                 if let service = suite.database as? any Service { services.append(service) }
                 services.append(app)
+                services += try api.backgroundServices()
                 let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                               gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await group.run()

@@ -1,5 +1,6 @@
 import Client
 import Foundation
+import Logging
 import HTTPTypes
 import Suite
 import SuiteCore
@@ -66,6 +67,38 @@ import Testing
             let busy = try await api.call(.post, "/v1/clients", raw: String(decoding: body, as: UTF8.self), headers: headers)
             #expect(busy.status == 409 && busy["code"] as? String == "idempotency_in_progress")
             #expect(try await suite.clients.query().fetch().items.isEmpty)
+        }
+    }
+
+    /// An answer is kept 24 hours: the sweeper prunes older ones and keeps newer, and a key whose
+    /// answer is past the retention may be used afresh, even for another request.
+    @Test(arguments: Engine.allCases)
+    func answersAreKeptADayThenSweptAndTheKeyIsFreeAgain(engine: Engine) async throws {
+        try await engine.withAPI { api, suite in
+            let admin = try #require(try await api.keys.authenticate(api.admin))
+            let clock = ManualWallClock(now: Date())
+            let store = IdempotentRequests(database: suite.database, clock: clock)
+            func answer(_ key: String, _ body: String) async throws -> IdempotentRequests.Start {
+                let fingerprint = IdempotentRequests.fingerprint(method: .post, uri: "/v1/clients", body: Data(body.utf8))
+                let start = try await store.start(owner: admin.refid, key: try #require(IdempotencyKey(key)), fingerprint: fingerprint)
+                if case .run(let claim) = start {
+                    try await store.finish(owner: admin.refid, key: try #require(IdempotencyKey(key)), claim: claim, status: 201,
+                                           contentType: "application/json", body: body)
+                }
+                return start
+            }
+            _ = try await answer("old", "{\"n\":1}")
+            clock.advance(by: 23 * 3_600)
+            _ = try await answer("new", "{\"n\":2}")
+            #expect(try await answer("old", "{\"n\":1}") == .replay(status: 201, contentType: "application/json", body: "{\"n\":1}"))
+            clock.advance(by: 2 * 3_600)  // "old" is 25 hours old, "new" 2
+            let sweeper = IdempotencySweeper(store: store, logger: Logger(label: "test"))
+            #expect(await sweeper.sweepOnce() == 1)
+            #expect(try await answer("new", "{\"n\":2}") == .replay(status: 201, contentType: "application/json", body: "{\"n\":2}"))
+            guard case .run = try await answer("old", "{\"n\":3}") else { Issue.record("a key past its day was not free again"); return }
+            clock.advance(by: 25 * 3_600)
+            // Past its day, a key is free again even before a sweep, for another request too.
+            guard case .run = try await answer("new", "{\"n\":4}") else { Issue.record("an expired key was refused"); return }
         }
     }
 
