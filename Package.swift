@@ -75,7 +75,7 @@ let package = Package(
         // Vocabulary shared by every module: refids, clock, JSON values and configuration, domain events.
         .target(name: "SuiteCore", swiftSettings: swiftSettings),
         // The engine-neutral storage layer: `Database`, `SQL`, dialects, migrations.
-        module("SuiteStorage", ["SuiteCore", .logging]),
+        module("SuiteStorage", ["SuiteCore", .logging, .lifecycle]),
         // Drivers are separate targets so an app on SQLite never compiles PostgresNIO.
         module("SuiteSQLite", [
             "SuiteStorage", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),

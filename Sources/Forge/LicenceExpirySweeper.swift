@@ -1,5 +1,6 @@
 public import Logging
 public import ServiceLifecycle
+import SuiteStorage
 
 /// Background work that records expired licences, as a ServiceLifecycle `Service`.
 ///
@@ -32,14 +33,7 @@ public struct LicenceExpirySweeper: Service {
 
     /// Sweeps, then waits ``interval``, until cancelled or the service group shuts down gracefully.
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await sweepOnce()
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return  // cancelled or shutting down
-            }
-        }
+        await runPeriodically(every: interval) { await sweepOnce() }
     }
 
     /// Marks expired licences until none are left; returns how many.

@@ -1,5 +1,6 @@
 public import Logging
 public import ServiceLifecycle
+import SuiteStorage
 
 /// Prunes the answers `Idempotency-Key` keeps (``IdempotentRequests``) once they are older than 24
 /// hours, as a ServiceLifecycle `Service`, so that no request pays for it. It deletes in batches
@@ -27,14 +28,7 @@ public struct IdempotencySweeper: Service {
 
     /// Sweeps, then waits ``interval``, until cancelled or the service group shuts down gracefully.
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await sweepOnce()
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return  // cancelled or shutting down
-            }
-        }
+        await runPeriodically(every: interval) { await sweepOnce() }
     }
 
     /// Deletes the expired answers until none are left; returns how many.

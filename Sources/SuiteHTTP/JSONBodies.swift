@@ -25,6 +25,9 @@ extension Request {
     public func decode<T: Decodable>(_ type: T.Type) async throws -> T {
         let buffer = try await body.collect(upTo: maximumRequestBody)
         let data = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
+        if Self.holdsNUL(data) {
+            throw Problem(.unprocessableContent, code: "invalid_text", detail: "Invalid text: it may not contain the NUL character (U+0000)")
+        }
         do {
             return try SuiteJSON.decoder().decode(type, from: data)
         } catch let error as DecodingError {
@@ -45,6 +48,27 @@ extension Request {
             limit = value
         }
         return (limit, query("after").map { Cursor($0) })
+    }
+
+    /// Whether a JSON text holds U+0000, raw or as the escape `\u0000` (which no engine stores
+    /// alike: the library refuses raw NUL, and PostgreSQL's JSON refuses the escape).
+    static func holdsNUL(_ json: Data) -> Bool {
+        let bytes = Array(json)
+        var index = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0: return true
+            case UInt8(ascii: "\\"):
+                if index + 5 < bytes.count, bytes[index + 1] == UInt8(ascii: "u"),
+                   bytes[(index + 2)...(index + 5)].allSatisfy({ $0 == UInt8(ascii: "0") }) {
+                    return true
+                }
+                index += 2  // the escaped character, whatever it is
+            default:
+                index += 1
+            }
+        }
+        return false
     }
 
     private static func describe(_ error: DecodingError) -> String {

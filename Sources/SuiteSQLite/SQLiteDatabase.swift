@@ -175,6 +175,7 @@ final class SQLiteTransaction: Transaction {
 
     func execute(_ sql: SuiteStorage.SQL) throws -> Int {
         let (text, bindings) = sql.rendered(for: .sqlite)
+        try SQLValue.requireStorable(bindings)
         do {
             // `execute(arguments:)` binds temporarily, without copying strings and blobs.
             try db.cachedStatement(sql: text).execute(arguments: Self.arguments(bindings))
@@ -186,6 +187,7 @@ final class SQLiteTransaction: Transaction {
 
     func query(_ sql: SuiteStorage.SQL) throws -> [SuiteStorage.Row] {
         let (text, bindings) = sql.rendered(for: .sqlite)
+        try SQLValue.requireStorable(bindings)
         do {
             let statement = try db.cachedStatement(sql: text)
             let columns = statement.columnNames

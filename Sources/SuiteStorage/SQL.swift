@@ -15,6 +15,17 @@ public enum SQLValue: Hashable, Sendable {
     case blob([UInt8])
 }
 
+extension SQLValue {
+    /// Throws ``StorageError/Code/invalidText`` when a text value holds the NUL character
+    /// (U+0000). PostgreSQL refuses such text, so both drivers check before a statement runs and
+    /// every engine gives the same answer.
+    public static func requireStorable(_ values: [SQLValue]) throws {
+        for case .text(let text) in values where text.utf8.contains(0) {
+            throw StorageError(code: .invalidText, message: "Invalid text: it may not contain the NUL character (U+0000)")
+        }
+    }
+}
+
 /// A type that can be bound as a SQL parameter.
 public protocol SQLBindable {
     /// The value to bind.

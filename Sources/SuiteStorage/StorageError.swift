@@ -36,6 +36,9 @@ public struct StorageError: CodedError {
         public static let decoding = Code("decoding")
         /// The database URL or path is not usable.
         public static let invalidLocation = Code("invalid_location")
+        /// Text held the NUL character (U+0000), which PostgreSQL cannot store: refused on every
+        /// engine alike, before the statement runs. Nothing was written.
+        public static let invalidText = Code("invalid_text")
         /// Any other engine error.
         public static let engine = Code("engine")
     }

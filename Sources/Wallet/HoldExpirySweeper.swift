@@ -1,5 +1,6 @@
 public import Logging
 public import ServiceLifecycle
+import SuiteStorage
 
 /// Releases expired holds in the background: a ServiceLifecycle `Service` that, every `interval`,
 /// expires due holds with ``Ledger/voidExpiredHolds(limit:)`` batch after batch until none are left.
@@ -53,15 +54,7 @@ public struct HoldExpirySweeper<SleepClock: Clock>: Service where SleepClock.Dur
     /// ```
     public func run() async throws {
         logger.info("hold expiry sweeper started", metadata: ["interval": "\(interval)", "batch_size": "\(batchSize)"])
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await sweepLoggingFailures()
-            do {
-                let (clock, interval) = (clock, interval)
-                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
-            } catch {
-                break // The pause was cut short: cancellation or graceful shutdown.
-            }
-        }
+        await runPeriodically(every: interval, on: clock) { await sweepLoggingFailures() }
         logger.info("hold expiry sweeper stopped")
     }
 

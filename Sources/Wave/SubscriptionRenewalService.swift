@@ -1,5 +1,6 @@
 public import Logging
 public import ServiceLifecycle
+import SuiteStorage
 
 /// The subscription renewal job as a ServiceLifecycle `Service`: every `interval` it runs
 /// ``Subscriptions/renewDue(now:limit:actor:progress:)`` batch after batch while batches come back
@@ -33,14 +34,7 @@ public struct SubscriptionRenewalService: Service {
 
     /// Renews, then waits ``interval``, until cancelled or the service group shuts down gracefully.
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await renewOnce()
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return  // cancelled or shutting down
-            }
-        }
+        await runPeriodically(every: interval) { await renewOnce() }
     }
 
     /// Renews due subscriptions until a batch comes back less than full; returns the sum of the reports.

@@ -52,12 +52,17 @@ import Wave
             for endpoint in api.endpoints where !["/health/live", "/health/ready", "/metrics", "/openapi.yaml"].contains(endpoint.path) {
                 let path = world.path(endpoint.path)
                 if endpoint.method == .post || endpoint.method == .patch {
-                    for raw in ["{\"name\": ", "[1, 2, 3]", "\"text\"", "{\"amount\": \"ten\", \"client\": 7, \"product\": []}"] {
+                    for raw in ["{\"name\": ", "[1, 2, 3]", "\"text\"", "{\"amount\": \"ten\", \"client\": 7, \"product\": []}",
+                                #"{"name": "a\u0000b", "email": "x@example.com", "product": "p\u0000", "metadata": {"k": "\u0000"}}"#] {
                         let answer = try await api.call(endpoint.method, path, raw: raw, headers: keyed(UUID().uuidString))
                         #expect(answer.status < 500, "\(endpoint) with \(raw) answered \(answer.status)")
                     }
                     let big = try await api.call(endpoint.method, path, raw: oversize, headers: lengthHeader)
                     #expect(big.status == 413 && big["code"] as? String == "payload_too_large", "\(endpoint): \(big.status)")
+                }
+                if endpoint.method == .get {
+                    let nul = try await api.call(.get, path + "?client=a%00b&reseller=%00&status=%00&from=%00&currency=%00&product=%00")
+                    #expect(nul.status < 500, "\(endpoint) with NUL in its query answered \(nul.status)")
                 }
                 guard endpoint.path.contains("{") else { continue }
                 for segment in ["%00", String(repeating: "Z", count: 5_000), "..%2F..%2Fetc", "%E2%80%AE%F0%9F%92%A5", "'%20OR%201=1--"] {

@@ -60,6 +60,27 @@ import Testing
         }
     }
 
+    /// PostgreSQL cannot store U+0000 in text, so no engine does: the same typed error on both,
+    /// before the statement runs, in a read or a write, and the transaction writes nothing.
+    @Test(arguments: Engine.allCases)
+    func textWithTheNULCharacterIsRefusedAlikeOnEveryEngine(engine: Engine) async throws {
+        try await engine.withDatabase { db in
+            try await SchemaInstaller.install([Self.scratch], on: db)
+            let refused = await #expect(throws: StorageError.self) {
+                try await db.write { tx in
+                    try tx.execute("INSERT INTO scratch_items (name, n) VALUES (\("fine"), \(1))")
+                    try tx.execute("INSERT INTO scratch_items (name, n) VALUES (\("a\u{0}b"), \(2))")
+                }
+            }
+            #expect(refused?.code == .invalidText && refused?.description.contains("NUL") == true)
+            let lookup = await #expect(throws: StorageError.self) {
+                try await db.read { tx in try tx.queryInt64("SELECT count(*) FROM scratch_items WHERE name = \("\u{0}")") }
+            }
+            #expect(lookup?.code == .invalidText)
+            #expect(try await db.read { tx in try tx.queryInt64("SELECT count(*) FROM scratch_items") } == 0)
+        }
+    }
+
     @Test(arguments: Engine.allCases)
     func aThrowingWriteRollsBackEverythingAndSkipsCommitActions(engine: Engine) async throws {
         struct Boom: Error {}

@@ -55,12 +55,12 @@ final class PostgresTransaction: Transaction {
     }
 
     func executeDeferred(_ sql: SQL) throws {
-        unsent.append(Self.query(sql))
+        unsent.append(try Self.query(sql))
     }
 
     @discardableResult
     func run(_ sql: SQL) throws -> PostgresQueryResult {
-        try batch([Self.query(sql)])[0]
+        try batch([try Self.query(sql)])[0]
     }
 
     /// Commits: the held-back statements and `COMMIT` in one batch. Nothing is sent if the
@@ -123,8 +123,9 @@ final class PostgresTransaction: Transaction {
     }
 
     /// The driver's form of a statement.
-    private static func query(_ sql: SQL) -> PostgresQuery {
+    private static func query(_ sql: SQL) throws -> PostgresQuery {
         let (text, values) = sql.rendered(for: .postgres)
+        try SQLValue.requireStorable(values)
         var bindings = PostgresBindings(capacity: values.count)
         for value in values {
             switch value {
@@ -233,6 +234,9 @@ final class PostgresTransaction: Transaction {
                                 constraint: constraint, underlying: underlying)
         case "40001", "40P01":
             return StorageError(code: .conflict, message: "the transaction conflicted with another; try again",
+                                underlying: underlying)
+        case "22021", "22P05":  // NUL in text, or `\u0000` in a JSON value
+            return StorageError(code: .invalidText, message: "Invalid text: it may not contain the NUL character (U+0000)",
                                 underlying: underlying)
         case "42P01":
             return StorageError(code: .invalidLocation, message: "a table is missing: install the modules first (`dock install`)",
