@@ -20,7 +20,7 @@ extension Benchmarks {
         print("\nHTTP: wrk \(threads) threads, \(connections) keep-alive connections, \(seconds) s per run, each after a "
             + "\(warmup) s untimed run; the API served in this process as `dock serve` serves it (request log at info, to a file); "
             + "the in-process provision floor runs \(connections) tasks for \(seconds) s")
-        try await measureHTTP(.sqlite, location: workspace.file("http.sqlite"), wrk: wrk, seconds: seconds, warmup: warmup)
+        try await measureHTTP(.sqlite, location: workspace.file("http.sqlite"), durability: nil, wrk: wrk, seconds: seconds, warmup: warmup)
 
         guard let url = options.postgresURL else {
             print("  PostgreSQL: SKIPPED — no server: pass --postgres-url or set CLIENTSUITE_BENCH_POSTGRES_URL (scripts/benchmark.sh does)")
@@ -33,8 +33,9 @@ extension Benchmarks {
         }
         do {
             let database = try await server.createDatabase("http")
+            let durability = "synchronous_commit=\(try await server.setting("synchronous_commit"))"
             try await measureHTTP(.postgres, location: server.suiteURL(database: database, pool: server.requestedPool),
-                                  wrk: wrk, seconds: seconds, warmup: warmup)
+                                  durability: durability, wrk: wrk, seconds: seconds, warmup: warmup)
         } catch {
             await server.dropDatabases()
             throw error
@@ -42,10 +43,12 @@ extension Benchmarks {
         await server.dropDatabases()
     }
 
-    private mutating func measureHTTP(_ engine: HTTPEngine, location: String, wrk: Wrk, seconds: Int, warmup: Int) async throws {
+    /// `durability`: the server's setting on PostgreSQL; nil on SQLite, where it is read back from the suite's connection.
+    private mutating func measureHTTP(_ engine: HTTPEngine, location: String, durability: String?, wrk: Wrk, seconds: Int,
+                                      warmup: Int) async throws {
         let served = try await ServedSuite.start(location: location, logPath: workspace.file("http-\(engine.rawValue).log"))
         do {
-            try await measureHTTP(engine, on: served, wrk: wrk, seconds: seconds, warmup: warmup)
+            try await measureHTTP(engine, on: served, durability: durability, wrk: wrk, seconds: seconds, warmup: warmup)
         } catch {
             try? await served.stop()
             throw error
@@ -53,8 +56,9 @@ extension Benchmarks {
         try await served.stop()
     }
 
-    private mutating func measureHTTP(_ engine: HTTPEngine, on served: ServedSuite, wrk: Wrk, seconds: Int, warmup: Int) async throws {
-        let durability = try await served.sqliteSynchronous().map { "synchronous=\($0) (2 = FULL)" } ?? "the server's synchronous_commit"
+    private mutating func measureHTTP(_ engine: HTTPEngine, on served: ServedSuite, durability: String?, wrk: Wrk, seconds: Int,
+                                      warmup: Int) async throws {
+        let durability = try await served.sqliteSynchronous().map { "synchronous=\($0), 2 = FULL" } ?? durability ?? "?"
         print("  \(engine.name) (\(durability)); API on port \(served.api.port), bare route on port \(served.bare.port) (load \(loadAverage() ?? "unknown"))")
         let suffix = engine.suffix
 
