@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 public import HTTPTypes
 public import Hummingbird
 public import HummingbirdAuth
@@ -97,6 +98,32 @@ public struct IdempotentRequests: Sendable {
         }
     }
 
+    /// What an earlier request with `key` left, read without writing: a finished answer to
+    /// replay, or `.running`. Nil when there is none (or it is past ``retention``, or abandoned):
+    /// the request runs. Throws a 422 problem when the key was used with another request.
+    public func lookup(owner: Refid, key: IdempotencyKey, fingerprint: String) async throws -> Start? {
+        let now = Timestamp(clock.now()).milliseconds
+        return try await database.read { tx in try Self.found(owner: owner, key: key, fingerprint: fingerprint, now: now, in: tx) }
+    }
+
+    /// The row for `key` as a ``Start``, or nil when there is none, or it is expired or abandoned.
+    static func found(owner: Refid, key: IdempotencyKey, fingerprint: String, now: Int64, in tx: any Transaction) throws -> Start? {
+        let select: SQL = """
+            SELECT fingerprint, status, content_type, body, created_at FROM http_idempotency
+            WHERE owner = \(owner) AND idempotency_key = \(key.rawValue)
+            """
+        guard let row = try tx.queryFirst(select) else { return nil }
+        let createdAt = try row.int64("created_at")
+        guard createdAt >= now - retention else { return nil }
+        guard try row.string("fingerprint") == fingerprint else {
+            throw Problem(.unprocessableContent, code: "idempotency_conflict", detail: IdempotencyKey.conflictMessage)
+        }
+        if let status = try row.optionalInt64("status") {
+            return .replay(status: Int(status), contentType: try row.optionalString("content_type"), body: try row.optionalString("body") ?? "")
+        }
+        return createdAt < now - abandonedAfter ? nil : .running
+    }
+
     /// Deletes the answers older than ``retention``, at most `limit` at a time; returns how many.
     @discardableResult
     public func prune(limit: Int = 1_000) async throws -> Int {
@@ -125,6 +152,72 @@ public struct IdempotentRequests: Sendable {
     }
 }
 
+extension IdempotentRequests {
+    /// A keyed request whose route keeps its answer in the transaction that does its work, so that
+    /// the work and the answer commit together, in one commit instead of three (claim, work, answer).
+    /// ``IdempotencyMiddleware`` sets ``current`` for the endpoints it is told record their own
+    /// answers; such a route must be idempotent by the key on its own (a concurrent twin with the same
+    /// key must fail its transaction, as the workflows' own keys make it), because no claim keeps the
+    /// twin out.
+    ///
+    /// ```swift
+    /// try await database.writeResolvingRace { tx in
+    ///     if let earlier = try IdempotentRequests.PendingAnswer.current?.stored(in: tx) { return earlier }
+    ///     let body = try SuiteJSON.encoder().encode(try workflows.provision(…, in: tx))
+    ///     try IdempotentRequests.PendingAnswer.current?.record(status: 201, contentType: "application/json", body: body, in: tx)
+    ///     …
+    /// }
+    /// ```
+    public final class PendingAnswer: Sendable {
+        /// The keyed request the running route serves, if its route records its own answer.
+        @TaskLocal public static var current: PendingAnswer?
+
+        let store: IdempotentRequests
+        let owner: Refid
+        let key: IdempotencyKey
+        let fingerprint: String
+        private let recorded = Mutex(false)
+
+        init(store: IdempotentRequests, owner: Refid, key: IdempotencyKey, fingerprint: String) {
+            self.store = store
+            self.owner = owner
+            self.key = key
+            self.fingerprint = fingerprint
+        }
+
+        /// Whether ``record(status:contentType:body:in:)`` ran (its transaction then committed, or
+        /// the route failed).
+        public var isRecorded: Bool { recorded.withLock { $0 } }
+
+        /// The answer a twin request with this key committed first, read in `tx`, as a response
+        /// to replay; nil when there is none. A twin still running is a 409 problem, one with
+        /// another request a 422.
+        public func stored(in tx: any Transaction) throws -> Response? {
+            let now = Timestamp(store.clock.now()).milliseconds
+            switch try IdempotentRequests.found(owner: owner, key: key, fingerprint: fingerprint, now: now, in: tx) {
+            case .replay(let status, let contentType, let body)?:
+                return IdempotencyMiddleware<BasicAuthRequestContext<APIKey>>.replayed(status: status, contentType: contentType, body: body)
+            case .running?:
+                throw Problem(.conflict, code: "idempotency_in_progress", detail: "A request with this Idempotency-Key is still running")
+            case .run?, nil:
+                // An expired or abandoned row gives way to this request's answer.
+                try tx.execute("DELETE FROM http_idempotency WHERE owner = \(owner) AND idempotency_key = \(key.rawValue)")
+                return nil
+            }
+        }
+
+        /// Keeps `body` as the answer to this key, in `tx`, beside the route's own work.
+        public func record(status: Int, contentType: String?, body: String, in tx: any Transaction) throws {
+            let now = Timestamp(store.clock.now()).milliseconds
+            try tx.execute("""
+                INSERT INTO http_idempotency (owner, idempotency_key, fingerprint, claim, status, content_type, body, created_at)
+                VALUES (\(owner), \(key.rawValue), \(fingerprint), '', \(Int64(status)), \(contentType), \(body), \(now))
+                """)
+            recorded.withLock { $0 = true }
+        }
+    }
+}
+
 /// `Idempotency-Key` on every POST, with Stripe's semantics: the same key with the same request
 /// replays the first answer (status and body) with `Idempotent-Replayed: true`; with another
 /// request it is a 422 `idempotency_conflict`; while the first is still running, a 409
@@ -132,9 +225,23 @@ public struct IdempotentRequests: Sendable {
 /// to the API key that sent them and are kept for 24 hours.
 public struct IdempotencyMiddleware<Context: AuthRequestContext>: RouterMiddleware where Context.Identity == APIKey {
     let store: IdempotentRequests
+    /// The endpoints whose routes keep their own answers (``IdempotentRequests/PendingAnswer``).
+    let selfRecording: [Endpoint]
 
-    /// The middleware over `store`.
-    public init(store: IdempotentRequests) { self.store = store }
+    /// The middleware over `store`; the routes of `selfRecording` keep their answers in their own
+    /// transactions.
+    public init(store: IdempotentRequests, selfRecording: [Endpoint] = []) {
+        self.store = store
+        self.selfRecording = selfRecording
+    }
+
+    /// An answer kept for a retry, as it is sent again.
+    static func replayed(status: Int, contentType: String?, body: String) -> Response {
+        var headers = HTTPFields()
+        if let contentType { headers[.contentType] = contentType }
+        headers[.idempotentReplayed] = "true"
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
 
     /// Handles one request.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -146,15 +253,15 @@ public struct IdempotencyMiddleware<Context: AuthRequestContext>: RouterMiddlewa
         }
         var request = request
         let body = try await request.collectBody(upTo: maximumRequestBody)
-        switch try await store.start(owner: owner, key: key, fingerprint: IdempotentRequests.fingerprint(method: request.method, uri: request.uri.description,
-                                                                                          body: body.readableBytesView)) {
+        let fingerprint = IdempotentRequests.fingerprint(method: request.method, uri: request.uri.description, body: body.readableBytesView)
+        if request.method == .post, selfRecording.contains(where: { $0.method == .post && $0.matches(request.uri.path) }) {
+            return try await handleSelfRecording(request, context: context, owner: owner, key: key, fingerprint: fingerprint, next: next)
+        }
+        switch try await store.start(owner: owner, key: key, fingerprint: fingerprint) {
         case .running:
             throw Problem(.conflict, code: "idempotency_in_progress", detail: "A request with this Idempotency-Key is still running")
         case .replay(let status, let contentType, let text):
-            var headers = HTTPFields()
-            if let contentType { headers[.contentType] = contentType }
-            headers[.idempotentReplayed] = "true"
-            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+            return Self.replayed(status: status, contentType: contentType, body: text)
         case .run(let claim):
             let response: Response
             do {
@@ -178,6 +285,42 @@ public struct IdempotencyMiddleware<Context: AuthRequestContext>: RouterMiddlewa
                                    contentType: response.headers[.contentType], body: text)
             return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: collector.buffer))
         }
+    }
+}
+
+extension IdempotencyMiddleware {
+    /// A keyed request to a route that keeps its own answer: a read finds an earlier answer to
+    /// replay; otherwise the route runs with ``IdempotentRequests/PendingAnswer/current`` set and
+    /// keeps its success in its own transaction. A refusal (4xx) it throws is kept here, once.
+    func handleSelfRecording(_ request: Request, context: Context, owner: Refid, key: IdempotencyKey, fingerprint: String,
+                             next: (Request, Context) async throws -> Response) async throws -> Response {
+        switch try await store.lookup(owner: owner, key: key, fingerprint: fingerprint) {
+        case .replay(let status, let contentType, let text)?:
+            return Self.replayed(status: status, contentType: contentType, body: text)
+        case .running?:
+            throw Problem(.conflict, code: "idempotency_in_progress", detail: "A request with this Idempotency-Key is still running")
+        case .run?, nil:
+            break
+        }
+        let pending = IdempotentRequests.PendingAnswer(store: store, owner: owner, key: key, fingerprint: fingerprint)
+        let response: Response
+        do {
+            response = try await IdempotentRequests.PendingAnswer.$current.withValue(pending) { try await next(request, context) }
+        } catch {
+            let problem = Problem(for: error)
+            guard problem.status < 500, problem.status != 401, !pending.isRecorded else { throw error }
+            let text = String(decoding: try SuiteJSON.encoder().encode(Problem(for: error).with(requestID: request.headers[.requestID])),
+                              as: UTF8.self)
+            // A twin may have kept its answer first: then that one is the answer to this key.
+            let earlier = try await store.database.writeResolvingRace { tx -> Response? in
+                if let earlier = try pending.stored(in: tx) { return earlier }
+                try pending.record(status: problem.status, contentType: "application/problem+json", body: text, in: tx)
+                return nil
+            }
+            if let earlier { return earlier }
+            throw error
+        }
+        return response
     }
 }
 

@@ -82,6 +82,13 @@ public struct Problem: Error, Encodable, Sendable, Equatable {
             : "The service could not complete the request"
     }
 
+    /// The problem with `requestID` filled in.
+    func with(requestID: String?) -> Problem {
+        var problem = self
+        problem.requestID = requestID
+        return problem
+    }
+
     /// The problem as a response, with `requestID` filled in.
     public func response(requestID: String?) throws -> Response {
         var problem = self

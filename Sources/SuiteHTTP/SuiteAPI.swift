@@ -86,7 +86,8 @@ public struct SuiteAPI: Sendable {
         }
         router.add(middleware: APIMiddleware(endpoints: endpoints, logger: logger))
         router.add(middleware: APIKeyAuthenticator(keys: keys))
-        router.add(middleware: IdempotencyMiddleware(store: IdempotentRequests(database: suite.database, clock: suite.clock)))
+        router.add(middleware: IdempotencyMiddleware(store: IdempotentRequests(database: suite.database, clock: suite.clock),
+                                                     selfRecording: WorkflowRoutes<Context>.selfRecording))
         router.addRoutes(HealthRoutes(database: suite.database).collection)
         if suite.modules.contains(.client) {
             router.addRoutes(ClientRoutes(clients: try suite.clients).collection, atPath: "/v1/clients")

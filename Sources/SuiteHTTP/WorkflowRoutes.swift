@@ -1,4 +1,7 @@
+import Ally
+import Foundation
 public import Client
+import HTTPTypes
 public import Hummingbird
 public import HummingbirdAuth
 public import Suite
@@ -33,6 +36,10 @@ public struct WorkflowRoutes<Context: AuthRequestContext>: Sendable where Contex
          Endpoint(.get, "/v1/workflows/history/{client}")]
     }
 
+    /// The endpoints that keep their `Idempotency-Key` answers in their own transactions
+    /// (``IdempotentRequests/PendingAnswer``); give them to ``IdempotencyMiddleware``.
+    public static var selfRecording: [Endpoint] { [Endpoint(.post, "/v1/workflows/provision")] }
+
     /// The routes, relative to `/v1/workflows`.
     public var collection: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -52,9 +59,23 @@ public struct WorkflowRoutes<Context: AuthRequestContext>: Sendable where Contex
             guard let idempotencyKey = request.headers[.idempotencyKey] else {
                 throw Problem(.badRequest, code: "validation", detail: "Missing Idempotency-Key: provisioning spends credits, so a retry must be safe")
             }
-            let result = try await workflows.provision(reseller: reseller, clients: body.clients.map { Refid(rawValue: $0) },
-                                                       product: body.product, idempotencyKey: idempotencyKey, actor: key.actor)
-            return try Response.json(result, status: .created)
+            // The answer to the Idempotency-Key is kept in the provisioning's own transaction: one
+            // commit. A twin request with the same key fails its transaction on the workflow's own
+            // key, and its rerun finds this answer.
+            let pending = IdempotentRequests.PendingAnswer.current
+            let clients = body.clients.map { Refid(rawValue: $0) }, product = body.product, actor = key.actor
+            return try await workflows.database.writeResolvingRace(alsoRetrying: { error in
+                (error as? AllyError)?.code == .insufficientCredits
+            }) { tx -> Response in
+                if let earlier = try pending?.stored(in: tx) { return earlier }
+                let result = try workflows.provision(reseller: reseller, clients: clients, product: product, idempotencyKey: idempotencyKey,
+                                                     actor: actor, in: tx)
+                let json = String(decoding: try SuiteJSON.encoder().encode(result), as: UTF8.self)
+                try pending?.record(status: 201, contentType: "application/json", body: json, in: tx)
+                var headers = HTTPFields()
+                headers[.contentType] = "application/json"
+                return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
+            }
         }
         routes.post("purchase") { request, context in
             let key = try context.adminKey()

@@ -1,3 +1,4 @@
+import Ally
 import Client
 import Foundation
 import Logging
@@ -8,6 +9,7 @@ import SuiteHTTP
 import SuiteStorage
 import SuiteTestSupport
 import Testing
+import Wave
 
 /// `Idempotency-Key` with Stripe's semantics, on both engines.
 @Suite struct IdempotencyHeaderTests {
@@ -120,6 +122,47 @@ import Testing
             #expect(statuses.filter { $0 == (201, false) }.count == 1)
             #expect(statuses.allSatisfy { $0 == (201, false) || $0 == (201, true) || $0.0 == 409 }, "\(statuses)")
             #expect(try await suite.clients.query().fetch().items.count == 1)
+        }
+    }
+
+    /// Provisioning keeps its answer in its own transaction (one commit, no claim): eight twins at
+    /// once with one key spend the credits once, and every one answers the first answer, byte for
+    /// byte, the others marked replayed; another body with the key is a conflict; a refusal (402)
+    /// is kept and replayed too, even after credits arrive.
+    @Test(arguments: Engine.allCases)
+    func provisioningTwinsWithOneKeySpendOnceAndAnswerAlike(engine: Engine) async throws {
+        try await engine.withAPI { api, suite in
+            _ = try await suite.products.create(name: "Pro", slug: "pro", price: 500, currency: "USD")
+            let reseller = try await suite.allies.make().user("u-1").company("North").create()
+            try await suite.allies.addCredits(reseller.refid, 1_000)
+            let client = try await suite.clients.make().name("Acme").email("a@acme.example").reseller(reseller.refid).create()
+            let body: [String: Any] = ["reseller": reseller.refid.rawValue, "clients": [client.refid.rawValue], "product": "pro"]
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+            let answers = try await withThrowingTaskGroup(of: (status: Int, text: String, replayed: Bool).self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        var headers = keyed("twins")
+                        headers[.contentType] = "application/json"
+                        let answer = try await api.call(.post, "/v1/workflows/provision", raw: text, headers: headers)
+                        return (answer.status, answer.text, answer.headers[.idempotentReplayed] == "true")
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers.allSatisfy { $0.status == 201 && $0.text == answers[0].text }, "\(answers.map(\.status))")
+            #expect(answers.filter { !$0.replayed }.count == 1)
+            #expect(try await suite.allies.balance(reseller.refid) == 500)
+            var other = body
+            other["product"] = "pro-2"
+            #expect(try await api.call(.post, "/v1/workflows/provision", json: other, headers: keyed("twins")).status == 422)
+
+            #expect(try await api.call(.post, "/v1/workflows/provision", json: body, headers: keyed("second")).status == 201)
+            let refused = try await api.call(.post, "/v1/workflows/provision", json: body, headers: keyed("third"))
+            #expect(refused.status == 402 && refused["code"] as? String == "insufficient_credits")
+            try await suite.allies.addCredits(reseller.refid, 1_000)
+            let again = try await api.call(.post, "/v1/workflows/provision", json: body, headers: keyed("third"))
+            #expect(again.status == 402 && again.text == refused.text && again.headers[.idempotentReplayed] == "true")
+            #expect(try await suite.allies.balance(reseller.refid) == 1_000)
         }
     }
 }
