@@ -83,7 +83,7 @@ public struct IdempotentRequests: Sendable {
 
     /// Keeps the answer of the request that holds `claim`.
     public func finish(owner: Refid, key: IdempotencyKey, claim: String, status: Int, contentType: String?, body: String) async throws {
-        try await database.write { tx in
+        _ = try await database.write { tx in
             try tx.execute("""
                 UPDATE http_idempotency SET status = \(Int64(status)), content_type = \(contentType), body = \(body)
                 WHERE owner = \(owner) AND idempotency_key = \(key.rawValue) AND claim = \(claim)
@@ -93,7 +93,7 @@ public struct IdempotentRequests: Sendable {
 
     /// Forgets the key, so that a retry runs again (the request failed in a way worth retrying).
     public func release(owner: Refid, key: IdempotencyKey, claim: String) async throws {
-        try await database.write { tx in
+        _ = try await database.write { tx in
             try tx.execute("DELETE FROM http_idempotency WHERE owner = \(owner) AND idempotency_key = \(key.rawValue) AND claim = \(claim)")
         }
     }

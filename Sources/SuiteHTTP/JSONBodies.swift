@@ -1,7 +1,7 @@
 public import Hummingbird
 public import HTTPTypes
 import Foundation
-public import SuiteCore
+import SuiteCore
 import SuiteStorage
 
 /// The largest request body any route reads.

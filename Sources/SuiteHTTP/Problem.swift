@@ -2,7 +2,7 @@ public import Hummingbird
 public import HTTPTypes
 internal import NIOCore
 import Foundation
-public import SuiteCore
+import SuiteCore
 import SuiteStorage
 
 /// An error answer as RFC 9457 problem details (`application/problem+json`): the HTTP status, its

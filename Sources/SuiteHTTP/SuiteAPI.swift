@@ -9,7 +9,7 @@ public import Suite
 public import ServiceLifecycle
 import Wallet
 import Wave
-public import SuiteStorage
+import SuiteStorage
 
 /// ClientSuite as an HTTP service: every route collection of the modules a suite has, behind
 /// ``APIMiddleware``, on one Hummingbird router. `dock serve` runs it; a test drives its router

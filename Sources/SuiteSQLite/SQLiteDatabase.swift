@@ -40,6 +40,8 @@ public final class SQLiteDatabase: SuiteStorage.Database {
     /// Read-only connections that never write, one per core, so their `PRAGMA data_version`
     /// changes on every commit by any other connection (``changeCounter()``). Nil in memory.
     private let watchers: ChangeWatchers?
+    /// The connections point reads run on, on the calling thread (see ``PointReaders``). Nil in memory.
+    private let pointReaders: PointReaders?
 
     /// Opens a location string: a file path, or `:memory:`, optionally followed by options, as in
     /// `dock.sqlite?synchronous=normal&busy_timeout=5`:
@@ -65,11 +67,13 @@ public final class SQLiteDatabase: SuiteStorage.Database {
             if path == ":memory:" {
                 writer = try DatabaseQueue(configuration: configuration)
                 watchers = nil
+                pointReaders = nil
             } else {
                 writer = try DatabasePool(path: path, configuration: configuration)
                 // One per core, so concurrent verifications do not queue on one connection.
                 watchers = try ChangeWatchers(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount),
                                               busyTimeout: busyTimeout)
+                pointReaders = PointReaders(path: path, busyTimeout: busyTimeout)
             }
             // GRDB's pool sets `synchronous = NORMAL` on its writer when it enables WAL, after any
             // `prepareDatabase` hook ran, so the setting is made here, on the writer itself, and read
@@ -129,11 +133,15 @@ public final class SQLiteDatabase: SuiteStorage.Database {
         }
     }
 
-    /// Runs the read on the calling thread with GRDB's synchronous `read` (one snapshot): for a
-    /// lookup of a few microseconds, handing it to a reader's dispatch queue and back costs more
-    /// than the lookup (measured: 7k → 14k licence verifications per second on one task).
+    /// Runs the read on the calling thread (one snapshot): for a lookup of a few microseconds,
+    /// handing it to a reader's dispatch queue and back costs more than the lookup (measured: 7k →
+    /// 14k licence verifications per second on one task). It uses connections of its own, never
+    /// the pool's readers, so that it can never wait for an async read (see ``PointReaders``).
     public func pointRead<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
-        try mappingErrorsSync { try writer.read { [path] db in try body(SQLiteTransaction(db, path: path)) } }
+        try mappingErrorsSync {
+            if let pointReaders { return try pointReaders.read { [path] db in try body(SQLiteTransaction(db, path: path)) } }
+            return try writer.read { [path] db in try body(SQLiteTransaction(db, path: path)) }
+        }
     }
 
     /// `PRAGMA data_version` on a connection that never writes: it changes on every commit by any
@@ -147,6 +155,7 @@ public final class SQLiteDatabase: SuiteStorage.Database {
     public func close() async throws {
         try mappingErrorsSync {
             try watchers?.close()
+            try pointReaders?.close()
             try writer.close()
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import SuiteCore
 import SuiteStorage
 import SuiteTestSupport
+import Synchronization
 import Testing
 
 @Suite struct SQLRenderingTests {
@@ -57,6 +58,43 @@ import Testing
                 return try await group.reduce(into: []) { $0 += $1 }
             }
             #expect(reports.flatMap(\.appliedVersions).sorted() == [1, 2])
+        }
+    }
+
+    /// Point reads run on the calling thread; async reads hold a pool reader until a Swift
+    /// concurrency thread resumes them. If point reads waited for the pool's readers, a burst of
+    /// both could block every such thread and deadlock (16 HTTP requests on 2 cores did). Many
+    /// of both at once, over and over, all finish.
+    @Test(.timeLimit(.minutes(1)), arguments: Engine.allCases)
+    func pointReadsAndAsyncReadsTogetherNeverDeadlock(engine: Engine) async throws {
+        // A deadlock leaves no thread to run Swift Testing's time limit: a plain thread ends the
+        // process with a message instead of letting the run hang.
+        let finished = Atomic<Bool>(false)
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 60)
+            if !finished.load(ordering: .relaxed) {
+                FileHandle.standardError.write(Data("point reads and async reads deadlocked (\(engine))\n".utf8))
+                exit(1)
+            }
+        }
+        defer { finished.store(true, ordering: .relaxed) }
+        try await engine.withDatabase(inMemory: false) { db in
+            try await SchemaInstaller.install([Self.scratch], on: db)
+            try await db.write { tx in try tx.execute("INSERT INTO scratch_items (name, n) VALUES (\("a"), \(1))") }
+            for _ in 0..<20 {
+                let total = try await withThrowingTaskGroup(of: Int64.self) { group in
+                    for index in 0..<64 {
+                        group.addTask {
+                            let read: @Sendable (any Transaction) throws -> Int64 = { tx in
+                                try tx.queryInt64("SELECT n FROM scratch_items WHERE name = \("a")") ?? 0
+                            }
+                            return index.isMultiple(of: 2) ? try await db.read(read) : try await db.pointRead(read)
+                        }
+                    }
+                    return try await group.reduce(0, +)
+                }
+                #expect(total == 64)
+            }
         }
     }
 
@@ -251,8 +289,6 @@ final class Flag: Sendable {
     func set() { state.withLock { $0 = true } }
     var isSet: Bool { state.withLock { $0 } }
 }
-
-import Synchronization
 
 @Suite struct CivilDateTests {
     @Test func dayNumbersRoundTripAcrossCenturiesAndLeapYears() {
