@@ -67,6 +67,10 @@ extension Benchmarks {
         let verify = try await timedWrk("verify", wrk, served.verify, url: served.url(served.api, ServedSuite.verifyPath),
                                         seconds: seconds, warmup: warmup)
 
+        let verifyFloor = try await served.verifyInProcess(tasks: wrk.connections, seconds: Double(seconds))
+        print("    \("verify in process".padding(toLength: 22, withPad: " ", startingAt: 0)) "
+            + "\(httpText(verifyFloor.rate, verifyFloor.percentile(0.5), verifyFloor.percentile(0.99))) (\(grouped(verifyFloor.latencies.count)) calls)")
+
         // Fresh idempotency keys everywhere: each run's own prefix.
         _ = try await served.provisionInProcess(tasks: wrk.connections, seconds: Double(warmup), run: "warm-in-process")
         sync()
@@ -87,6 +91,10 @@ extension Benchmarks {
                              result: httpText(bare.requestsPerSecond, bare.p50, bare.p99)))
         report.add(httpRow("14\(suffix). POST /v1/licences/verify, \(engine.name)", overHTTP: verify.requestsPerSecond,
                            p50: verify.p50, p99: verify.p99, against: bare.requestsPerSecond, target: 0.50))
+        report.add(ResultRow(name: "14\(suffix)f. licences.verify in process, \(engine.name), \(wrk.connections) tasks (diagnostic floor for 14\(suffix))",
+                             result: httpText(verifyFloor.rate, verifyFloor.percentile(0.5), verifyFloor.percentile(0.99))))
+        report.add(httpRow("14\(suffix)d. POST /v1/licences/verify against the in-process call (diagnostic), \(engine.name)",
+                           overHTTP: verify.requestsPerSecond, p50: verify.p50, p99: verify.p99, against: verifyFloor.rate, target: 0.60))
         report.add(ResultRow(name: "15\(suffix). workflows.provision in process, \(engine.name), \(wrk.connections) tasks (floor for 16\(suffix))",
                              result: httpText(inProcess.rate, inProcess.percentile(0.5), inProcess.percentile(0.99))))
         report.add(httpRow("16\(suffix). POST /v1/workflows/provision, \(engine.name)", overHTTP: overHTTP.requestsPerSecond,

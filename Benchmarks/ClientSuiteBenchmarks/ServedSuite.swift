@@ -33,6 +33,8 @@ struct ServedSuite {
     let reseller: Refid
     let client: Refid
     let product: String
+    /// The active licence's key that the verify requests carry.
+    let licenceKey: String
     private let requestLog: RequestLogFile
 
     static let host = "127.0.0.1"
@@ -93,7 +95,7 @@ struct ServedSuite {
                              headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(verifyKey)")]),
             provision: Wrk.Post(body: "{\"reseller\": \"\(reseller.rawValue)\", \"clients\": [\"\(client.rawValue)\"], \"product\": \"\(product)\"}",
                                 headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(resellerKey)")]),
-            reseller: reseller, client: client, product: product, requestLog: requestLog)
+            reseller: reseller, client: client, product: product, licenceKey: licenceKey, requestLog: requestLog)
     }
 
     func url(_ server: RunningServer, _ path: String) -> String { "http://\(Self.host):\(server.port)\(path)" }
@@ -121,6 +123,32 @@ struct ServedSuite {
                         let began = clock.now
                         _ = try await workflows.provision(reseller: reseller, client: client, product: product,
                                                           idempotencyKey: "\(run)-\(task)-\(latencies.count)")
+                        latencies.append((clock.now - began).seconds)
+                    }
+                    return latencies
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        return InProcessRate(latencies: latencies, seconds: (clock.now - start).seconds)
+    }
+
+    /// `tasks` tasks calling `suite.licences.verify(…)` directly with the key the verify requests
+    /// carry, each as fast as it can for `seconds`: the in-process floor for 14 (the same work
+    /// as the route's, less HTTP, the API key and JSON).
+    func verifyInProcess(tasks: Int, seconds: Double) async throws -> InProcessRate {
+        let licences = try suite.licences
+        let key = licenceKey
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + .milliseconds(Int64(seconds * 1000))
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for _ in 0..<tasks {
+                group.addTask {
+                    var latencies: [Double] = []
+                    while clock.now < deadline {
+                        let began = clock.now
+                        guard try await licences.verify(key).isValid else { throw BenchmarkError(message: "the benchmark's licence stopped verifying") }
                         latencies.append((clock.now - began).seconds)
                     }
                     return latencies
