@@ -28,7 +28,9 @@ python3 -c 'import selenium, schemathesis' 2>/dev/null || {
         || python3 -m pip install -q --root-user-action=ignore --break-system-packages "selenium==4.51.0" "schemathesis==4.32.5"
 }
 find_postgres
-settings="-c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+# Swift Testing runs the suites in parallel, each PostgreSQL test with its own pool (4 connections
+# and an admin one): hundreds at once, so the test cluster allows 1,000.
+settings="-c max_connections=1000 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 # A second cluster that the fault tests stop (as a crash would) and start again mid-run. It keeps
 # synchronous_commit=on, PostgreSQL's default: with it off, a crash loses commits the server has
 # already acknowledged (the restart test caught exactly that). fsync=off is safe for a crash of the
