@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 public import Hummingbird
 public import HummingbirdAuth
@@ -200,7 +201,7 @@ public struct BillingRoutes<Context: AuthRequestContext>: Sendable where Context
             let body = try await request.decode(Credits.self)
             let transfer = try await invoices.topUp(context.parameters.refid("client"), amount: body.amount,
                                                     currency: context.parameters.text("currency"),
-                                                    idempotencyKey: request.headers[.idempotencyKey].map { "http|\(key.refid.rawValue)|\($0)" },
+                                                    idempotencyKey: request.headers[.idempotencyKey].map { Self.ledgerKey(key, $0) },
                                                     actor: key.actor)
             return try Response.json(transfer, status: .created)
         }
@@ -244,6 +245,14 @@ public struct BillingRoutes<Context: AuthRequestContext>: Sendable where Context
             return try Response.json(try await subscriptions.cancel(context.parameters.refid("refid"), atPeriodEnd: body.now != true,
                                                                     actor: key.actor, reason: body.reason))
         }
+    }
+}
+
+extension BillingRoutes {
+    /// The ledger's idempotency key for an HTTP top-up: the API key's and the caller's key,
+    /// hashed, so that two API keys never share one and any caller's key fits the ledger's rule.
+    static func ledgerKey(_ key: APIKey, _ header: String) -> String {
+        "http|" + SHA256.hash(data: Data("\(key.refid.rawValue)|\(header)".utf8)).withUnsafeBytes { lowercaseHex($0) }
     }
 }
 

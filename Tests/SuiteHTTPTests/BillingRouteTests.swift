@@ -109,16 +109,18 @@ import Wave
             let topUp = try await api.call(.post, "/v1/wallets/\(client.refid)/USD/topup", json: ["amount": 2_500], headers: keyed("t-1"))
             #expect(topUp.status == 201 && topUp["credit_balance_after"] as? Int == 2_500)
             _ = try await api.call(.post, "/v1/wallets/\(client.refid)/USD/topup", json: ["amount": 2_500], headers: keyed("t-1"))
+            let longest = String(repeating: "k", count: 200)  // the longest key the rule allows still reaches the ledger
+            #expect(try await api.call(.post, "/v1/wallets/\(client.refid)/USD/topup", json: ["amount": 1], headers: keyed(longest)).status == 201)
             let wallet = try await api.call(.get, "/v1/wallets/\(client.refid)/USD")
-            #expect(wallet["balance"] as? Int == 2_500 && wallet["available"] as? Int == 2_500 && wallet["owner"] as? String == client.refid.rawValue)
+            #expect(wallet["balance"] as? Int == 2_501 && wallet["available"] as? Int == 2_501 && wallet["owner"] as? String == client.refid.rawValue)
 
             let bought = try await api.call(.post, "/v1/workflows/purchase", json: ["client": client.refid.rawValue, "product": "pro"],
                                             headers: keyed("buy-1"))
             #expect(bought.status == 201 && bought["outcome"] as? String == "paid")
             #expect(((bought["licences"] as? [[String: Any]])?.first?["key"] as? String)?.isEmpty == false)
-            #expect(try await api.call(.get, "/v1/wallets/\(client.refid)/USD")["balance"] as? Int == 1_500)
+            #expect(try await api.call(.get, "/v1/wallets/\(client.refid)/USD")["balance"] as? Int == 1_501)
             let entries = try await api.call(.get, "/v1/wallets/\(client.refid)/USD/history")
-            #expect((entries["items"] as? [[String: Any]])?.compactMap { $0["amount"] as? Int }.sorted() == [-1_000, 2_500])
+            #expect((entries["items"] as? [[String: Any]])?.compactMap { $0["amount"] as? Int }.sorted() == [-1_000, 1, 2_500])
 
             let lines: [[String: Any]] = [["description": "Seats", "amount": 300, "quantity": 2], ["description": "Setup", "amount": 100]]
             let byLines = try await api.call(.post, "/v1/invoices", json: ["client": client.refid.rawValue, "currency": "USD", "lines": lines])
