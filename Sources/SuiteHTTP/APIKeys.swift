@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 public import SuiteCore
 public import SuiteStorage
 
@@ -16,6 +17,8 @@ public struct APIKeys: Sendable {
     /// Where reseller keys' resellers are checked.
     public let resellers: any ResellerDirectory
     let clock: any WallClock
+    /// Working keys by digest, each valid for one value of the database's change counter.
+    private let cache = KeyCache()
 
     /// Keys in `database`; a reseller key must name a reseller `resellers` knows.
     public init(database: any Database, resellers: any ResellerDirectory = NoResellers(), clock: any WallClock = SystemWallClock()) {
@@ -47,12 +50,21 @@ public struct APIKeys: Sendable {
     }
 
     /// The working key whose secret is `secret`, or nil (unknown or revoked).
+    ///
+    /// Where the database has a change counter (a SQLite file), a working key is remembered until
+    /// the next commit by any connection or process, so a revocation still counts from the next
+    /// request on; the counter is read before the key, so a commit in between is never missed.
     public func authenticate(_ secret: String) async throws -> APIKey? {
         guard secret.hasPrefix("csk_"), secret.utf8.count <= 100 else { return nil }
-        return try await database.pointRead { tx in
-            try tx.queryFirst("SELECT \(raw: Self.columns) FROM http_api_keys WHERE digest = \(Self.digest(secret)) AND revoked_at IS NULL")
+        let digest = Self.digest(secret)
+        let counter = try database.changeCounter()
+        if let counter, let known = cache.lookup(digest, counter: counter) { return known }
+        let key = try await database.pointRead { tx in
+            try tx.queryFirst("SELECT \(raw: Self.columns) FROM http_api_keys WHERE digest = \(digest) AND revoked_at IS NULL")
                 .map(Self.decode)
         }
+        if let counter, let key { cache.store(key, for: digest, counter: counter) }
+        return key
     }
 
     /// One page of keys, oldest first (1…500 a page), revoked ones included.
@@ -101,5 +113,26 @@ public struct APIKeys: Sendable {
         return APIKey(refid: try row.refid("refid"), role: role, name: try row.string("name"), hint: try row.string("hint"),
                       createdAt: try row.timestamp("created_at").date,
                       revokedAt: try row.optionalTimestamp("revoked_at")?.date)
+    }
+}
+
+/// Working API keys by digest, valid for one value of the database's change counter (as Forge's
+/// verification cache): when the counter moves, the whole cache is dropped. Capped; past the cap
+/// it starts again empty.
+private final class KeyCache: Sendable {
+    static let capacity = 10_000
+    private let state = Mutex<(counter: Int64, keys: [String: APIKey])>((Int64.min, [:]))
+
+    func lookup(_ digest: String, counter: Int64) -> APIKey? {
+        state.withLock { $0.counter == counter ? $0.keys[digest] : nil }
+    }
+
+    /// Keeps `key`, read after the counter showed `counter`; a read under an older counter is dropped.
+    func store(_ key: APIKey, for digest: String, counter: Int64) {
+        state.withLock { state in
+            if counter < state.counter { return }
+            if state.counter != counter || state.keys.count >= Self.capacity { state = (counter, [:]) }
+            state.keys[digest] = key
+        }
     }
 }

@@ -90,4 +90,24 @@ import Testing
             #expect(stored.count == 2 && !stored.contains(made.secret) && stored.allSatisfy { $0.count == 64 })
         }
     }
+
+    /// A key that worked is remembered only until the next commit anywhere: revoked through
+    /// another `APIKeys` (as `dock apikey revoke` does from another process), it fails the very
+    /// next time, on both engines; an unrelated commit drops the memory too, and a working key
+    /// still works after it.
+    @Test(arguments: Engine.allCases)
+    func aRememberedKeyStopsWorkingOnTheNextRequestAfterItsRevocation(engine: Engine) async throws {
+        try await engine.withAPI { api, suite in
+            let keys = APIKeys(database: suite.database)  // one instance, as the authenticator holds
+            let made = try await api.keys.create(.verify, name: "app")
+            let other = try await api.keys.create(.verify, name: "other")
+            #expect(try await keys.authenticate(made.secret)?.refid == made.key.refid)
+            #expect(try await keys.authenticate(made.secret)?.refid == made.key.refid)  // served from memory on SQLite
+            _ = try await suite.clients.make().name("Acme").email("a@acme.example").create()  // an unrelated commit
+            #expect(try await keys.authenticate(made.secret)?.refid == made.key.refid)
+            try await APIKeys(database: suite.database).revoke(made.key.refid)
+            #expect(try await keys.authenticate(made.secret) == nil)
+            #expect(try await keys.authenticate(other.secret)?.refid == other.key.refid)
+        }
+    }
 }
