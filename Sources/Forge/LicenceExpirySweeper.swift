@@ -39,17 +39,8 @@ public struct LicenceExpirySweeper: Service {
     /// Marks expired licences until none are left; returns how many.
     @discardableResult
     public func sweepOnce() async -> Int {
-        var total = 0
-        while !Task.isCancelled {
-            do {
-                let marked = try await licences.markExpired(limit: batchSize)
-                total += marked
-                if marked < batchSize { break }
-            } catch {
-                logger.error("licence expiry sweep failed; retrying next tick", metadata: ["error": "\(error)"])
-                break
-            }
-        }
+        let (total, failure) = await drainInBatches(limit: batchSize) { try await licences.markExpired(limit: $0) }
+        if let failure { logger.error("licence expiry sweep failed; retrying next tick", metadata: ["error": "\(failure)"]) }
         if total > 0 { logger.info("licences marked expired", metadata: ["count": "\(total)"]) }
         return total
     }

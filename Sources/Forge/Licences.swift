@@ -30,7 +30,7 @@ public struct Licences: Sendable {
     /// Where the module logs.
     public let logger: Logger
     /// Verification reads, reused while the database reports no commit since (see `verify(_:)`).
-    let verificationCache = VerificationCache()
+    let verificationCache = ChangeCounterCache<VerificationRead>(capacity: 100_000)
 
     /// The longest licence, in days (100 years).
     public static let maximumDays = 36_500
@@ -209,15 +209,15 @@ public struct Licences: Sendable {
     }
 
     /// The licence with this key digest and its client's status: everything a verification reads.
-    private func lookUp(digest: String, in tx: any Transaction) throws -> VerificationCache.Entry {
+    private func lookUp(digest: String, in tx: any Transaction) throws -> VerificationRead {
         guard let licence = try findByKeyDigest(digest, in: tx) else {
-            return VerificationCache.Entry(licence: nil, clientStatus: nil)
+            return VerificationRead(licence: nil, clientStatus: nil)
         }
         let clientStatus = try licence.client.flatMap { try clients.client($0, in: tx)?.status }
-        return VerificationCache.Entry(licence: licence, clientStatus: clientStatus)
+        return VerificationRead(licence: licence, clientStatus: clientStatus)
     }
 
-    private func evaluate(_ found: VerificationCache.Entry) -> LicenceVerification {
+    private func evaluate(_ found: VerificationRead) -> LicenceVerification {
         guard let licence = found.licence else { return LicenceVerification(code: .notFound, licence: nil) }
         let code: LicenceVerification.Code
         switch licence.effectiveStatus(at: clock.now()) {

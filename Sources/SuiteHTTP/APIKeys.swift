@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Synchronization
 public import SuiteCore
 public import SuiteStorage
 
@@ -18,7 +17,7 @@ public struct APIKeys: Sendable {
     public let resellers: any ResellerDirectory
     let clock: any WallClock
     /// Working keys by digest, each valid for one value of the database's change counter.
-    private let cache = KeyCache()
+    private let cache = ChangeCounterCache<APIKey>(capacity: 10_000)
 
     /// Keys in `database`; a reseller key must name a reseller `resellers` knows.
     public init(database: any Database, resellers: any ResellerDirectory = NoResellers(), clock: any WallClock = SystemWallClock()) {
@@ -113,26 +112,5 @@ public struct APIKeys: Sendable {
         return APIKey(refid: try row.refid("refid"), role: role, name: try row.string("name"), hint: try row.string("hint"),
                       createdAt: try row.timestamp("created_at").date,
                       revokedAt: try row.optionalTimestamp("revoked_at")?.date)
-    }
-}
-
-/// Working API keys by digest, valid for one value of the database's change counter (as Forge's
-/// verification cache): when the counter moves, the whole cache is dropped. Capped; past the cap
-/// it starts again empty.
-private final class KeyCache: Sendable {
-    static let capacity = 10_000
-    private let state = Mutex<(counter: Int64, keys: [String: APIKey])>((Int64.min, [:]))
-
-    func lookup(_ digest: String, counter: Int64) -> APIKey? {
-        state.withLock { $0.counter == counter ? $0.keys[digest] : nil }
-    }
-
-    /// Keeps `key`, read after the counter showed `counter`; a read under an older counter is dropped.
-    func store(_ key: APIKey, for digest: String, counter: Int64) {
-        state.withLock { state in
-            if counter < state.counter { return }
-            if state.counter != counter || state.keys.count >= Self.capacity { state = (counter, [:]) }
-            state.keys[digest] = key
-        }
     }
 }

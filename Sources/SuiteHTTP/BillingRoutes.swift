@@ -215,7 +215,7 @@ public struct BillingRoutes<Context: AuthRequestContext>: Sendable where Context
             let plan = try await subscriptions.plans.find(refidOrSlug: body.plan)
             let started = try await subscriptions.start(client: Refid(rawValue: body.client), plan: plan.refid,
                                                         trialDays: body.trialDays ?? 0, actor: key.actor)
-            return try Response.json(started, status: started.payment.map { $0.status == .ok ? .created : $0.status } ?? .created)
+            return try Response.json(started, status: started.payment?.createdStatus ?? .created)
         }
         routes.get("subscriptions") { request, context in
             _ = try context.adminKey()
@@ -266,6 +266,9 @@ extension PaymentOutcome {
         case .failed: HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required")
         }
     }
+
+    /// The status of a request that created something and paid for it: 201 paid, else as ``status``.
+    var createdStatus: HTTPResponse.Status { isPaid ? .created : status }
 }
 
 extension Parameters {

@@ -34,17 +34,8 @@ public struct IdempotencySweeper: Service {
     /// Deletes the expired answers until none are left; returns how many.
     @discardableResult
     public func sweepOnce() async -> Int {
-        var total = 0
-        while !Task.isCancelled {
-            do {
-                let deleted = try await store.prune(limit: 1_000)
-                total += deleted
-                if deleted < 1_000 { break }
-            } catch {
-                logger.error("idempotency key sweep failed; retrying next tick", metadata: ["error": "\(error)"])
-                break
-            }
-        }
-        return total
+        let (deleted, failure) = await drainInBatches(limit: 1_000) { try await store.prune(limit: $0) }
+        if let failure { logger.error("idempotency key sweep failed; retrying next tick", metadata: ["error": "\(failure)"]) }
+        return deleted
     }
 }

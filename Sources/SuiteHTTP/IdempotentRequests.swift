@@ -16,8 +16,8 @@ extension HTTPField.Name {
 }
 
 /// The answers kept for `Idempotency-Key`, per API key, in `http_idempotency`, with the suite's
-/// one idempotency rule (``IdempotencyKey``: 1–200 characters, no control characters) and check
-/// (``IdempotencyKey/replay(_:fingerprint:in:orThrow:)``).
+/// one idempotency rule (``IdempotencyKey``: 1–200 characters, no control characters) and
+/// conflict message.
 public struct IdempotentRequests: Sendable {
     /// Where the answers are kept.
     public let database: any Database
@@ -61,18 +61,12 @@ public struct IdempotentRequests: Sendable {
                 VALUES (\(owner), \(key.rawValue), \(fingerprint), \(claim), \(now))
                 ON CONFLICT (owner, idempotency_key) DO NOTHING
                 """)
-            let select: SQL = """
-                SELECT fingerprint, claim, status, content_type, body, created_at FROM http_idempotency
+            guard let row = try tx.queryFirst("""
+                SELECT \(raw: Self.rowColumns) FROM http_idempotency
                 WHERE owner = \(owner) AND idempotency_key = \(key.rawValue)\(raw: tx.dialect.forUpdate)
-                """
-            guard let row = try key.replay(select, fingerprint: fingerprint, in: tx, orThrow: {
-                Problem(.unprocessableContent, code: "idempotency_conflict", detail: IdempotencyKey.conflictMessage)
-            }) else { return .run(claim: claim) }
-            if try row.string("claim") == claim { return .run(claim: claim) }
-            if let status = try row.optionalInt64("status") {
-                return .replay(status: Int(status), contentType: try row.optionalString("content_type"), body: try row.optionalString("body") ?? "")
-            }
-            guard try row.int64("created_at") < now - Self.abandonedAfter else { return .running }
+                """), try row.string("claim") != claim else { return .run(claim: claim) }
+            if let earlier = try Self.answer(of: row, fingerprint: fingerprint, now: now) { return earlier }
+            // Abandoned by a server that died: this request takes the key over.
             try tx.execute("""
                 UPDATE http_idempotency SET claim = \(claim), created_at = \(now)
                 WHERE owner = \(owner) AND idempotency_key = \(key.rawValue)
@@ -108,11 +102,16 @@ public struct IdempotentRequests: Sendable {
 
     /// The row for `key` as a ``Start``, or nil when there is none, or it is expired or abandoned.
     static func found(owner: Refid, key: IdempotencyKey, fingerprint: String, now: Int64, in tx: any Transaction) throws -> Start? {
-        let select: SQL = """
-            SELECT fingerprint, status, content_type, body, created_at FROM http_idempotency
-            WHERE owner = \(owner) AND idempotency_key = \(key.rawValue)
-            """
-        guard let row = try tx.queryFirst(select) else { return nil }
+        try tx.queryFirst("SELECT \(raw: rowColumns) FROM http_idempotency WHERE owner = \(owner) AND idempotency_key = \(key.rawValue)")
+            .flatMap { try answer(of: $0, fingerprint: fingerprint, now: now) }
+    }
+
+    static let rowColumns = "fingerprint, claim, status, content_type, body, created_at"
+
+    /// What a key's row tells a request with `fingerprint`: the answer to replay, or `.running`;
+    /// nil when the row is past ``retention`` or abandoned (the request may run). Throws a 422
+    /// problem when the key was used with another request.
+    static func answer(of row: Row, fingerprint: String, now: Int64) throws -> Start? {
         let createdAt = try row.int64("created_at")
         guard createdAt >= now - retention else { return nil }
         guard try row.string("fingerprint") == fingerprint else {
@@ -196,7 +195,7 @@ extension IdempotentRequests {
             let now = Timestamp(store.clock.now()).milliseconds
             switch try IdempotentRequests.found(owner: owner, key: key, fingerprint: fingerprint, now: now, in: tx) {
             case .replay(let status, let contentType, let body)?:
-                return IdempotencyMiddleware<BasicAuthRequestContext<APIKey>>.replayed(status: status, contentType: contentType, body: body)
+                return Response.replayed(status: status, contentType: contentType, body: body)
             case .running?:
                 throw Problem(.conflict, code: "idempotency_in_progress", detail: "A request with this Idempotency-Key is still running")
             case .run?, nil:
@@ -235,13 +234,6 @@ public struct IdempotencyMiddleware<Context: AuthRequestContext>: RouterMiddlewa
         self.selfRecording = selfRecording
     }
 
-    /// An answer kept for a retry, as it is sent again.
-    static func replayed(status: Int, contentType: String?, body: String) -> Response {
-        var headers = HTTPFields()
-        if let contentType { headers[.contentType] = contentType }
-        headers[.idempotentReplayed] = "true"
-        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
-    }
 
     /// Handles one request.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -261,7 +253,7 @@ public struct IdempotencyMiddleware<Context: AuthRequestContext>: RouterMiddlewa
         case .running:
             throw Problem(.conflict, code: "idempotency_in_progress", detail: "A request with this Idempotency-Key is still running")
         case .replay(let status, let contentType, let text):
-            return Self.replayed(status: status, contentType: contentType, body: text)
+            return Response.replayed(status: status, contentType: contentType, body: text)
         case .run(let claim):
             let response: Response
             do {
@@ -296,7 +288,7 @@ extension IdempotencyMiddleware {
                              next: (Request, Context) async throws -> Response) async throws -> Response {
         switch try await store.lookup(owner: owner, key: key, fingerprint: fingerprint) {
         case .replay(let status, let contentType, let text)?:
-            return Self.replayed(status: status, contentType: contentType, body: text)
+            return Response.replayed(status: status, contentType: contentType, body: text)
         case .running?:
             throw Problem(.conflict, code: "idempotency_in_progress", detail: "A request with this Idempotency-Key is still running")
         case .run?, nil:
@@ -309,8 +301,7 @@ extension IdempotencyMiddleware {
         } catch {
             let problem = Problem(for: error)
             guard problem.status < 500, problem.status != 401, !pending.isRecorded else { throw error }
-            let text = String(decoding: try SuiteJSON.encoder().encode(Problem(for: error).with(requestID: request.headers[.requestID])),
-                              as: UTF8.self)
+            let text = String(decoding: try SuiteJSON.encoder().encode(problem.with(requestID: request.headers[.requestID])), as: UTF8.self)
             // A twin may have kept its answer first: then that one is the answer to this key.
             let earlier = try await store.database.writeResolvingRace { tx -> Response? in
                 if let earlier = try pending.stored(in: tx) { return earlier }
@@ -321,6 +312,16 @@ extension IdempotencyMiddleware {
             throw error
         }
         return response
+    }
+}
+
+extension Response {
+    /// An answer kept for a retry, as it is sent again, with `Idempotent-Replayed: true`.
+    static func replayed(status: Int, contentType: String?, body: String) -> Response {
+        var headers = HTTPFields()
+        if let contentType { headers[.contentType] = contentType }
+        headers[.idempotentReplayed] = "true"
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }
 

@@ -90,7 +90,7 @@ public struct WorkflowRoutes<Context: AuthRequestContext>: Sendable where Contex
                 throw Problem(.badRequest, code: "validation", detail: "Missing Idempotency-Key: a purchase invoices and takes money, so a retry must be safe")
             }
             let result = try await workflows.purchase(customer, product: body.product, idempotencyKey: idempotencyKey, actor: key.actor)
-            return try Response.json(result, status: result.outcome.isPaid ? .created : result.outcome.status)
+            return try Response.json(result, status: result.outcome.createdStatus)
         }
         routes.get("history/:client") { request, context in
             let key = try context.apiKey()

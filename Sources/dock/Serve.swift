@@ -38,9 +38,10 @@ struct Serve: AsyncParsableCommand {
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             // The checkout page's URLs name the port, so port 0 is resolved to a free one before anything is built.
             let port = try port == 0 ? freePort(host: host) : port
-            let publicURL = try publicURL.flatMap(URL.init(string:))
-                ?? ProcessInfo.processInfo.environment["DOCK_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : URL(string: $0) }
-                ?? URL(string: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)").orThrow("Invalid --host: \(host)")
+            guard let publicURL = publicURL.flatMap(URL.init(string:))
+                ?? ProcessInfo.processInfo.environment["DOCK_PUBLIC_URL"].flatMap({ $0.isEmpty ? nil : URL(string: $0) })
+                ?? URL(string: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+            else { throw ValidationError("Invalid --host: \(host)") }
             let suite = try await database.openSuite(publicURL: publicURL)
             do {
                 try await HTTPTables.install(on: suite.database)
@@ -83,12 +84,4 @@ private func freePort(host: String) throws -> Int {
     }
     guard bound else { throw ValidationError("Cannot pick a free port on \(host): give --port") }
     return Int(UInt16(bigEndian: address.sin_port))
-}
-
-extension Optional {
-    /// The value, or a one-line usage error with `message`.
-    func orThrow(_ message: String) throws -> Wrapped {
-        guard let self else { throw ValidationError(message) }
-        return self
-    }
 }
