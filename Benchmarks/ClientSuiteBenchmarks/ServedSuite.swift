@@ -67,7 +67,7 @@ struct ServedSuite {
         else { throw BenchmarkError(message: "the benchmark's licence does not verify as valid") }
 
         let requestLog = try RequestLogFile(path: logPath)
-        var logger = Logger(label: "clientsuite.http") { label in StreamLogHandler(label: label, stream: requestLog) }
+        var logger = Logger(label: "clientsuite.http") { label in LineLogHandler(label: label, descriptor: requestLog.descriptor) }
         logger.logLevel = .info  // as `dock serve`: one line per request
         let api = SuiteAPI(suite: suite, logger: logger)
         let verifyKey = try await api.keys.create(.verify, name: "benchmark verify").secret
@@ -238,19 +238,14 @@ struct RunningServer {
     }
 }
 
-/// The request log's destination: a file written with one `write` per line, as `dock serve`'s
-/// stdout is (swift-log flushes stdout after every line); the lines are StreamLogHandler's, as there.
-struct RequestLogFile: TextOutputStream, Sendable {
-    private let descriptor: Int32
+/// The request log's destination: a file that `LineLogHandler` writes with one `write` per line,
+/// as it writes `dock serve`'s standard output.
+struct RequestLogFile: Sendable {
+    let descriptor: Int32
 
     init(path: String) throws {
         descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         guard descriptor >= 0 else { throw BenchmarkError(message: "cannot open the request log \(path) (errno \(errno))") }
-    }
-
-    mutating func write(_ string: String) {
-        var line = string
-        line.withUTF8 { bytes in _ = Foundation.write(descriptor, bytes.baseAddress, bytes.count) }
     }
 
     func close() { _ = Foundation.close(descriptor) }

@@ -9,20 +9,20 @@ import Synchronization
 public final class RememberedFacts<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// The most facts kept before the map starts again empty (at least 1).
     public let capacity: Int
-    private let state = Mutex<[Key: Value]>([:])
+    @usableFromInline let state = Mutex<[Key: Value]>([:])
 
     /// An empty map holding up to `capacity` facts.
-    public init(capacity: Int = 50_000) {
+    @inlinable public init(capacity: Int = 50_000) {
         self.capacity = max(1, capacity)
     }
 
     /// The fact remembered for `key`, or nil if it is not known (or was forgotten).
-    public subscript(key: Key) -> Value? {
+    @inlinable public subscript(key: Key) -> Value? {
         state.withLock { $0[key] }
     }
 
     /// Remembers `value` for `key`, emptying the map first when it is full.
-    public func remember(_ value: Value, for key: Key) {
+    @inlinable public func remember(_ value: Value, for key: Key) {
         state.withLock { state in
             if state.count >= capacity { state = [:] }
             state[key] = value

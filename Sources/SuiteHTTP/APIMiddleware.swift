@@ -1,5 +1,5 @@
 public import Hummingbird
-public import HTTPTypes
+import HTTPTypes
 import Foundation
 public import Logging
 
@@ -58,11 +58,17 @@ public struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.requestID] = requestID
         let elapsed = ContinuousClock.now - started
         logger.info("request", metadata: [
-            "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
-            "ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1_000 + Double(elapsed.components.seconds) * 1_000)",
-            "request_id": "\(requestID)",
+            "method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(response.status.code),
+            "ms": .string(Self.milliseconds(elapsed)), "request_id": .string(requestID),
         ])
         return response
+    }
+
+    /// `duration` in milliseconds to the microsecond, as `12.345`.
+    static func milliseconds(_ duration: Duration) -> String {
+        let micros = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
+        let fraction = String(micros % 1_000)
+        return "\(micros / 1_000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
     }
 
     static func requestID(_ given: String?) -> String? {

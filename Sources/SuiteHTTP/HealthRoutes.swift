@@ -1,6 +1,6 @@
 import Foundation
 public import Hummingbird
-public import HTTPTypes
+import HTTPTypes
 public import SuiteStorage
 
 /// `GET /health/live` (the process answers), `GET /health/ready` (the database answers a read)

@@ -1,7 +1,7 @@
 public import Hummingbird
 public import HTTPTypes
 import Foundation
-import SuiteCore
+public import SuiteCore
 import SuiteStorage
 
 /// The largest request body any route reads.
@@ -15,6 +15,23 @@ extension Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `value` as ``json(_:status:)`` encodes it, taking the bytes from `encodings` when the same
+    /// value was encoded before (a value's JSON never changes), else encoding and remembering
+    /// them (up to 4 KiB each, so that the memory a memo holds stays bounded by its capacity). For
+    /// answers that repeat often and cost more to encode than to hash, such as a verification.
+    public static func json<Value: Hashable & Encodable & Sendable>(
+        _ value: Value, status: HTTPResponse.Status = .ok, remembering encodings: RememberedFacts<Value, ByteBuffer>
+    ) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if let bytes = encodings[value] {
+            return Response(status: status, headers: headers, body: .init(byteBuffer: bytes))
+        }
+        let bytes = ByteBuffer(bytes: try SuiteJSON.encoder().encode(value))
+        if bytes.readableBytes <= 4_096 { encodings.remember(bytes, for: value) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: bytes))
     }
 }
 

@@ -16,6 +16,9 @@ import SuiteStorage
 public struct LicenceRoutes<Context: AuthRequestContext>: Sendable where Context.Identity == APIKey {
     let licences: Licences
     let signing: LicenceSigningKey?
+    /// The JSON of recent verification answers: an app asks about the same key again and again,
+    /// and encoding the answer costs more than the (usually cached) verification itself.
+    let verifications = RememberedFacts<LicenceVerification, ByteBuffer>(capacity: 2_000)
 
     /// Routes over `licences`; tokens are signed with `signing` (none: the token route answers 503).
     public init(licences: Licences, signing: LicenceSigningKey? = nil) {
@@ -35,7 +38,7 @@ public struct LicenceRoutes<Context: AuthRequestContext>: Sendable where Context
     /// The routes, relative to `/v1/licences`.
     public var collection: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
-        let licences = licences, signing = signing
+        let licences = licences, signing = signing, verifications = verifications
         routes.get("keys") { _, context in
             _ = try context.apiKey()
             return try Response.json(KeySet(keys: signing.map { [$0.publicKey] } ?? []))
@@ -86,7 +89,7 @@ public struct LicenceRoutes<Context: AuthRequestContext>: Sendable where Context
             let key = try context.apiKey()
             if case .reseller = key.role { throw Problem.noRoute }
             let body = try await request.decode(Verify.self)
-            return try Response.json(try await licences.verify(body.key))
+            return try Response.json(try await licences.verify(body.key), remembering: verifications)
         }
         routes.get(":refid") { _, context in
             try Response.json(try await Self.visible(context.parameters.refid("refid"), to: try context.apiKey(), in: licences))

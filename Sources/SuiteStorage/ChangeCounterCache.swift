@@ -4,6 +4,8 @@ import Synchronization
 /// (``Database/changeCounter()``): when the counter moves (any commit, anywhere) the whole cache
 /// is dropped, so an entry is never older than the database. The number of entries is capped; past
 /// the cap the cache starts again empty. Forge's verifications and SuiteHTTP's API keys use it.
+/// Its calls are inlinable, so that they are specialised for the caller's value type: a lookup is
+/// on the path of every verification.
 ///
 /// ```swift
 /// let counter = try database.changeCounter()          // read before the value
@@ -14,19 +16,19 @@ import Synchronization
 public final class ChangeCounterCache<Value: Sendable>: Sendable {
     /// The most entries kept for one counter value.
     public let capacity: Int
-    private let state = Mutex<(counter: Int64, entries: [String: Value])>((Int64.min, [:]))
+    @usableFromInline let state = Mutex<(counter: Int64, entries: [String: Value])>((Int64.min, [:]))
 
     /// An empty cache of at most `capacity` entries.
-    public init(capacity: Int) { self.capacity = capacity }
+    @inlinable public init(capacity: Int) { self.capacity = capacity }
 
     /// The value for `key` if it was read under `counter`.
-    public func lookup(_ key: String, counter: Int64) -> Value? {
+    @inlinable public func lookup(_ key: String, counter: Int64) -> Value? {
         state.withLock { state in state.counter == counter ? state.entries[key] : nil }
     }
 
     /// Keeps `value`, read after the counter showed `counter`. A read made under an older counter
     /// than the cache's is dropped rather than emptying the newer entries (SQLite's counter only grows).
-    public func store(_ value: Value, for key: String, counter: Int64) {
+    @inlinable public func store(_ value: Value, for key: String, counter: Int64) {
         state.withLock { state in
             if counter < state.counter { return }
             if state.counter != counter || state.entries.count >= capacity {

@@ -30,7 +30,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            var logger = Logger(label: "clientsuite.http")
+            var logger = Logger(label: "clientsuite.http") { LineLogHandler(label: $0) }
             logger.logLevel = .info
             let signing = try signingKey.map(readSigningKey)
             // Before the database opens, so that its pool reports to the registry /metrics reads.

@@ -84,15 +84,19 @@ enum MetricsFixture {
 }
 
 extension Engine {
-    /// A suite with every module on a fresh database of this engine, served by its router in process.
-    func withAPI(_ body: @Sendable (API, ClientSuite) async throws -> Void) async throws {
+    /// A suite with every module on a fresh database of this engine, served by its router in process
+    /// (logging to `logger`; by default, warnings only).
+    func withAPI(logger: Logger? = nil, _ body: @Sendable (API, ClientSuite) async throws -> Void) async throws {
         let registry = MetricsFixture.registry  // before the database, whose pool reports to it
         try await withDatabase { database in
             _ = try await SchemaInstaller.install(SuiteModule.closure(of: SuiteModule.allCases).map(\.schema) + [HTTPTables.schema],
                                                   on: database)
             let suite = ClientSuite(database: database)
-            var logger = Logger(label: "clientsuite.http.tests")
-            logger.logLevel = .warning  // a line per request would bury the test output
+            let logger = logger ?? {
+                var logger = Logger(label: "clientsuite.http.tests")
+                logger.logLevel = .warning  // a line per request would bury the test output
+                return logger
+            }()
             // Nothing listens on the discard port: the checkout page's webhook delivery fails at once (a
             // real server's delivery is tested through `dock serve`).
             let api = SuiteAPI(suite: suite, logger: logger, metrics: registry, signing: try LicenceSigningKey.generate(id: "test-1"),

@@ -36,6 +36,8 @@ import Wave
             #expect(again.status == 409)
             let valid = try await api.call(.post, "/v1/licences/verify", json: ["key": key.lowercased()], key: verifier)
             #expect(valid["is_valid"] as? Bool == true && (valid["licence"] as? [String: Any])?["refid"] as? String == refid)
+            // The same answer again is the same bytes (the route remembers their encoding).
+            #expect(try await api.call(.post, "/v1/licences/verify", json: ["key": key], key: verifier).text == valid.text)
             let garbage = try await api.call(.post, "/v1/licences/verify", json: ["key": "nope"], key: verifier)
             #expect(garbage.status == 200 && garbage["code"] as? String == "malformed" && garbage["licence"] is NSNull)
 
@@ -52,6 +54,10 @@ import Wave
 
             let renewed = try await api.call(.post, "/v1/licences/\(refid)/renew", json: ["days": 10])
             #expect(renewed.status == 200)
+            // A changed licence is a new answer, never the remembered bytes of the old one.
+            let afterRenewal = try await api.call(.post, "/v1/licences/verify", json: ["key": key], key: verifier)
+            #expect(afterRenewal.text != valid.text && afterRenewal["code"] as? String == "valid")
+            #expect((afterRenewal["licence"] as? [String: Any])?["expires_at"] as? String == renewed["expires_at"] as? String)
             let revoked = try await api.call(.post, "/v1/licences/\(refid)/revoke", json: ["reason": "refund"])
             #expect(revoked["status"] as? String == "revoked")
             #expect(try await api.call(.post, "/v1/licences/verify", json: ["key": key], key: verifier)["code"] as? String == "revoked")
