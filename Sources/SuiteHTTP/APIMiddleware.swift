@@ -2,6 +2,7 @@ public import Hummingbird
 import HTTPTypes
 import Foundation
 public import Logging
+import SuiteStorage
 
 /// The conventions every route shares, as one middleware at the front of the router:
 /// - a request id: the caller's `X-Request-Id` when it is 1–200 visible ASCII characters, else
@@ -10,7 +11,9 @@ public import Logging
 /// - 405 with `Allow` for a path the API has, asked with another method;
 /// - 413 for a body declared (`Content-Length`) over 1 MiB, on every route, before any route
 ///   runs (a route that reads its body also stops at 1 MiB when no length is declared);
-/// - one log line per request: method, path, status, duration and request id.
+/// - one log line per request: method, path, status, duration and request id;
+/// - one reading of the database's change counter for all of a request's cache lookups
+///   (``SuiteStorage/ChangeCounterReading``).
 public struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Every endpoint the router serves (for 405).
     let endpoints: [Endpoint]
@@ -34,7 +37,8 @@ public struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
             if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumRequestBody {
                 throw Problem(.contentTooLarge, code: "payload_too_large", detail: "The request body is over 1 MiB")
             }
-            response = try await next(request, context)
+            // One change-counter reading for the request's cache lookups (its API key, a verification).
+            response = try await ChangeCounterReading.sharing { try await next(request, context) }
         } catch {
             var problem = Problem(for: error)
             var allowed: [String] = []

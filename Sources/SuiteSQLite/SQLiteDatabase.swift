@@ -115,6 +115,8 @@ public final class SQLiteDatabase: SuiteStorage.Database {
     /// Runs `body` in a write transaction on the one writer connection; commits when it
     /// returns, rolls back when it throws, then runs the after-commit actions.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
+        // The unit of work's shared counter reading (if any) must not hide its own commit.
+        defer { ChangeCounterReading.current?.forget() }
         let (value, actions) = try await mappingErrors {
             try await writer.write { db in
                 let tx = SQLiteTransaction(db, path: path)
@@ -145,10 +147,12 @@ public final class SQLiteDatabase: SuiteStorage.Database {
     }
 
     /// `PRAGMA data_version` on a connection that never writes: it changes on every commit by any
-    /// other connection or process. Nil for `:memory:`.
+    /// other connection or process. Nil for `:memory:`. Inside ``SuiteStorage/ChangeCounterReading/sharing(_:)``
+    /// it is read once per unit of work (again after the unit of work's own write).
     public func changeCounter() throws -> Int64? {
         guard let watchers else { return nil }
-        return try mappingErrorsSync { try watchers.current() }
+        guard let shared = ChangeCounterReading.current else { return try mappingErrorsSync { try watchers.current() } }
+        return try shared.counter(of: ObjectIdentifier(self)) { try mappingErrorsSync { try watchers.current() } }
     }
 
     /// Closes every connection. The database must not be used afterwards.
