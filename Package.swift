@@ -135,8 +135,8 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         program("ClientSuiteBenchmarks", path: "Benchmarks/ClientSuiteBenchmarks", [
-            "Suite", "Client", "Ally", "Wallet", "Forge", "SuiteSQLite", "SuitePostgres", "SuiteHTTP", .hummingbird, .crypto, .logging,
-            .product(name: "GRDB", package: "GRDB.swift"),
+            "Suite", "Client", "Ally", "Wallet", "Forge", "Wave", "SuiteSQLite", "SuitePostgres", "SuiteHTTP", .hummingbird, .crypto,
+            .logging, .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
 

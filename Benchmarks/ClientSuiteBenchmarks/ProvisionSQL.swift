@@ -9,7 +9,7 @@ import SuiteStorage
 /// Two shapes: `exact` is statement for statement what `Allies.provision` → `Ledger.transfer` ran
 /// before the lean transfer path (it is still the ledger's checked path, taken for retries and
 /// refusals); `lean` is the shape `Ledger.leanTransfer` now runs, without its per-reseller rollup
-/// upsert and with the status check as a subquery of the debit (see docs/benchmarks.md).
+/// upsert and with the status check as a subquery of the debit (see docs/benchmarks-history.md).
 enum ProvisionSQL {
     enum Shape: String, CaseIterable, Sendable {
         /// 5 SELECTs (reseller, revenue account, idempotency key, both accounts), 2 conditional
@@ -23,7 +23,7 @@ enum ProvisionSQL {
         /// The lean statements as one PostgreSQL data-modifying CTE (debit, then credit, transfer
         /// and entries, each depending on the one before): 1 statement. PostgreSQL only — SQLite
         /// has no `UPDATE`/`INSERT` inside `WITH`. Not what the ledger runs: it measures the lever
-        /// docs/benchmarks.md names.
+        /// docs/benchmarks-history.md names.
         case single
     }
 

@@ -6,7 +6,7 @@ import SuiteSQLite
 struct Options: Sendable {
     /// The groups of figures a run can measure (all by default; `--only` picks some).
     enum Group: String, CaseIterable, Sendable {
-        case writes, analytics, seedMemory = "seed-memory", provision, forge, http
+        case writes, analytics, seedMemory = "seed-memory", provision, forge, http, phases
     }
 
     /// Transactions per write measurement (baseline, create, activate, debit, provision on SQLite).
@@ -27,14 +27,17 @@ struct Options: Sendable {
     var postgresSeconds = 30
     /// Length of each timed HTTP run (wrk and the in-process provision floor alike).
     var httpSeconds = 10
+    /// Operations per phase in each round of the phases beside the PHP package (17–18).
+    var phaseOperations = 10_000
 
     static let usage = """
         usage: ClientSuiteBenchmarks [--quick] [--skip-seed-memory] [--only GROUP,…] [--postgres-url URL] [--postgres-seconds N]
                                      [--http-seconds N]
-          --quick                2,000 write transactions, 10k/100k analytics sizes, a 100k seed, 5 s PostgreSQL runs, 3 s HTTP runs
+          --quick                2,000 write transactions, 10k/100k analytics sizes, a 100k seed, 5 s PostgreSQL runs, 3 s HTTP runs,
+                                 2,000 operations per phase
                                  (a smoke run, not figures to quote)
           --skip-seed-memory     do not run `dock client seed` in a child process
-          --only GROUP,…         measure only these groups: writes, analytics, seed-memory, provision, forge, http
+          --only GROUP,…         measure only these groups: writes, analytics, seed-memory, provision, forge, http, phases
           --postgres-url URL     the PostgreSQL server for the provision figures (default: $CLIENTSUITE_BENCH_POSTGRES_URL;
                                  without either, those rows are SKIPPED). scripts/benchmark.sh starts a throwaway one.
           --postgres-seconds N   length of each timed PostgreSQL run (default 30)
@@ -58,6 +61,7 @@ struct Options: Sendable {
                 analyticsSizes = (10_000, 100_000)
                 analyticsCalls = 20
                 seedMemoryCount = 100_000
+                phaseOperations = 2_000
             case "--skip-seed-memory":
                 skipSeedMemory = true
             case "--only":

@@ -61,7 +61,7 @@ public final class PostgresDatabase: SuiteStorage.Database, Service {
     ///
     /// Every time a connection returns to the pool, PostgresNIO arms a timer for each of the last two,
     /// which costs thread wake-ups: `min` equal to `pool` and `keepalive=0` cut a provision's client
-    /// CPU by up to a fifth in docs/benchmarks.md. Keep-alive is worth its cost where a firewall or
+    /// CPU by up to a fifth in docs/benchmarks-history.md. Keep-alive is worth its cost where a firewall or
     /// NAT drops idle connections.
     public convenience init(url: String, logger: Logger = Logger(label: "clientsuite.postgres")) throws {
         let location = try PostgresLocation(url: url)

@@ -1,0 +1,48 @@
+import Foundation
+import SuiteSQLite
+
+extension Benchmarks {
+    // MARK: 17–18. The phases beside the PHP package
+
+    /// Issue 15's sequential phases (``Phase``), N operations each through the public API on a
+    /// SQLite file, at NORMAL (17) and at FULL (18), each against the PHP package's figure and
+    /// against the engine's floor measured in the same run (``InsertFloor``: a single-row insert
+    /// transaction through SQLite's C API on the same file, at the same durability). Three rounds
+    /// per durability, each on a fresh file, the floor before and after the phases of each round;
+    /// every figure is the median of its three.
+    mutating func measurePhases() async throws {
+        let count = options.phaseOperations
+        print("\nPhases beside the PHP package: \(grouped(count)) operations per phase, one per transaction, sequential, "
+            + "3 rounds per durability on fresh files, medians; floor = single-row insert transaction through SQLite's C API on the same file")
+        for (number, durability) in [(17, SQLiteDatabase.Durability.normal), (18, .full)] {
+            var rates: [Phase: [Double]] = [:], floors: [Double] = []
+            for round in 1...3 {
+                let path = workspace.file("phases-\(durability.rawValue)-\(round).sqlite")
+                let phases = try await PhaseRound.open(path: path, durability: durability, count: count)
+                let floor = try InsertFloor(path: path, durability: durability)
+                floors.append(try floor.run(count))
+                let measured = try await phases.run()
+                floors.append(try floor.run(count))
+                floor.close()
+                try await phases.close()
+                for (phase, rate) in measured { rates[phase, default: []].append(rate) }
+                print("  \(durability.pragmaName) round \(round) (load \(loadAverage() ?? "?")): floor \(grouped(Int(floors[floors.count - 2]))) and "
+                    + "\(grouped(Int(floors[floors.count - 1]))) /s; "
+                    + Phase.allCases.map { "\($0.rawValue) \(grouped(Int(measured[$0] ?? 0)))" }.joined(separator: ", "))
+            }
+            let floor = median(floors)
+            report.add(ResultRow(name: "\(number). floor: single-row insert txn, SQLite C API, \(durability.pragmaName)",
+                                 result: "\(grouped(Int(floor))) ops/s"))
+            for (index, phase) in Phase.allCases.enumerated() {
+                let rate = median(rates[phase] ?? [0])
+                let php = phase.php(durability), target = phase.target(durability)
+                let letter = String(UnicodeScalar(UInt8(97 + index)))
+                report.add(ResultRow(
+                    name: "\(number)\(letter). \(phase.rawValue), \(durability.pragmaName) (PHP \(grouped(Int(php)))/s)",
+                    result: "\(grouped(Int(rate))) ops/s = \(fixed(rate / php, 2))× PHP",
+                    baseline: "\(grouped(Int(floor))) ops/s", ratio: "\(fixed(rate / floor * 100, 1))%",
+                    target: "≥ \(grouped(Int(target)))/s", verdict: verdict(rate >= target)))
+            }
+        }
+    }
+}
