@@ -2,7 +2,7 @@ import Foundation
 import SuiteSQLite
 
 extension Benchmarks {
-    // MARK: 17–18. The phases beside the PHP package
+    // MARK: 17–19. The phases beside the PHP package, and verification under writes
 
     /// Issue 15's sequential phases (``Phase``), N operations each through the public API on a
     /// SQLite file, at NORMAL (17) and at FULL (18), each against the PHP package's figure and
@@ -44,5 +44,30 @@ extension Benchmarks {
                     target: "≥ \(grouped(Int(target)))/s", verdict: verdict(rate >= target)))
             }
         }
+        try await measureVerifyUnderWrites()
+    }
+
+    /// 19: verification reading each key once while another task commits 1,000 licence
+    /// activations a second on the same file (FULL); 19c: the same with 100 keys repeated, which
+    /// the verification cache serves between commits (labelled cached). Three rounds on fresh files, medians.
+    private mutating func measureVerifyUnderWrites() async throws {
+        let keys = options.phaseOperations * 5, cachedCalls = options.phaseOperations * 50, perSecond = 1_000
+        var cold: [Double] = [], cached: [Double] = [], writes: [Double] = []
+        for round in 1...3 {
+            let bench = try await VerifyUnderWrites.open(path: workspace.file("verify-under-writes-\(round).sqlite"))
+            let result = try await bench.run(keys: keys, activationsPerSecond: perSecond, cachedCalls: cachedCalls)
+            try await bench.close()
+            cold.append(result.coldRate)
+            cached.append(result.cachedRate)
+            writes += [result.activationRates.cold, result.activationRates.cached]
+            print("  verify under writes, round \(round) (load \(loadAverage() ?? "?")): each key once \(grouped(Int(result.coldRate)))/s "
+                + "with \(grouped(Int(result.activationRates.cold))) activations/s; 100 keys repeated (cached) \(grouped(Int(result.cachedRate)))/s "
+                + "with \(grouped(Int(result.activationRates.cached))) activations/s")
+        }
+        let writeRate = "\(grouped(Int(median(writes)))) activations/s committed meanwhile (median)"
+        report.add(ResultRow(name: "19. verify, each of \(grouped(keys)) keys once, while another task activates \(grouped(perSecond)) licences/s (FULL)",
+                             result: "\(grouped(Int(median(cold))))/s; \(writeRate)", target: "≥ 40,000/s", verdict: verdict(median(cold) >= 40_000)))
+        report.add(ResultRow(name: "19c. the same, 100 keys repeated (cached between commits)",
+                             result: "\(grouped(Int(median(cached))))/s (cached)"))
     }
 }

@@ -4,6 +4,7 @@ import Forge
 import Foundation
 import GRDBSQLite
 import Suite
+import Synchronization
 import SuiteCore
 import SuiteSQLite
 import SuiteStorage
@@ -203,4 +204,113 @@ struct InsertFloor {
         for statement in [begin, insert, commit] { sqlite3_finalize(statement) }
         sqlite3_close_v2(connection)
     }
+}
+
+/// Verification while the same file takes writes (figure 19): one task verifies `keys` licence keys
+/// once each while another activates licences at `activationsPerSecond` through the public API,
+/// each activation its own committed transaction. Then the same with a few keys repeated, which the
+/// verification cache serves between commits (19c, labelled cached).
+struct VerifyUnderWrites {
+    struct Result {
+        /// Verifications per second, each key read once (the cold path).
+        var coldRate: Double
+        /// Verifications per second, 100 keys repeated (served by the cache between commits).
+        var cachedRate: Double
+        /// Activations per second the other task achieved during each of the two.
+        var activationRates: (cold: Double, cached: Double)
+    }
+
+    let suite: ClientSuite
+    let database: SQLiteDatabase
+
+    /// A suite with every module on a new file at `path` (FULL, the default).
+    static func open(path: String) async throws -> VerifyUnderWrites {
+        let database = try SQLiteDatabase(path: path)
+        _ = try await SchemaInstaller.install(SuiteModule.closure(of: SuiteModule.allCases).map(\.schema), on: database)
+        return VerifyUnderWrites(suite: ClientSuite(database: database), database: database)
+    }
+
+    /// Mints `keys` licences to verify and, for the writer, enough pending licences and active
+    /// clients for `seconds` of activations; then measures.
+    func run(keys count: Int, activationsPerSecond: Int, cachedCalls: Int) async throws -> Result {
+        let clients = try suite.clients, licences = try suite.licences
+        _ = try await suite.products.create(name: "Pro", slug: "pro", price: 100, currency: "USD", licenceDays: 365)
+        // Set up in batches of 1,000 per transaction: untimed.
+        var keys: [LicenceKey] = []
+        keys.reserveCapacity(count)
+        while keys.count < count {
+            let batch = min(1_000, count - keys.count)
+            keys += try await database.write { tx in try (0..<batch).map { _ in try licences.make().product("pro").mint(in: tx).key } }
+        }
+        let writes = activationsPerSecond * 20  // more than both timed parts use
+        var pairs: [(licence: Refid, client: Refid)] = []
+        while pairs.count < writes {
+            let batch = min(1_000, writes - pairs.count), offset = pairs.count
+            pairs += try await database.write { tx in
+                try (0..<batch).map { index in
+                    let client = try clients.make().name("Writer \(offset + index)").email("writer-\(offset + index)@bench.example")
+                        .create(in: tx).refid
+                    _ = try clients.transition(.activate, client, in: tx)
+                    return (try licences.make().product("pro").mint(in: tx).licence.refid, client)
+                }
+            }
+        }
+        let writer = Writer(licences: licences, pairs: pairs, perSecond: activationsPerSecond)
+        let cold = try await writer.during {
+            var pending = 0
+            let seconds = try await measure {
+                for key in keys where try await licences.verify(key).code == .pending { pending += 1 }
+            }
+            guard pending == count else { throw BenchmarkError(message: "\(count - pending) of \(count) keys did not verify as pending") }
+            return Double(count) / seconds
+        }
+        let hot = Array(keys.prefix(100))
+        let cached = try await writer.during {
+            Double(cachedCalls) / (try await measure {
+                for index in 0..<cachedCalls { _ = try await licences.verify(hot[index % hot.count]) }
+            })
+        }
+        return Result(coldRate: cold.value, cachedRate: cached.value, activationRates: (cold.writes, cached.writes))
+    }
+
+    /// Activates `pairs` in order at `perSecond`, each in its own transaction, while a body runs.
+    final class Writer: @unchecked Sendable {
+        let licences: Licences
+        let pairs: [(licence: Refid, client: Refid)]
+        let perSecond: Int
+        private var next = 0
+
+        init(licences: Licences, pairs: [(licence: Refid, client: Refid)], perSecond: Int) {
+            (self.licences, self.pairs, self.perSecond) = (licences, pairs, perSecond)
+        }
+
+        /// Runs `body` while activating on schedule; returns its value and the activations per second achieved.
+        /// The writer stops at a flag, not by cancellation, so that no activation is cut off half way.
+        func during<T: Sendable>(_ body: () async throws -> T) async throws -> (value: T, writes: Double) {
+            let start = ContinuousClock.now, stop = Atomic<Bool>(false)
+            let writing = Task { [self] in
+                var done = 0
+                while !stop.load(ordering: .relaxed) && next < pairs.count {
+                    let due = start + .microseconds(1_000_000 * (done + 1) / perSecond)
+                    if ContinuousClock.now < due { try? await Task.sleep(until: due, clock: .continuous) }
+                    if stop.load(ordering: .relaxed) { break }
+                    _ = try await licences.activate(pairs[next].licence, for: pairs[next].client)
+                    next += 1
+                    done += 1
+                }
+                return done
+            }
+            let value: T
+            do { value = try await body() } catch {
+                stop.store(true, ordering: .relaxed)
+                _ = try? await writing.value
+                throw error
+            }
+            let elapsed = (ContinuousClock.now - start).seconds
+            stop.store(true, ordering: .relaxed)
+            return (value, Double(try await writing.value) / elapsed)
+        }
+    }
+
+    func close() async throws { try await database.close() }
 }

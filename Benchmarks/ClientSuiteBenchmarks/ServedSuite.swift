@@ -239,7 +239,7 @@ struct RunningServer {
 }
 
 /// The request log's destination: a file that `LineLogHandler` writes with one `write` per line,
-/// as it writes `dock serve`'s standard output.
+/// as it writes `dock serve`'s standard error.
 struct RequestLogFile: Sendable {
     let descriptor: Int32
 

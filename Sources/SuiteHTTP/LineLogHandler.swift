@@ -5,8 +5,8 @@ import Glibc
 import Darwin
 #endif
 
-/// A swift-log handler that writes one logfmt line per event to a file descriptor (standard output
-/// by default), for a server that logs every request:
+/// A swift-log handler that writes one logfmt line per event to a file descriptor (standard error
+/// by default, as swift-log's own default handler), for a server that logs every request:
 ///
 /// ```
 /// 2026-12-05T03:38:09.123Z info clientsuite.http: method=POST ms=0.412 path=/v1/licences/verify request_id=… status=200 [SuiteHTTP] request
@@ -27,8 +27,8 @@ public struct LineLogHandler: LogHandler {
     private let label: String
     private let descriptor: Int32
 
-    /// A handler for the logger `label`, writing to `descriptor` (standard output by default).
-    public init(label: String, descriptor: Int32 = STDOUT_FILENO) {
+    /// A handler for the logger `label`, writing to `descriptor` (standard error by default).
+    public init(label: String, descriptor: Int32 = STDERR_FILENO) {
         self.label = label
         self.descriptor = descriptor
     }
