@@ -111,17 +111,23 @@ extension Benchmarks {
             ("g", .pgbench, .single, .striped), ("h", .driver, .single, .striped),
         ]
         var best = (baseline: 0.0, suite: 0.0)
+        // Per round: the server's CPU per TPC-B transaction and per provision, and this process's per provision.
+        var cpu: [(tpcb: Double, provision: Double, client: Double)] = []
         var bestDiagnostics = [String: Double]()
         for round in 1...rounds {
             print("  round \(round) (load \(loadAverage() ?? "unknown"))")
-            let tpcb = try await timedPgbench("pgbench TPC-B") {
+            let tpcbRun = try await timedPgbench("pgbench TPC-B") {
                 try PgbenchResult(output: try await server.runPgbench(
                     ["-n", "-c", String(clients), "-j", String(threads), "-T", String(seconds)], database: pgbenchDatabase,
                     label: "TPC-B", timeLimit: .seconds(seconds + 120)))
             }
-            best.baseline = max(best.baseline, tpcb)
-            best.suite = max(best.suite, try await timedTasks("provision") { try await suite.run(seconds: Double(seconds)) })
-            let tunedTPS = try await timedTasks("provision, no timers") { try await tuned.run(seconds: Double(seconds)) }
+            best.baseline = max(best.baseline, tpcbRun.tps)
+            let provisionRun = try await timedTasks("provision") { try await suite.run(seconds: Double(seconds)) }
+            best.suite = max(best.suite, provisionRun.tps)
+            if let tpcbServer = tpcbRun.serverCPU, let provisionServer = provisionRun.serverCPU {
+                cpu.append((tpcbServer, provisionServer, provisionRun.clientCPU))
+            }
+            let tunedTPS = try await timedTasks("provision, no timers") { try await tuned.run(seconds: Double(seconds)) }.tps
             bestDiagnostics["t"] = max(bestDiagnostics["t"] ?? 0, tunedTPS)
             for diagnostic in diagnostics {
                 let label = "\(diagnostic.client == .pgbench ? "pgbench" : "driver") \(diagnostic.shape.rawValue), "
@@ -130,17 +136,17 @@ extension Benchmarks {
                 if diagnostic.client == .pgbench {
                     tps = try await timedPgbench(label) {
                         try await sql.pgbench(diagnostic.shape, diagnostic.revenue, clients: clients, threads: threads, seconds: seconds)
-                    }
+                    }.tps
                 } else {
                     tps = try await timedTasks(label) {
                         try await sql.driver(diagnostic.shape, diagnostic.revenue, clients: clients, seconds: Double(seconds))
-                    }
+                    }.tps
                 }
                 bestDiagnostics[diagnostic.letter] = max(bestDiagnostics[diagnostic.letter] ?? 0, tps)
             }
-            let floorDriver = try await timedTasks("PostgresNIO bare debit") { try await floor.driver(seconds: Double(seconds)) }
+            let floorDriver = try await timedTasks("PostgresNIO bare debit") { try await floor.driver(seconds: Double(seconds)) }.tps
             bestDiagnostics["i"] = max(bestDiagnostics["i"] ?? 0, floorDriver)
-            let floorPgbench = try await timedPgbench("pgbench bare debit") { try await floor.pgbench(threads: threads, seconds: seconds) }
+            let floorPgbench = try await timedPgbench("pgbench bare debit") { try await floor.pgbench(threads: threads, seconds: seconds) }.tps
             bestDiagnostics["j"] = max(bestDiagnostics["j"] ?? 0, floorPgbench)
         }
         try await suite.close()
@@ -149,6 +155,19 @@ extension Benchmarks {
 
         report.add(ResultRow(name: names.baseline, result: tpsText(best.baseline)))
         report.add(ratioRow(names.suite, best.suite, against: best.baseline, target: 0.80))
+        if cpu.isEmpty {
+            report.add(ResultRow(name: "21. PostgreSQL server CPU per provision (8 tasks) against per TPC-B transaction",
+                                 result: "the server's processes are not on this machine", target: "≤ 1.25×", verdict: .skipped))
+        } else {
+            let ratios = cpu.map { $0.provision / $0.tpcb }
+            let rounds = cpu.map { "\(fixed($0.provision * 1e6, 0)) against \(fixed($0.tpcb * 1e6, 0)) µs" }.joined(separator: "; ")
+            report.add(ResultRow(name: "21. PostgreSQL server CPU per provision (8 tasks) against per TPC-B transaction (the run's pgbench)",
+                                 result: "\(fixed(median(cpu.map(\.provision)) * 1e6, 0)) µs (rounds: \(rounds))",
+                                 baseline: "\(fixed(median(cpu.map(\.tpcb)) * 1e6, 0)) µs", ratio: "\(fixed(median(ratios), 2))×",
+                                 target: "≤ 1.25×", verdict: verdict(median(ratios) <= 1.25)))
+            report.add(ResultRow(name: "21c. this process's CPU per provision (the client's; tracked, no target)",
+                                 result: "\(fixed(median(cpu.map(\.client)) * 1e6, 0)) µs"))
+        }
         report.add(ratioRow("9t. provision, pool with min=\(pool)&keepalive=0 (the pool's timers off)", bestDiagnostics["t"] ?? 0,
                             against: best.baseline, target: nil))
         for diagnostic in diagnostics {
@@ -162,36 +181,48 @@ extension Benchmarks {
                             bestDiagnostics["j"] ?? 0, against: best.baseline, target: nil))
     }
 
+    /// A timed run: its rate, and CPU seconds per transaction of the PostgreSQL server's processes
+    /// (nil when they are not on this machine) and of the client (this process, or pgbench).
+    struct TimedRun {
+        var tps: Double
+        var serverCPU: Double?
+        var clientCPU: Double
+    }
+
     /// Flushes dirty pages, runs `clients` Swift tasks; prints their rate and this process's CPU time
-    /// per transaction (the client's share of the 2 cores the server also needs); returns the rate.
-    private func timedTasks(_ label: String, _ run: () async throws -> TaskRate) async throws -> Double {
+    /// per transaction (the client's share of the 2 cores the server also needs), and the server's.
+    private func timedTasks(_ label: String, _ run: () async throws -> TaskRate) async throws -> TimedRun {
         sync()
-        let before = clientUsage(children: false)
+        let before = clientUsage(children: false), serverBefore = PostgresServerCPU.seconds()
         let rate = try await run()
         let used = clientUsage(children: false) - before
         let count = Double(max(rate.transactions, 1))
+        let server = PostgresServerCPU.seconds().flatMap { after in serverBefore.map { (after - $0) / count } }
         print("    \(label.padding(toLength: 22, withPad: " ", startingAt: 0)) \(tpsText(rate.tps)) "
             + "(\(grouped(rate.transactions)) transactions, client CPU \(fixed(used.seconds / count * 1e6, 0)) µs and "
             + "\(fixed(Double(used.switches) / count, 1)) thread switches each; "
+            + (server.map { "server CPU \(fixed($0 * 1e6, 0)) µs each; " } ?? "")
             + "load after \(loadAverage()?.split(separator: " ").first ?? "?"))")
-        return rate.tps
+        return TimedRun(tps: rate.tps, serverCPU: server, clientCPU: used.seconds / count)
     }
 
     /// Flushes dirty pages, runs pgbench; prints its tps, latency, failures and its CPU time per
-    /// transaction; returns the tps.
-    private func timedPgbench(_ label: String, _ run: () async throws -> PgbenchResult) async throws -> Double {
+    /// transaction, and the server's.
+    private func timedPgbench(_ label: String, _ run: () async throws -> PgbenchResult) async throws -> TimedRun {
         sync()
-        let before = clientUsage(children: true)
+        let before = clientUsage(children: true), serverBefore = PostgresServerCPU.seconds()
         let result = try await run()
         let used = clientUsage(children: true) - before
         let count = Double(max(result.transactions, 1))
+        let server = PostgresServerCPU.seconds().flatMap { after in serverBefore.map { (after - $0) / count } }
         let latency = result.latencyMilliseconds.map { ", latency \(fixed($0, 2)) ms" } ?? ""
         let failed = result.failed > 0 ? ", \(grouped(result.failed)) FAILED" : ""
         print("    \(label.padding(toLength: 22, withPad: " ", startingAt: 0)) \(tpsText(result.tps))"
             + " (\(grouped(result.transactions)) transactions\(latency)\(failed), client CPU \(fixed(used.seconds / count * 1e6, 0)) µs and "
             + "\(fixed(Double(used.switches) / count, 1)) thread switches each; "
+            + (server.map { "server CPU \(fixed($0 * 1e6, 0)) µs each; " } ?? "")
             + "load after \(loadAverage()?.split(separator: " ").first ?? "?"))")
-        return result.tps
+        return TimedRun(tps: result.tps, serverCPU: server, clientCPU: used.seconds / count)
     }
 
     /// User + system CPU seconds and context switches (voluntary and not: each is a thread put to

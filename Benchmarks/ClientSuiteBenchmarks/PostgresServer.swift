@@ -140,3 +140,27 @@ struct PgbenchResult {
         latencyMilliseconds = lines.lazy.compactMap { number(after: "latency average =", in: $0) }.first
     }
 }
+
+/// The CPU time of the PostgreSQL server's processes on this machine, from `/proc`: user and system
+/// time of every process named `postgres`, with the time of its finished children (a backend that
+/// exits — pgbench's, at the end of its run — is counted in the postmaster's children's time).
+enum PostgresServerCPU {
+    /// Seconds, or nil when no `postgres` process is visible (a server on another machine, or no `/proc`).
+    static func seconds() -> Double? {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var total = 0.0, found = false
+        for entry in entries where entry.first?.isNumber == true {
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"),
+                  stat[stat.index(after: open)..<close] == "postgres"
+            else { continue }
+            // After the command: state is field 3; utime, stime, cutime, cstime are fields 14–17.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 15 else { continue }
+            found = true
+            total += [fields[11], fields[12], fields[13], fields[14]].compactMap { Double($0) }.reduce(0, +) / ticks
+        }
+        return found ? total : nil
+    }
+}
