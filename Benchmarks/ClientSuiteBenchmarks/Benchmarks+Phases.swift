@@ -15,7 +15,7 @@ extension Benchmarks {
         print("\nPhases beside the PHP package: \(grouped(count)) operations per phase, one per transaction, sequential, "
             + "3 rounds per durability on fresh files, medians; floor = single-row insert transaction through SQLite's C API on the same file")
         for (number, durability) in [(17, SQLiteDatabase.Durability.normal), (18, .full)] {
-            var rates: [Phase: [Double]] = [:], floors: [Double] = []
+            var rates: [Phase: [Double]] = [:], floors: [Double] = [], grdbAsync: [Double] = [], grdbBlocking: [Double] = []
             for round in 1...3 {
                 let path = workspace.file("phases-\(durability.rawValue)-\(round).sqlite")
                 let phases = try await PhaseRound.open(path: path, durability: durability, count: count)
@@ -24,15 +24,27 @@ extension Benchmarks {
                 let measured = try await phases.run()
                 floors.append(try floor.run(count))
                 floor.close()
+                let grdb = try GRDBFloors(path: path, durability: durability)
+                grdbAsync.append(try await grdb.async(count))
+                grdbBlocking.append(try grdb.blocking(count))
+                try grdb.close()
                 try await phases.close()
                 for (phase, rate) in measured { rates[phase, default: []].append(rate) }
                 print("  \(durability.pragmaName) round \(round) (load \(loadAverage() ?? "?")): floor \(grouped(Int(floors[floors.count - 2]))) and "
-                    + "\(grouped(Int(floors[floors.count - 1]))) /s; "
+                    + "\(grouped(Int(floors[floors.count - 1]))) /s; GRDB async \(grouped(Int(grdbAsync.last ?? 0))), "
+                    + "blocking \(grouped(Int(grdbBlocking.last ?? 0))) /s; "
                     + Phase.allCases.map { "\($0.rawValue) \(grouped(Int(measured[$0] ?? 0)))" }.joined(separator: ", "))
             }
             let floor = median(floors)
             report.add(ResultRow(name: "\(number). floor: single-row insert txn, SQLite C API, \(durability.pragmaName)",
                                  result: "\(grouped(Int(floor))) ops/s"))
+            for (suffix, label, values) in [("w", "GRDB's async write (awaited; every suite write goes this way)", grdbAsync),
+                                            ("s", "GRDB's blocking write on the calling thread", grdbBlocking)] {
+                let rate = median(values)
+                report.add(ResultRow(name: "\(number)\(suffix). the floor's insert through \(label) (diagnostic)",
+                                     result: "\(grouped(Int(rate))) ops/s", baseline: "\(grouped(Int(floor))) ops/s",
+                                     ratio: "\(fixed(rate / floor * 100, 1))%"))
+            }
             for (index, phase) in Phase.allCases.enumerated() {
                 let rate = median(rates[phase] ?? [0])
                 let php = phase.php(durability), target = phase.target(durability)

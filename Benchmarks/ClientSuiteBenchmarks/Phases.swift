@@ -2,6 +2,7 @@ import Ally
 import Client
 import Forge
 import Foundation
+import GRDB
 import GRDBSQLite
 import Suite
 import Synchronization
@@ -313,4 +314,48 @@ struct VerifyUnderWrites {
     }
 
     func close() async throws { try await database.close() }
+}
+
+/// Diagnostics beside the floor (17w/17s, 18w/18s): the floor's insert transaction through GRDB on
+/// the same file, awaited through GRDB's async `write` (a hop to the writer's dispatch queue and
+/// back, as every suite write takes) and through its blocking `write` on the calling thread. They
+/// split a phase's cost between SQLite's work and the way a write reaches the writer connection.
+struct GRDBFloors {
+    private let pool: DatabasePool
+
+    init(path: String, durability: SQLiteDatabase.Durability) throws {
+        pool = try rawPool(path: path, durability: durability)
+        try pool.write { db in
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS bench_grdb_floor (id INTEGER PRIMARY KEY, a INTEGER NOT NULL, b TEXT NOT NULL, c INTEGER NOT NULL)")
+        }
+    }
+
+    /// `count` transactions awaited through GRDB's async write; returns them per second.
+    func async(_ count: Int) async throws -> Double {
+        let pool = pool
+        sync()
+        return Double(count) / (try await measure {
+            for index in 0..<count {
+                try await pool.write { db in
+                    try db.cachedStatement(sql: "INSERT INTO bench_grdb_floor (a, b, c) VALUES (?, ?, ?)")
+                        .execute(arguments: [index, "floor row", index &* 31])
+                }
+            }
+        })
+    }
+
+    /// `count` transactions through GRDB's blocking write, on this thread; returns them per second.
+    func blocking(_ count: Int) throws -> Double {
+        sync()
+        let start = ContinuousClock.now
+        for index in 0..<count {
+            try pool.write { db in
+                try db.cachedStatement(sql: "INSERT INTO bench_grdb_floor (a, b, c) VALUES (?, ?, ?)")
+                    .execute(arguments: [index, "floor row", index &* 31])
+            }
+        }
+        return Double(count) / (ContinuousClock.now - start).seconds
+    }
+
+    func close() throws { try pool.close() }
 }
