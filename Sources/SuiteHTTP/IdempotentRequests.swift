@@ -199,8 +199,15 @@ extension IdempotentRequests {
             case .running?:
                 throw Problem(.conflict, code: "idempotency_in_progress", detail: "A request with this Idempotency-Key is still running")
             case .run?, nil:
-                // An expired or abandoned row gives way to this request's answer.
-                try tx.execute("DELETE FROM http_idempotency WHERE owner = \(owner) AND idempotency_key = \(key.rawValue)")
+                // An expired or abandoned row gives way to this request's answer. Only such a row:
+                // on PostgreSQL (READ COMMITTED) this statement already sees a twin's answer
+                // committed since the read above, which must stay. This request's own insert then
+                // fails on the key, and its rerun replays that answer.
+                try tx.execute("""
+                    DELETE FROM http_idempotency WHERE owner = \(owner) AND idempotency_key = \(key.rawValue)
+                    AND (created_at < \(now - IdempotentRequests.retention)
+                         OR (status IS NULL AND created_at < \(now - IdempotentRequests.abandonedAfter)))
+                    """)
                 return nil
             }
         }
