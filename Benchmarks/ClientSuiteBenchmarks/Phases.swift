@@ -55,6 +55,20 @@ enum Phase: String, CaseIterable, Sendable {
     }
 }
 
+/// A suite with every module on a new SQLite file at `path`, committing with `durability` (read
+/// back from the writing connection), with the product `pro` (100 USD, 365 days) the phases sell.
+func suiteOnNewFile(path: String, durability: SQLiteDatabase.Durability) async throws -> (ClientSuite, SQLiteDatabase) {
+    let database = try SQLiteDatabase(path: path, durability: durability)
+    let inForce = try await database.write { tx in try tx.queryInt64("PRAGMA synchronous").map(Int.init) }
+    guard inForce == durability.pragmaValue else {
+        throw BenchmarkError(message: "synchronous=\(durability.rawValue) is not in force on \(path)")
+    }
+    _ = try await SchemaInstaller.install(SuiteModule.closure(of: SuiteModule.allCases).map(\.schema), on: database)
+    let suite = ClientSuite(database: database)
+    _ = try await suite.products.create(name: "Pro", slug: "pro", price: 100, currency: "USD", licenceDays: 365)
+    return (suite, database)
+}
+
 /// One round of the phases on a fresh SQLite file through the suite's public API, one operation
 /// per transaction, sequential awaits: `count` operations per phase.
 struct PhaseRound {
@@ -64,13 +78,8 @@ struct PhaseRound {
 
     /// A suite with every module on a new file at `path`, committing with `durability` (read back).
     static func open(path: String, durability: SQLiteDatabase.Durability, count: Int) async throws -> PhaseRound {
-        let database = try SQLiteDatabase(path: path, durability: durability)
-        let inForce = try await database.write { tx in try tx.queryInt64("PRAGMA synchronous").map(Int.init) }
-        guard inForce == durability.pragmaValue else {
-            throw BenchmarkError(message: "synchronous=\(durability.rawValue) is not in force on \(path)")
-        }
-        _ = try await SchemaInstaller.install(SuiteModule.closure(of: SuiteModule.allCases).map(\.schema), on: database)
-        return PhaseRound(suite: ClientSuite(database: database), database: database, count: count)
+        let (suite, database) = try await suiteOnNewFile(path: path, durability: durability)
+        return PhaseRound(suite: suite, database: database, count: count)
     }
 
     /// Runs every phase in order; returns operations per second by phase.
@@ -78,7 +87,6 @@ struct PhaseRound {
         let suite = suite, count = count
         let clients = try suite.clients, licences = try suite.licences, allies = try suite.allies
         let invoices = try suite.invoices
-        _ = try await suite.products.create(name: "Pro", slug: "pro", price: 100, currency: "USD", licenceDays: 365)
         let reseller = try await allies.make().user("bench-reseller").company("Bench").create()
         _ = try await allies.addCredits(reseller.refid, 1_000_000_000_000)
         var rates: [Phase: Double] = [:]
@@ -226,16 +234,14 @@ struct VerifyUnderWrites {
 
     /// A suite with every module on a new file at `path` (FULL, the default).
     static func open(path: String) async throws -> VerifyUnderWrites {
-        let database = try SQLiteDatabase(path: path)
-        _ = try await SchemaInstaller.install(SuiteModule.closure(of: SuiteModule.allCases).map(\.schema), on: database)
-        return VerifyUnderWrites(suite: ClientSuite(database: database), database: database)
+        let (suite, database) = try await suiteOnNewFile(path: path, durability: .full)
+        return VerifyUnderWrites(suite: suite, database: database)
     }
 
     /// Mints `keys` licences to verify and, for the writer, enough pending licences and active
     /// clients for `seconds` of activations; then measures.
     func run(keys count: Int, activationsPerSecond: Int, cachedCalls: Int) async throws -> Result {
         let clients = try suite.clients, licences = try suite.licences
-        _ = try await suite.products.create(name: "Pro", slug: "pro", price: 100, currency: "USD", licenceDays: 365)
         // Set up in batches of 1,000 per transaction: untimed.
         var keys: [LicenceKey] = []
         keys.reserveCapacity(count)

@@ -112,25 +112,10 @@ struct ServedSuite {
     func provisionInProcess(tasks: Int, seconds: Double, run: String) async throws -> InProcessRate {
         let workflows = try suite.workflows
         let (reseller, client, product) = (reseller, client, product)
-        let clock = ContinuousClock()
-        let start = clock.now
-        let deadline = start + .milliseconds(Int64(seconds * 1000))
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for task in 0..<tasks {
-                group.addTask {
-                    var latencies: [Double] = []
-                    while clock.now < deadline {
-                        let began = clock.now
-                        _ = try await workflows.provision(reseller: reseller, client: client, product: product,
-                                                          idempotencyKey: "\(run)-\(task)-\(latencies.count)")
-                        latencies.append((clock.now - began).seconds)
-                    }
-                    return latencies
-                }
-            }
-            return try await group.reduce(into: []) { $0 += $1 }
+        return try await InProcessRate.measure(tasks: tasks, seconds: seconds) { task, call in
+            _ = try await workflows.provision(reseller: reseller, client: client, product: product,
+                                              idempotencyKey: "\(run)-\(task)-\(call)")
         }
-        return InProcessRate(latencies: latencies, seconds: (clock.now - start).seconds)
     }
 
     /// `tasks` tasks calling `suite.licences.verify(…)` directly with the key the verify requests
@@ -139,24 +124,9 @@ struct ServedSuite {
     func verifyInProcess(tasks: Int, seconds: Double) async throws -> InProcessRate {
         let licences = try suite.licences
         let key = licenceKey
-        let clock = ContinuousClock()
-        let start = clock.now
-        let deadline = start + .milliseconds(Int64(seconds * 1000))
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for _ in 0..<tasks {
-                group.addTask {
-                    var latencies: [Double] = []
-                    while clock.now < deadline {
-                        let began = clock.now
-                        guard try await licences.verify(key).isValid else { throw BenchmarkError(message: "the benchmark's licence stopped verifying") }
-                        latencies.append((clock.now - began).seconds)
-                    }
-                    return latencies
-                }
-            }
-            return try await group.reduce(into: []) { $0 += $1 }
+        return try await InProcessRate.measure(tasks: tasks, seconds: seconds) { _, _ in
+            guard try await licences.verify(key).isValid else { throw BenchmarkError(message: "the benchmark's licence stopped verifying") }
         }
-        return InProcessRate(latencies: latencies, seconds: (clock.now - start).seconds)
     }
 
     /// Stops both servers and closes the suite and the request log.
@@ -173,6 +143,30 @@ struct InProcessRate {
     var latencies: [Double]
     var seconds: Double
     var rate: Double { Double(latencies.count) / seconds }
+
+    /// `tasks` tasks each calling `call(task, n)` (n counts that task's calls) as fast as it can
+    /// for `seconds`; every call's latency and the wall time.
+    static func measure(tasks: Int, seconds: Double,
+                        _ call: @escaping @Sendable (_ task: Int, _ call: Int) async throws -> Void) async throws -> InProcessRate {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + .milliseconds(Int64(seconds * 1000))
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for task in 0..<tasks {
+                group.addTask {
+                    var latencies: [Double] = []
+                    while clock.now < deadline {
+                        let began = clock.now
+                        try await call(task, latencies.count)
+                        latencies.append((clock.now - began).seconds)
+                    }
+                    return latencies
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        return InProcessRate(latencies: latencies, seconds: (clock.now - start).seconds)
+    }
 
     /// The `fraction` percentile (0.5, 0.99) of the latencies, nearest rank.
     func percentile(_ fraction: Double) -> Double {

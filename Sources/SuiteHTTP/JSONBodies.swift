@@ -11,10 +11,7 @@ extension Response {
     /// `value` in the suite's one JSON configuration (the models' own encoding: snake_case keys,
     /// ISO 8601 UTC times, refids), with `status`.
     public static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try SuiteJSON.encoder().encode(value)
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        json(bytes: ByteBuffer(bytes: try SuiteJSON.encoder().encode(value)), status: status)
     }
 
     /// `value` as ``json(_:status:)`` encodes it, taking the bytes from `encodings` when the same
@@ -24,13 +21,16 @@ extension Response {
     public static func json<Value: Hashable & Encodable & Sendable>(
         _ value: Value, status: HTTPResponse.Status = .ok, remembering encodings: RememberedFacts<Value, ByteBuffer>
     ) throws -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        if let bytes = encodings[value] {
-            return Response(status: status, headers: headers, body: .init(byteBuffer: bytes))
-        }
+        if let bytes = encodings[value] { return json(bytes: bytes, status: status) }
         let bytes = ByteBuffer(bytes: try SuiteJSON.encoder().encode(value))
         if bytes.readableBytes <= 4_096 { encodings.remember(bytes, for: value) }
+        return json(bytes: bytes, status: status)
+    }
+
+    /// Encoded JSON `bytes` as the answer, with `status`.
+    private static func json(bytes: ByteBuffer, status: HTTPResponse.Status) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: bytes))
     }
 }

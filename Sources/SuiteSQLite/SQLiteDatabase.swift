@@ -151,8 +151,9 @@ public final class SQLiteDatabase: SuiteStorage.Database {
     /// it is read once per unit of work (again after the unit of work's own write).
     public func changeCounter() throws -> Int64? {
         guard let watchers else { return nil }
-        guard let shared = ChangeCounterReading.current else { return try mappingErrorsSync { try watchers.current() } }
-        return try shared.counter(of: ObjectIdentifier(self)) { try mappingErrorsSync { try watchers.current() } }
+        let read = { try self.mappingErrorsSync { try watchers.current() } }
+        guard let shared = ChangeCounterReading.current else { return try read() }
+        return try shared.counter(of: ObjectIdentifier(self)) { try read() }
     }
 
     /// Closes every connection. The database must not be used afterwards.
