@@ -38,7 +38,7 @@ extension Benchmarks {
             let floor = median(floors)
             report.add(ResultRow(name: "\(number). floor: single-row insert txn, SQLite C API, \(durability.pragmaName)",
                                  result: "\(grouped(Int(floor))) ops/s"))
-            for (suffix, label, values) in [("w", "GRDB's async write (awaited; every suite write goes this way)", grdbAsync),
+            for (suffix, label, values) in [("w", "GRDB's async write (awaited; suite writes went this way before group commit)", grdbAsync),
                                             ("s", "GRDB's blocking write on the calling thread", grdbBlocking)] {
                 let rate = median(values)
                 report.add(ResultRow(name: "\(number)\(suffix). the floor's insert through \(label) (diagnostic)",

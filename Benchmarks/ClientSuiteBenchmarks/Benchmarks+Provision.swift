@@ -225,21 +225,6 @@ extension Benchmarks {
         return TimedRun(tps: result.tps, serverCPU: server, clientCPU: used.seconds / count)
     }
 
-    /// User + system CPU seconds and context switches (voluntary and not: each is a thread put to
-    /// sleep or preempted) of this process, or of its finished children.
-    func clientUsage(children: Bool) -> ClientUsage {
-        var usage = rusage()
-        #if os(Linux)
-        let who = __rusage_who_t(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue)  // Glibc: an enum
-        #else
-        let who = children ? RUSAGE_CHILDREN : RUSAGE_SELF
-        #endif
-        guard getrusage(who, &usage) == 0 else { return ClientUsage(seconds: 0, switches: 0) }
-        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-        return ClientUsage(seconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
-                           switches: Int(usage.ru_nvcsw) + Int(usage.ru_nivcsw))
-    }
-
     private func tpsText(_ tps: Double) -> String { "\(grouped(Int(tps.rounded()))) tps" }
 
     /// A transactions-per-second row with its ratio to the baseline; `target` nil for a diagnostic row.
@@ -252,6 +237,21 @@ extension Benchmarks {
         }
         return row
     }
+}
+
+/// User + system CPU seconds and context switches (voluntary and not: each is a thread put to
+/// sleep or preempted) of this process, or of its finished children.
+func clientUsage(children: Bool) -> ClientUsage {
+    var usage = rusage()
+    #if os(Linux)
+    let who = __rusage_who_t(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue)  // Glibc: an enum
+    #else
+    let who = children ? RUSAGE_CHILDREN : RUSAGE_SELF
+    #endif
+    guard getrusage(who, &usage) == 0 else { return ClientUsage(seconds: 0, switches: 0) }
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return ClientUsage(seconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+                       switches: Int(usage.ru_nvcsw) + Int(usage.ru_nivcsw))
 }
 
 /// CPU time and context switches, as `getrusage` counts them.

@@ -33,6 +33,7 @@ struct Benchmarks {
         if options.groups.contains(.forge) { try await measureForge() }
         if options.groups.contains(.http) { try await measureHTTP() }
         if options.groups.contains(.phases) { try await measurePhases() }
+        if options.groups.contains(.concurrency) { try await measureConcurrency() }
         print("\n" + report.render())
         print("\nload average at the end: \(loadAverage() ?? "unknown") (other work on the machine skews every figure)")
     }

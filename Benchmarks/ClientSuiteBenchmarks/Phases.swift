@@ -324,7 +324,8 @@ struct VerifyUnderWrites {
 
 /// Diagnostics beside the floor (17w/17s, 18w/18s): the floor's insert transaction through GRDB on
 /// the same file, awaited through GRDB's async `write` (a hop to the writer's dispatch queue and
-/// back, as every suite write takes) and through its blocking `write` on the calling thread. They
+/// back, as every suite write took before group commit) and through its blocking `write` on the
+/// calling thread (as a lone suite write runs now). They
 /// split a phase's cost between SQLite's work and the way a write reaches the writer connection.
 struct GRDBFloors {
     private let pool: DatabasePool

@@ -6,7 +6,7 @@ import SuiteSQLite
 struct Options: Sendable {
     /// The groups of figures a run can measure (all by default; `--only` picks some).
     enum Group: String, CaseIterable, Sendable {
-        case writes, analytics, seedMemory = "seed-memory", provision, forge, http, phases
+        case writes, analytics, seedMemory = "seed-memory", provision, forge, http, phases, concurrency
     }
 
     /// Transactions per write measurement (baseline, create, activate, debit, provision on SQLite).
@@ -38,7 +38,8 @@ struct Options: Sendable {
                                  2,000 operations per phase
                                  (a smoke run, not figures to quote)
           --skip-seed-memory     do not run `dock client seed` in a child process
-          --only GROUP,…         measure only these groups: writes, analytics, seed-memory, provision, forge, http, phases
+          --only GROUP,…         measure only these groups: writes, analytics, seed-memory, provision, forge, http, phases,
+                                 concurrency
           --postgres-url URL     the PostgreSQL server for the provision figures (default: $CLIENTSUITE_BENCH_POSTGRES_URL;
                                  without either, those rows are SKIPPED). scripts/benchmark.sh starts a throwaway one.
           --postgres-seconds N   length of each timed PostgreSQL run (default 30)

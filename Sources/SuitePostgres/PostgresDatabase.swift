@@ -12,7 +12,7 @@ public import SuiteStorage
 /// The scale-out engine: PostgreSQL through PostgresNIO's `PostgresClient` connection pool.
 ///
 /// Module operations are synchronous functions of a `Transaction` (see ``Transaction``), so that
-/// on SQLite they run on GRDB's writer thread without a hop per statement. Here each transaction
+/// on SQLite they run on the writer connection without a hop per statement. Here each transaction
 /// runs on a thread of a dedicated pool — as many threads as pooled connections — which waits
 /// for each reply while the event loops and the cooperative pool stay free.
 ///

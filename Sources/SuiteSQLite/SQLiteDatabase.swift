@@ -37,6 +37,8 @@ public final class SQLiteDatabase: SuiteStorage.Database {
     /// The durability in force on the writing connection (read back when the database opened).
     public let durability: Durability
     private let writer: any DatabaseWriter
+    /// Runs every write transaction on `writer`, many callers' work per commit when they arrive together.
+    private let groupCommit: GroupCommit
     /// Read-only connections that never write, one per core, so their `PRAGMA data_version`
     /// changes on every commit by any other connection (``changeCounter()``). Nil in memory.
     private let watchers: ChangeWatchers?
@@ -75,6 +77,7 @@ public final class SQLiteDatabase: SuiteStorage.Database {
                                               busyTimeout: busyTimeout)
                 pointReaders = PointReaders(path: path, busyTimeout: busyTimeout)
             }
+            groupCommit = GroupCommit(writer: writer)
             // GRDB's pool sets `synchronous = NORMAL` on its writer when it enables WAL, after any
             // `prepareDatabase` hook ran, so the setting is made here, on the writer itself, and read
             // back from inside a write: a durability that is not in force is refused, never assumed.
@@ -114,19 +117,34 @@ public final class SQLiteDatabase: SuiteStorage.Database {
 
     /// Runs `body` in a write transaction on the one writer connection; commits when it
     /// returns, rolls back when it throws, then runs the after-commit actions.
+    ///
+    /// Writes that arrive together share one commit (group commit): each body runs in a savepoint
+    /// of its own inside one SQLite transaction, one after another, and that transaction commits
+    /// once, so at `synchronous=FULL` many callers' writes cost one fsync. Each caller still gets
+    /// what one transaction each would give it: a body that throws leaves nothing and fails only
+    /// its caller; nobody's write is reported before the commit; a failed commit fails everyone in
+    /// it; the after-commit actions run after it. A lone write runs on the calling thread.
+    ///
+    /// The body runs on the thread of whichever caller leads, so it must not read task-local
+    /// values (read them before the call and capture them), and it must never wait for another
+    /// task: it would hold one of the few threads that run tasks, and with them all held, nothing
+    /// would run the task it waits for.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
         // The unit of work's shared counter reading (if any) must not hide its own commit.
         defer { ChangeCounterReading.current?.forget() }
         let (value, actions) = try await mappingErrors {
-            try await writer.write { db in
-                let tx = SQLiteTransaction(db, path: path)
-                let value = try body(tx)
-                return (value, tx.commitActions)
-            }
+            try await groupCommit.write(path: path) { tx in try body(tx) }
         }
         for action in actions { action() }
         return value
     }
+
+    /// How many write transactions committed since the database opened, and how many writes they
+    /// held: more writes than commits means concurrent writes shared commits.
+    public var groupCommitCounts: (commits: Int, writes: Int) { groupCommit.counts }
+
+    /// How many writes wait for the writer now (for tests that line writes up).
+    var queuedWrites: Int { groupCommit.queued }
 
     /// Runs `body` over one consistent snapshot (a pool reader for a file, so it does not wait for writes).
     public func read<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {

@@ -10,9 +10,10 @@ public import SuiteCore
 /// }
 /// ```
 ///
-/// Statements run synchronously inside the transaction: on SQLite that is GRDB's own writer
-/// thread (no hop per statement, which is what keeps a write transaction within a few
-/// microseconds of the bare engine); on PostgreSQL a dedicated I/O thread that waits for each reply.
+/// Statements run synchronously inside the transaction: on SQLite on the writer connection, on the
+/// thread of the caller that leads the group commit (no hop per statement, which is what keeps a
+/// write transaction within a few microseconds of the bare engine); on PostgreSQL a dedicated I/O
+/// thread that waits for each reply.
 /// A transaction must not escape its closure.
 public protocol Transaction: AnyObject {
     /// The engine's dialect, for the few fragments that differ.

@@ -102,6 +102,11 @@ public struct FaultSetupError: Error, CustomStringConvertible {
 
 /// A transaction kept open — holding SQLite's write lock, or a pooled PostgreSQL connection — until
 /// ``finish()``, as another process would hold it.
+///
+/// Its body blocks the thread it runs on until the test lets go. A SQLite write runs its body on
+/// the calling task's thread (group commit), so the transaction is opened from a task that runs on
+/// a thread of its own (``DedicatedThreadExecutor``): blocking one of the few threads that run
+/// tasks could leave none to let go.
 public final class HeldTransaction: Sendable {
     private let release = AsyncStream<Void>.makeStream()
     private let task: Task<Void, any Error>
@@ -111,7 +116,7 @@ public final class HeldTransaction: Sendable {
     public init(on database: any Database, writing: Bool = true, _ statement: SQL) async {
         let held = AsyncStream<Void>.makeStream()
         let release = release.stream
-        task = Task {
+        task = Task(executorPreference: DedicatedThreadExecutor()) {
             defer { held.continuation.finish() }
             let body: @Sendable (any Transaction) throws -> Void = { tx in
                 try tx.execute(statement)
@@ -130,5 +135,20 @@ public final class HeldTransaction: Sendable {
     public func finish() async throws {
         release.continuation.yield()
         try await task.value
+    }
+}
+
+/// Runs the jobs of the tasks that prefer it on a serial dispatch queue of its own, off the
+/// threads that run every other task: for test bodies that must block their thread.
+public final class DedicatedThreadExecutor: TaskExecutor {
+    private let queue = DispatchQueue(label: "clientsuite.test.dedicated")
+
+    /// A new executor with its own queue.
+    public init() {}
+
+    /// Runs `job` on the queue.
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -1,0 +1,148 @@
+import Foundation
+@testable import SuiteSQLite
+import SuiteStorage
+import Synchronization
+import Testing
+
+/// Group commit on SQLite: writes that arrive together share one transaction and one commit,
+/// and each caller still gets exactly what a transaction of its own would give it.
+@Suite struct SQLiteGroupCommitTests {
+    struct Boom: Error, Equatable { let index: Int }
+
+    /// The first write holds the writer while seven more queue behind it; they join its
+    /// transaction, and the eight commit once. Each caller gets its own value or its own error; a body that throws (or
+    /// hits a unique violation) leaves nothing, fires nothing and is never seen by a later body;
+    /// the others commit and fire their after-commit actions.
+    @Test(.timeLimit(.minutes(2)))
+    func writesThatArriveTogetherShareOneCommitAndKeepTheirOwnOutcomes() async throws {
+        try await withFolder { folder in
+            let database = try SQLiteDatabase(path: "\(folder)/g.sqlite")
+            try await database.write { tx in try tx.execute("CREATE TABLE t (name TEXT NOT NULL UNIQUE)") }
+            let before = database.groupCommitCounts
+            let seen = Seen()
+
+            let first = Task {
+                try await database.write { tx -> [String] in
+                    try tx.execute("INSERT INTO t (name) VALUES (\("w0"))")
+                    tx.afterCommit { seen.fired.withLock { _ = $0.insert(0) } }
+                    seen.holding.store(true, ordering: .sequentiallyConsistent)
+                    // Hold the writer (and this thread) until the seven others are queued behind it.
+                    // A whole test run shares two threads here, so the wait is generous.
+                    try waitUntil(seconds: 60) { database.queuedWrites == 7 }
+                    return ["w0"]
+                }
+            }
+            try await waitUntilAsync(seconds: 60) { seen.holding.load(ordering: .sequentiallyConsistent) }
+            let others = (1...7).map { index in
+                Task {
+                    try await database.write { tx -> [String] in
+                        // w4 takes w2's name: a unique violation it does not catch.
+                        let name = index == 4 ? "w2" : "w\(index)"
+                        try tx.execute("INSERT INTO t (name) VALUES (\(name))")
+                        tx.afterCommit { seen.fired.withLock { _ = $0.insert(index) } }
+                        if index.isMultiple(of: 2) == false { throw Boom(index: index) }
+                        return try tx.query("SELECT name FROM t ORDER BY name").map { try $0.string("name") }
+                    }
+                }
+            }
+            #expect(try await first.value == ["w0"])
+            for (offset, task) in others.enumerated() {
+                let index = offset + 1
+                switch (index, await task.result) {
+                case (2, .success(let names)), (6, .success(let names)):
+                    // w0 ran first; its own row; never a row of a write that failed.
+                    #expect(names.contains("w0") && names.contains("w\(index)"), "\(names)")
+                    #expect(Set(names).isSubset(of: ["w0", "w2", "w6"]), "\(names)")
+                case (4, .failure(let error)): #expect((error as? StorageError)?.code == .uniqueViolation, "\(error)")
+                case (_, .failure(let error)): #expect(error as? Boom == Boom(index: index), "\(error)")
+                case (_, let result): Issue.record("w\(index) ended with \(result)")
+                }
+            }
+            let names = try await database.read { tx in try tx.query("SELECT name FROM t ORDER BY name").map { try $0.string("name") } }
+            #expect(names == ["w0", "w2", "w6"])
+            #expect(seen.fired.withLock { $0 } == [0, 2, 6])
+            let after = database.groupCommitCounts
+            #expect(after.commits - before.commits == 1, "the seven joined w0's transaction")
+            #expect(after.writes - before.writes == 3)
+            try await database.close()
+        }
+    }
+
+    /// Many writers at once on a FULL file, each a row and its audit row: every caller's answer
+    /// is its own row, and every acknowledged row is there with its audit row after a reopen.
+    /// (Whether they share commits depends on free threads: a leader holds its own while it
+    /// commits, and a test run shares two. The test above lines writes up to be sure.)
+    @Test(.timeLimit(.minutes(1)))
+    func concurrentWritersLoseNothingAndShareNothing() async throws {
+        try await withFolder { folder in
+            let path = "\(folder)/c.sqlite"
+            let database = try SQLiteDatabase(path: path)
+            try await database.write { tx in
+                try tx.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, writer INTEGER NOT NULL, n INTEGER NOT NULL)")
+                try tx.execute("CREATE TABLE audit (t_id INTEGER NOT NULL UNIQUE, writer INTEGER NOT NULL)")
+            }
+            let before = database.groupCommitCounts
+            let acknowledged = try await withThrowingTaskGroup(of: [(id: Int64, writer: Int, n: Int)].self) { group in
+                for writer in 0..<16 {
+                    group.addTask {
+                        var mine: [(id: Int64, writer: Int, n: Int)] = []
+                        for n in 0..<100 {
+                            let id = try await database.write { tx -> Int64 in
+                                let id = try tx.insertReturningID("INSERT INTO t (writer, n) VALUES (\(writer), \(n))")
+                                try tx.execute("INSERT INTO audit (t_id, writer) VALUES (\(id), \(writer))")
+                                return id
+                            }
+                            mine.append((id, writer, n))
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(acknowledged.count == 1_600)
+            #expect(Set(acknowledged.map(\.id)).count == 1_600, "no two callers were given the same row")
+            let after = database.groupCommitCounts
+            #expect(after.writes - before.writes == 1_600)
+            try await database.close()
+
+            let reopened = try SQLiteDatabase(path: path)
+            let rows = try await reopened.read { tx in
+                try tx.query("SELECT t.id, t.writer, t.n, audit.writer AS audited FROM t JOIN audit ON audit.t_id = t.id")
+            }
+            #expect(rows.count == 1_600)
+            let stored = Dictionary(uniqueKeysWithValues: try rows.map { row in
+                (try row.int64("id"), (writer: Int(try row.int64("writer")), n: Int(try row.int64("n")), audited: Int(try row.int64("audited"))))
+            })
+            for write in acknowledged {
+                let row = stored[write.id]
+                #expect(row?.writer == write.writer && row?.n == write.n && row?.audited == write.writer)
+            }
+            try await reopened.close()
+        }
+    }
+}
+
+/// What the bodies report to the test.
+private final class Seen: Sendable {
+    let fired = Mutex<Set<Int>>([])
+    let holding = Atomic<Bool>(false)
+}
+
+/// Waits on this thread (it holds the writer) until `condition` holds.
+private func waitUntil(seconds: Double, _ condition: () -> Bool) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        guard Date() < deadline else { throw TimedOut() }
+        Thread.sleep(forTimeInterval: 0.001)
+    }
+}
+
+private func waitUntilAsync(seconds: Double, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TimedOut() }
+        try await Task.sleep(for: .milliseconds(1))
+    }
+}
+
+private struct TimedOut: Error {}
