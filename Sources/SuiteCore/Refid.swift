@@ -54,9 +54,10 @@ public struct Refid: Hashable, Sendable, Codable, CustomStringConvertible, Compa
         return Refid(rawValue: prefix + String(decoding: bytes, as: UTF8.self))
     }
 
-    /// Generates a new refid with `prefix` from `SystemRandomNumberGenerator` (the OS CSPRNG).
+    /// Generates a new refid with `prefix` from the operating system's CSPRNG (read 4 KiB at a
+    /// time into a pool, one system call per 170 refids).
     public static func generate(prefix: String) -> Refid {
-        var generator = SystemRandomNumberGenerator()
+        var generator = PooledSystemRandom()
         return generate(prefix: prefix, using: &generator)
     }
 

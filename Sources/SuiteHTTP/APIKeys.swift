@@ -31,7 +31,9 @@ public struct APIKeys: Sendable {
         guard hasAtMostCharacters(name, 200), !containsControlCharacters(name) else {
             throw APIKeyError(.validation, message: "Invalid name: use at most 200 characters, no control characters")
         }
-        let secret = "csk_" + Refid.generate(prefix: "").rawValue + Refid.generate(prefix: "").rawValue
+        // A secret comes straight from the system CSPRNG, never from the refids' pool.
+        var system = SystemRandomNumberGenerator()
+        let secret = "csk_" + Refid.generate(prefix: "", using: &system).rawValue + Refid.generate(prefix: "", using: &system).rawValue
         let key = APIKey(refid: Refid.generate(prefix: "AK-"), role: role, name: name, hint: String(secret.prefix(10)),
                          createdAt: Timestamp(clock.now()).date, revokedAt: nil)
         let resellers = resellers

@@ -1,5 +1,6 @@
 import Foundation
 internal import GRDB
+internal import GRDBSQLite
 public import Logging
 public import SuiteStorage
 
@@ -205,67 +206,113 @@ final class SQLiteTransaction: Transaction {
         self.path = path
     }
 
+    // Statements are prepared and cached by GRDB, then bound, stepped and read through SQLite's C
+    // API: GRDB's argument values, execution bookkeeping and row cursor cost more than the
+    // statement itself for the short statements the suite runs (a write transaction's bodies run
+    // one after another on the writer, so this cost is what limits group commit's throughput).
+
     func execute(_ sql: SuiteStorage.SQL) throws -> Int {
         let (text, bindings) = sql.rendered(for: .sqlite)
         try SQLValue.requireStorable(bindings)
-        do {
-            // `execute(arguments:)` binds temporarily, without copying strings and blobs.
-            try db.cachedStatement(sql: text).execute(arguments: Self.arguments(bindings))
-            return db.changesCount
-        } catch let error as DatabaseError {
-            throw Self.map(error, path: path)
+        return try run(text, bindings) { handle in
+            while true {
+                switch sqlite3_step(handle) {
+                case SQLITE_DONE: return Int(sqlite3_changes(connection))
+                case SQLITE_ROW: continue
+                default: throw lastError(text)
+                }
+            }
         }
     }
 
     func query(_ sql: SuiteStorage.SQL) throws -> [SuiteStorage.Row] {
         let (text, bindings) = sql.rendered(for: .sqlite)
         try SQLValue.requireStorable(bindings)
-        do {
-            let statement = try db.cachedStatement(sql: text)
-            let columns = statement.columnNames
+        return try run(text, bindings) { handle, columns in
+            let count = Int32(columns.count)
             var rows: [SuiteStorage.Row] = []
-            let cursor = try GRDB.Row.fetchCursor(statement, arguments: Self.arguments(bindings))
-            while let row = try cursor.next() {
-                var values: [SQLValue] = []
-                values.reserveCapacity(columns.count)
-                for index in 0..<columns.count {
-                    let value: DatabaseValue = row[index]
-                    switch value.storage {
-                    case .null: values.append(.null)
-                    case .int64(let number): values.append(.int(number))
-                    case .double(let number): values.append(.double(number))
-                    case .string(let text): values.append(.text(text))
-                    case .blob(let data): values.append(.blob([UInt8](data)))
-                    }
+            while true {
+                switch sqlite3_step(handle) {
+                case SQLITE_DONE: return rows
+                case SQLITE_ROW:
+                    var values: [SQLValue] = []
+                    values.reserveCapacity(columns.count)
+                    for index in 0..<count { values.append(Self.value(handle, index)) }
+                    rows.append(SuiteStorage.Row(columns: columns, values: values))
+                default: throw lastError(text)
                 }
-                rows.append(SuiteStorage.Row(columns: columns, values: values))
             }
-            return rows
-        } catch let error as DatabaseError {
-            throw Self.map(error, path: path)
         }
     }
 
     func insertReturningID(_ sql: SuiteStorage.SQL) throws -> Int64 {
         _ = try execute(sql)
-        return db.lastInsertedRowID
+        return sqlite3_last_insert_rowid(connection)
     }
+
+    private var connection: OpaquePointer { db.sqliteConnection! }
+
+    /// Prepares (or finds) `text`, binds `bindings`, runs `body` with the statement and its column
+    /// names, then resets the statement and drops its bindings; maps errors to the suite's.
+    private func run<T>(_ text: String, _ bindings: [SQLValue], _ body: (OpaquePointer, [String]) throws -> T) throws -> T {
+        do {
+            let statement = try db.cachedStatement(sql: text)
+            let handle = statement.sqliteStatement
+            defer {
+                sqlite3_reset(handle)
+                sqlite3_clear_bindings(handle)
+            }
+            for (offset, value) in bindings.enumerated() {
+                let index = Int32(offset + 1)
+                let code: Int32
+                switch value {
+                case .null: code = sqlite3_bind_null(handle, index)
+                case .int(let number): code = sqlite3_bind_int64(handle, index, number)
+                case .double(let number): code = sqlite3_bind_double(handle, index, number)
+                case .text(let text): code = sqlite3_bind_text(handle, index, text, -1, Self.transient)
+                case .blob(let bytes) where bytes.isEmpty: code = sqlite3_bind_zeroblob(handle, index, 0)
+                case .blob(let bytes):
+                    code = bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
+                }
+                guard code == SQLITE_OK else { throw lastError(text) }
+            }
+            return try body(handle, statement.columnNames)
+        } catch let error as DatabaseError {
+            throw Self.map(error, path: path)
+        }
+    }
+
+    private func run<T>(_ text: String, _ bindings: [SQLValue], _ body: (OpaquePointer) throws -> T) throws -> T {
+        try run(text, bindings) { handle, _ in try body(handle) }
+    }
+
+    /// The connection's last error, as GRDB would have raised it.
+    private func lastError(_ text: String) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(connection)),
+                      message: String(cString: sqlite3_errmsg(connection)), sql: text)
+    }
+
+    /// Column `index` of the current row.
+    private static func value(_ handle: OpaquePointer, _ index: Int32) -> SQLValue {
+        switch sqlite3_column_type(handle, index) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .int(sqlite3_column_int64(handle, index))
+        case SQLITE_FLOAT: return .double(sqlite3_column_double(handle, index))
+        case SQLITE_TEXT:
+            let bytes = sqlite3_column_text(handle, index)
+            let count = Int(sqlite3_column_bytes(handle, index))
+            return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
+        default:
+            let bytes = sqlite3_column_blob(handle, index)
+            let count = Int(sqlite3_column_bytes(handle, index))
+            return .blob(count == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: bytes, count: count)))
+        }
+    }
+
+    /// SQLite copies the bound value before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     func afterCommit(_ action: @escaping @Sendable () -> Void) { commitActions.append(action) }
-
-    /// The bindings as GRDB values. (GRDB's existential initialiser: its generic one maps through
-    /// a key path that cannot be specialised from here, which profiling showed to cost more.)
-    static func arguments(_ bindings: [SQLValue]) -> StatementArguments {
-        StatementArguments(bindings.map { value -> (any DatabaseValueConvertible)? in
-            switch value {
-            case .null: nil
-            case .int(let number): number
-            case .double(let number): number
-            case .text(let text): text
-            case .blob(let bytes): Data(bytes)
-            }
-        })
-    }
 
     /// The suite's error for a SQLite error: a code a caller can act on and a one-line message
     /// that names the file, never SQL. `opening` marks errors raised while the file was opened.
