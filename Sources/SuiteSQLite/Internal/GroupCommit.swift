@@ -19,22 +19,18 @@ import Synchronization
 /// - **order:** the callers run one after another, as they would on one connection; a body sees
 ///   the earlier ones' writes as it would have seen them committed.
 ///
-/// A caller that finds the writer idle never waits for a thread: its transaction runs on its own,
-/// with no hop to a dispatch queue and back (that hop cost about 15 µs of a 30 µs write at
-/// `synchronous=NORMAL`). It blocks its thread while its batch runs, as a point read does. If
-/// writes queued meanwhile, the next batches run on a thread of the group commit's own (a serial
-/// dispatch queue) until none is left, so that under a steady stream of writes the transactions
-/// and their fsyncs do not hold the few threads that run tasks. Only one batch runs at a time, and
-/// nothing that runs one ever waits for a task (queued callers are suspended, not blocked), so this
-/// cannot deadlock the cooperative pool.
+/// A lone caller never waits for a thread: its transaction runs on its own, with no hop to a
+/// dispatch queue and back (that hop cost about 15 µs of a 30 µs write at `synchronous=NORMAL`).
+/// A leader blocks its thread while its batch runs, as a point read does; only one leader runs at
+/// a time, and it never waits for another task (queued callers are suspended, not blocked), so
+/// this cannot deadlock the cooperative pool. When the leader's batch is done, it hands the lead
+/// to the first caller that queued meanwhile and returns.
 final class GroupCommit: Sendable {
     /// How many callers' work one transaction takes at most: a bound on a batch's latency and on
     /// how much one disk error fails at once.
     static let batchLimit = 64
 
     private let writer: any DatabaseWriter
-    /// Runs the batches that queue behind a leader (see ``drain()``).
-    private let drainer = DispatchQueue(label: "clientsuite.sqlite.group-commit")
     private let state = Mutex(State())
     private let statistics = Atomic<Int>(0)
     private let committedWrites = Atomic<Int>(0)
@@ -75,7 +71,7 @@ final class GroupCommit: Sendable {
         }
     }
 
-    /// Waits in line: resumed when a batch has run the write, or to lead when the writer fell idle.
+    /// Waits in line: resumed when a leader has run the write, or when the lead passes to it.
     private func queue(_ write: QueuedWrite) async -> Turn {
         await withCheckedContinuation { continuation in
             let leadsNow = state.withLock { state in
@@ -91,37 +87,19 @@ final class GroupCommit: Sendable {
         }
     }
 
-    /// Runs `own` with whatever queued, wakes the others, then lets the lead go, or hands what
-    /// queued meanwhile to the drainer.
+    /// Runs `own` with whatever queued, wakes the others, then passes the lead on (or lets it go).
     private func lead(with own: QueuedWrite) {
         var batch = [own]
         run(&batch)
-        let more = state.withLock { state -> Bool in
-            if state.waiting.isEmpty { state.leading = false }
-            return state.leading
+        let next = state.withLock { state -> QueuedWrite? in
+            guard !state.waiting.isEmpty else {
+                state.leading = false
+                return nil
+            }
+            return state.waiting.removeFirst()
         }
         for write in batch.dropFirst() { write.continuation!.resume(returning: .done) }
-        if more { drainer.async { self.drain() } }
-    }
-
-    /// Runs batch after batch of the writes that queue, on the drainer's own thread, until none
-    /// is left; then lets the lead go. While writes keep arriving together, their transactions and
-    /// fsyncs run here, and the threads that run tasks stay free for the callers' other work.
-    private func drain() {
-        while true {
-            var batch = state.withLock { state -> [QueuedWrite] in
-                guard !state.waiting.isEmpty else {
-                    state.leading = false
-                    return []
-                }
-                let taken = Array(state.waiting.prefix(Self.batchLimit))
-                state.waiting.removeFirst(taken.count)
-                return taken
-            }
-            guard !batch.isEmpty else { return }
-            run(&batch)
-            for write in batch { write.continuation!.resume(returning: .done) }
-        }
+        next?.continuation!.resume(returning: .lead)
     }
 
     /// Moves queued writes into `batch`, up to the limit; returns whether it moved any.
@@ -235,9 +213,9 @@ class QueuedWrite: @unchecked Sendable {
 
 /// Why a queued caller was resumed.
 enum Turn: Sendable {
-    /// A batch ran the write: its outcome is set.
+    /// A leader ran the write: its outcome is set.
     case done
-    /// The writer is idle: the caller leads.
+    /// The caller leads now.
     case lead
 }
 
