@@ -1,4 +1,11 @@
 public import SuiteCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A value bound to a SQL statement parameter. Booleans are stored as integers 0/1 on every
 /// engine, instants as ``Timestamp`` milliseconds, so one statement serves SQLite and PostgreSQL.
@@ -21,7 +28,8 @@ extension SQLValue {
     /// every engine gives the same answer.
     public static func requireStorable(_ values: [SQLValue]) throws {
         for case .text(let text) in values
-        where text.utf8.withContiguousStorageIfAvailable({ $0.contains(0) }) ?? text.utf8.contains(0) {
+        where text.utf8.withContiguousStorageIfAvailable({ $0.isEmpty ? false : memchr($0.baseAddress!, 0, $0.count) != nil })
+            ?? text.utf8.contains(0) {
             throw StorageError(code: .invalidText, message: "Invalid text: it may not contain the NUL character (U+0000)")
         }
     }
@@ -132,21 +140,32 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
         bindings.reserveCapacity(count)
         let capacity = length + count * (dialect == .sqlite ? 1 : 11)  // "$" and up to ten digits
         let text = String(unsafeUninitializedCapacity: max(capacity, 1)) { buffer in
+            // Closures passed straight to their callees, not a local function: a local function
+            // that captures `at` made every append check exclusive access at run time.
             var at = 0
-            func write<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
-                let copied = bytes.withContiguousStorageIfAvailable { source in
-                    if let start = source.baseAddress { (buffer.baseAddress! + at).update(from: start, count: source.count) }
-                }
-                if copied == nil { for byte in bytes { buffer[at] = byte; at += 1 } } else { at += bytes.count }
-            }
             for fragment in fragments {
+                let part: String
                 switch fragment {
-                case .text(let part):
-                    write(part.utf8)
+                case .text(let text):
+                    part = text
                 case .bind(let value):
                     bindings.append(value)
-                    write(dialect.placeholder(bindings.count).utf8)
+                    if dialect == .sqlite {
+                        buffer[at] = UInt8(ascii: "?")
+                        at += 1
+                        continue
+                    }
+                    part = dialect.placeholder(bindings.count)
                 }
+                let size = part.utf8.count
+                let copied: Void? = part.utf8.withContiguousStorageIfAvailable { source in
+                    if let start = source.baseAddress { (buffer.baseAddress! + at).update(from: start, count: size) }
+                }
+                if copied == nil {
+                    var index = at
+                    for byte in part.utf8 { buffer[index] = byte; index += 1 }
+                }
+                at += size
             }
             return at
         }
