@@ -93,28 +93,28 @@ struct PhaseRound {
 
         var created: [Refid] = []
         created.reserveCapacity(count)
-        rates[.clientCreate] = try await timed(count) {
+        rates[.clientCreate] = try await flushedRate(count) {
             for index in 0..<count {
                 created.append(try await clients.make().name("Client \(index)").email("client-\(index)@bench.example").create().refid)
             }
         }
-        rates[.clientActivate] = try await timed(count) {
+        rates[.clientActivate] = try await flushedRate(count) {
             for refid in created { _ = try await clients.activate(refid) }
         }
         var minted: [MintedLicence] = []
         minted.reserveCapacity(count)
-        rates[.licenceMint] = try await timed(count) {
+        rates[.licenceMint] = try await flushedRate(count) {
             for _ in 0..<count { minted.append(try await licences.make().product("pro").mint()) }
         }
         var pending = 0
-        rates[.licenceVerify] = try await timed(count) {
+        rates[.licenceVerify] = try await flushedRate(count) {
             for licence in minted where try await licences.verify(licence.key).code == .pending { pending += 1 }
         }
         guard pending == count else { throw BenchmarkError(message: "\(count - pending) of \(count) fresh licences did not verify as pending") }
-        rates[.licenceActivate] = try await timed(count) {
+        rates[.licenceActivate] = try await flushedRate(count) {
             for (licence, client) in zip(minted, created) { _ = try await licences.activate(licence.licence.refid, for: client) }
         }
-        rates[.resellerProvision] = try await timed(count) {
+        rates[.resellerProvision] = try await flushedRate(count) {
             for index in 0..<count {
                 _ = try await allies.provision(reseller.refid, cost: 1, action: "seat", idempotencyKey: "provision-\(index)")
             }
@@ -123,25 +123,20 @@ struct PhaseRound {
         let payers = Array(created.prefix(1_000))
         var billed: [Refid] = []
         billed.reserveCapacity(count)
-        rates[.invoiceCreate] = try await timed(count) {
+        rates[.invoiceCreate] = try await flushedRate(count) {
             for index in 0..<count {
                 billed.append(try await invoices.make().for(payers[index % payers.count]).currency("USD").amount(100).create().refid)
             }
         }
         for payer in payers { _ = try await invoices.topUp(payer, amount: 1_000_000_000, currency: "USD") }
         var paid = 0
-        rates[.invoicePay] = try await timed(count) {
+        rates[.invoicePay] = try await flushedRate(count) {
             for refid in billed {
                 if case .paid = try await invoices.attemptPayment(refid) { paid += 1 }
             }
         }
         guard paid == count else { throw BenchmarkError(message: "\(count - paid) of \(count) invoices were not paid from the wallet") }
         return rates
-    }
-
-    private func timed(_ count: Int, _ body: () async throws -> Void) async throws -> Double {
-        sync()
-        return Double(count) / (try await measure(body))
     }
 
     func close() async throws { try await database.close() }
@@ -340,15 +335,14 @@ struct GRDBFloors {
     /// `count` transactions awaited through GRDB's async write; returns them per second.
     func async(_ count: Int) async throws -> Double {
         let pool = pool
-        sync()
-        return Double(count) / (try await measure {
+        return try await flushedRate(count) {
             for index in 0..<count {
                 try await pool.write { db in
                     try db.cachedStatement(sql: "INSERT INTO bench_grdb_floor (a, b, c) VALUES (?, ?, ?)")
                         .execute(arguments: [index, "floor row", index &* 31])
                 }
             }
-        })
+        }
     }
 
     /// `count` transactions through GRDB's blocking write, on this thread; returns them per second.

@@ -102,6 +102,13 @@ struct BenchmarkError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
+/// `count` operations of `body` per second, after `sync()` so that write-back left over from
+/// earlier work does not land in the timed run.
+func flushedRate(_ count: Int, _ body: () async throws -> Void) async rethrows -> Double {
+    sync()
+    return Double(count) / (try await measure(body))
+}
+
 /// Wall time of `body` in seconds, on the monotonic clock.
 func measure(_ body: () async throws -> Void) async rethrows -> Double {
     let clock = ContinuousClock()

@@ -138,7 +138,8 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
         }
         var bindings: [SQLValue] = []
         bindings.reserveCapacity(count)
-        let capacity = length + count * (dialect == .sqlite ? 1 : 11)  // "$" and up to ten digits
+        // Each placeholder is at most as long as the last one.
+        let capacity = length + count * dialect.placeholder(count).utf8.count
         let text = String(unsafeUninitializedCapacity: max(capacity, 1)) { buffer in
             // Closures passed straight to their callees, not a local function: a local function
             // that captures `at` made every append check exclusive access at run time.
@@ -150,11 +151,6 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
                     part = text
                 case .bind(let value):
                     bindings.append(value)
-                    if dialect == .sqlite {
-                        buffer[at] = UInt8(ascii: "?")
-                        at += 1
-                        continue
-                    }
                     part = dialect.placeholder(bindings.count)
                 }
                 let size = part.utf8.count

@@ -1,6 +1,7 @@
 import Foundation
 @testable import SuiteSQLite
 import SuiteStorage
+import SuiteTestSupport
 import Synchronization
 import Testing
 
@@ -32,7 +33,7 @@ import Testing
                     return ["w0"]
                 }
             }
-            try await waitUntilAsync(seconds: 60) { seen.holding.load(ordering: .sequentiallyConsistent) }
+            try #require(try await eventually(attempts: 6_000) { seen.holding.load(ordering: .sequentiallyConsistent) })
             let others = (1...7).map { index in
                 Task {
                     try await database.write { tx -> [String] in
@@ -134,14 +135,6 @@ private func waitUntil(seconds: Double, _ condition: () -> Bool) throws {
     while !condition() {
         guard Date() < deadline else { throw TimedOut() }
         Thread.sleep(forTimeInterval: 0.001)
-    }
-}
-
-private func waitUntilAsync(seconds: Double, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw TimedOut() }
-        try await Task.sleep(for: .milliseconds(1))
     }
 }
 

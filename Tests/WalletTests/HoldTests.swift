@@ -47,16 +47,6 @@ func ledgerState(_ ledger: Ledger) async throws -> [String] {
     }
 }
 
-/// Waits for `condition`, checking up to `attempts` times with a short pause between — a bound on
-/// the work, not a timing assertion.
-func eventually(attempts: Int = 1_000, _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
-    for _ in 0..<attempts {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return false
-}
-
 let holdTestStart = Date(timeIntervalSince1970: 1_750_000_000)
 
 @Suite struct HoldTests {

@@ -32,7 +32,7 @@ final class GroupCommit: Sendable {
 
     private let writer: any DatabaseWriter
     private let state = Mutex(State())
-    private let statistics = Atomic<Int>(0)
+    private let committedTransactions = Atomic<Int>(0)
     private let committedWrites = Atomic<Int>(0)
 
     private struct State: ~Copyable {
@@ -45,7 +45,7 @@ final class GroupCommit: Sendable {
     }
 
     /// Transactions committed and writes committed in them since the database opened.
-    var counts: (commits: Int, writes: Int) { (statistics.load(ordering: .relaxed), committedWrites.load(ordering: .relaxed)) }
+    var counts: (commits: Int, writes: Int) { (committedTransactions.load(ordering: .relaxed), committedWrites.load(ordering: .relaxed)) }
 
     /// How many writes wait for a leader now (for tests that line writes up).
     var queued: Int { state.withLock { $0.waiting.count } }
@@ -177,7 +177,7 @@ final class GroupCommit: Sendable {
             return index
         }
         for (write, actions) in ran { write.outcome = .committed(actions) }
-        statistics.add(1, ordering: .relaxed)
+        committedTransactions.add(1, ordering: .relaxed)
         committedWrites.add(ran.count, ordering: .relaxed)
         return index
     }
