@@ -238,13 +238,16 @@ public struct Allies: Sendable {
     /// Throws `.insufficientCredits` (with balance and cost) or `.suspended`, and then writes nothing.
     @discardableResult
     public func provision(_ refid: Refid, cost: Int64, action: String, idempotencyKey: String) async throws -> Provision {
+        // Checked, and for a reseller seen before its transfer prepared, before the transaction:
+        // that work then runs beside other callers' instead of in the one writer's turn on SQLite.
+        let request = try provisionRequest(refid, cost: cost, action: action, key: try Self.key(idempotencyKey))
         // A concurrent retry with the same key may commit first (a unique violation), or, on
         // PostgreSQL, spend the credits after this one looked for the key: the second run returns
         // that provision if it exists.
         return try await database.writeResolvingRace(onUnique: "idempotency_key", alsoRetrying: { error in
             (error as? AllyError)?.code == .insufficientCredits
         }) { tx in
-            try self.provision(refid, cost: cost, action: action, idempotencyKey: idempotencyKey, in: tx)
+            try self.provision(request, in: tx)
         }
     }
 
@@ -260,19 +263,56 @@ public struct Allies: Sendable {
     @discardableResult
     public func provision(_ refid: Refid, cost: Int64, action: String, key: IdempotencyKey,
                           in tx: any Transaction) throws -> Provision {
+        try provision(try provisionRequest(refid, cost: cost, action: action, key: key), in: tx)
+    }
+
+    /// A provision whose arguments are checked. When the reseller's wallet and its revenue stripe
+    /// are remembered, its transfer is prepared too (``Ledger/prepareTransfer(from:to:amount:description:metadata:key:)``).
+    private struct ProvisionRequest: Sendable {
+        let reseller: Refid
+        let cost: Int64
+        let action: String
+        let key: IdempotencyKey
+        let transfer: PreparedTransfer?
+    }
+
+    private func provisionRequest(_ refid: Refid, cost: Int64, action: String, key: IdempotencyKey) throws -> ProvisionRequest {
         guard cost > 0 else { throw AllyError(.invalidAmount, message: "Invalid amount: the cost must be greater than zero") }
         let action = try Self.text(action, field: "action", maximum: 500)
-        let reseller = try provisioningIdentity(refid, in: tx)
+        var transfer: PreparedTransfer?
+        if let reseller = resellerIdentities.identity(of: refid),
+           let revenue = ledger.rememberedSystemAccountRefid(.revenue, unit: .credits,
+                                                            stripe: Ledger.stripe(for: reseller.wallet.rawValue, on: database.dialect)) {
+            transfer = try prepareTransfer(refid, from: reseller.wallet, to: revenue, cost: cost, action: action, key: key)
+        }
+        return ProvisionRequest(reseller: refid, cost: cost, action: action, key: key, transfer: transfer)
+    }
+
+    private func prepareTransfer(_ refid: Refid, from wallet: Refid, to revenue: Refid, cost: Int64, action: String,
+                                 key: IdempotencyKey) throws -> PreparedTransfer {
         do {
-            // A stripe of the revenue account per reseller: concurrent resellers never queue on one row.
+            return try ledger.prepareTransfer(from: wallet, to: revenue, amount: cost, description: action,
+                                              metadata: ["reseller": .string(refid.rawValue)], key: key.scoped("ally:provision"))
+        } catch let error as WalletError {
+            throw Self.map(error)
+        }
+    }
+
+    private func provision(_ request: ProvisionRequest, in tx: any Transaction) throws -> Provision {
+        let (refid, cost, action) = (request.reseller, request.cost, request.action)
+        var prepared = request.transfer
+        if prepared == nil {
+            let reseller = try provisioningIdentity(refid, in: tx)
+            // A stripe of the revenue account per reseller on PostgreSQL: concurrent resellers never queue on one row.
             let revenue = try ledger.systemAccountRefid(.revenue, unit: .credits,
-                                                        stripe: Ledger.stripe(for: reseller.wallet.rawValue), in: tx)
+                                                        stripe: Ledger.stripe(for: reseller.wallet.rawValue, on: tx.dialect), in: tx)
+            prepared = try prepareTransfer(refid, from: reseller.wallet, to: revenue, cost: cost, action: action, key: request.key)
+        }
+        do {
             // A suspended reseller's wallet is frozen in the suspension's own transaction, and the
             // ledger refuses a frozen account inside the debit itself: a suspension can never slip
             // in between a check and the spend.
-            let transfer = try ledger.transfer(from: reseller.wallet, to: revenue, amount: cost, description: action,
-                                               metadata: ["reseller": .string(refid.rawValue)],
-                                               key: key.scoped("ally:provision"), in: tx)
+            let transfer = try ledger.transfer(prepared!, in: tx)
             if transfer.isNew {
                 let after = transfer.debitBalanceAfter
                 var published: [any DomainEvent] = [

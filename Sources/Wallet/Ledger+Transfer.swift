@@ -1,6 +1,12 @@
 import SuiteCore
 import SuiteStorage
 
+/// A transfer checked before its transaction (``Ledger/prepareTransfer(from:to:amount:description:metadata:key:)``),
+/// to be run by ``Ledger/transfer(_:in:)``, once or again like the same arguments.
+public struct PreparedTransfer: Sendable {
+    let move: Ledger.Move
+}
+
 /// The two ways a transfer is written.
 ///
 /// The *lean* path is the usual one: four statements — the two conditional balance `UPDATE`s, in
@@ -17,7 +23,7 @@ import SuiteStorage
 /// the ledger always ran, in their order, which find the stored transfer or throw the precise error.
 /// So every outcome other than a fresh transfer is decided exactly as before.
 extension Ledger {
-    struct Move {
+    struct Move: Sendable {
         let debit: Refid
         let credit: Refid
         let amount: Int64
@@ -45,8 +51,7 @@ extension Ledger {
             WHERE id = \(to.id) AND refid = \(move.credit) AND balance <= \(highest)
             RETURNING balance
             """
-        let refid = Refid.generate(prefix: "TX-")
-        let now = Timestamp(clock.now())
+        let refid = Refid.generate(prefix: "TX-"), now = Timestamp(clock.now())
         // A key used before (or by a concurrent transaction that commits first) inserts nothing.
         let conflict: SQL = move.idempotencyKey == nil
             ? "" : " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"

@@ -100,11 +100,18 @@ public struct Ledger: Sendable {
     /// system account's refid never changes, so it is remembered after the first commit.
     public func systemAccountRefid(_ account: SystemAccount, unit: Unit, stripe: Int, in tx: any Transaction) throws -> Refid {
         let owner = stripe == 0 ? account.owner : "\(account.owner)#\(stripe)"
-        if let known = identities.systemAccount(owner: owner, unit: unit) { return known }
+        if let known = rememberedSystemAccountRefid(account, unit: unit, stripe: stripe) { return known }
         let refid = try system(account, unit: unit, stripe: stripe, in: tx).refid
         let identities = identities
         tx.afterCommit { identities.rememberSystemAccount(refid, owner: owner, unit: unit) }
         return refid
+    }
+
+    /// The refid of stripe `stripe` of a system account if this ledger remembers it (from a commit
+    /// that used it), else nil. Reads nothing, so a caller can prepare a transfer into it before
+    /// its transaction (``prepareTransfer(from:to:amount:description:metadata:key:)``).
+    public func rememberedSystemAccountRefid(_ account: SystemAccount, unit: Unit, stripe: Int) -> Refid? {
+        identities.systemAccount(owner: stripe == 0 ? account.owner : "\(account.owner)#\(stripe)", unit: unit)
     }
 
     /// The balance of a system account over all its stripes.
@@ -116,6 +123,14 @@ public struct Ledger: Sendable {
                 WHERE unit = \(unit.code) AND (owner = \(plain) OR owner LIKE \(striped))
                 """) ?? 0
         }
+    }
+
+    /// The stripe a spender credits on `dialect`. On PostgreSQL, ``stripe(for:)``: concurrent
+    /// spenders never queue on one row. On SQLite, always 0: its writes run one at a time, so a
+    /// stripe saves no wait there, and each stripe credited in a shared commit (group commit) is
+    /// one more page of entries to write and flush.
+    public static func stripe(for spender: String, on dialect: SQLDialect) -> Int {
+        dialect == .sqlite ? 0 : stripe(for: spender)
     }
 
     /// A stable stripe for a spender (FNV-1a of its text, so every process picks the same one).
@@ -150,13 +165,14 @@ public struct Ledger: Sendable {
     @discardableResult
     public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
                          metadata: Metadata = [:], idempotencyKey: String? = nil) async throws -> Transfer {
+        let prepared = try prepareTransfer(from: debit, to: credit, amount: amount, description: description,
+                                           metadata: metadata, key: try Self.key(idempotencyKey))
         // A concurrent call with the same key may commit first (a unique violation), or, on
         // PostgreSQL, spend the funds after this one looked for the key: the second run finds it.
-        try await database.writeResolvingRace(onUnique: "idempotency_key", alsoRetrying: { error in
+        return try await database.writeResolvingRace(onUnique: "idempotency_key", alsoRetrying: { error in
             (error as? WalletError)?.code == .insufficientFunds && idempotencyKey != nil
         }) { tx in
-            try self.transfer(from: debit, to: credit, amount: amount, description: description, metadata: metadata,
-                              idempotencyKey: idempotencyKey, in: tx)
+            try self.transfer(prepared, in: tx)
         }
     }
 
@@ -174,6 +190,17 @@ public struct Ledger: Sendable {
     @discardableResult
     public func transfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
                          metadata: Metadata = [:], key: IdempotencyKey?, in tx: any Transaction) throws -> Transfer {
+        try transfer(try prepareTransfer(from: debit, to: credit, amount: amount, description: description,
+                                         metadata: metadata, key: key), in: tx)
+    }
+
+    /// Checks a transfer and does the work that needs no database: the amount, description and
+    /// metadata checks, the metadata's JSON and the fingerprint a retry is compared by. Done before
+    /// the write transaction, that work runs beside other callers' instead of inside the one
+    /// writer's turn (on SQLite, every caller's transaction runs one after another). Throws, and
+    /// writes nothing, when the transfer can never go through.
+    public func prepareTransfer(from debit: Refid, to credit: Refid, amount: Int64, description: String,
+                                metadata: Metadata = [:], key: IdempotencyKey?) throws -> PreparedTransfer {
         guard amount > 0 else { throw WalletError(.invalidAmount, message: "Invalid amount: must be greater than zero") }
         let description = trimmingWhitespace(description, newlines: false)
         guard !description.isEmpty, hasAtMostCharacters(description, 500) else {
@@ -182,12 +209,19 @@ public struct Ledger: Sendable {
         guard debit != credit else { throw WalletError.invalid("accounts", "debit and credit accounts must differ") }
         let metadataText = metadata.jsonText()
         guard metadataText.utf8.count <= 16_384 else { throw WalletError.invalid("metadata", "at most 16384 bytes of JSON") }
-        let move = Move(debit: debit, credit: credit, amount: amount, description: description, metadata: metadata,
-                        metadataText: metadataText, idempotencyKey: key,
-                        fingerprint: Self.fingerprint(debit: debit, credit: credit, amount: amount, description: description,
-                                                      metadata: metadataText))
-        if let transfer = try leanTransfer(move, in: tx) { return transfer }
-        return try checkedTransfer(move, in: tx)
+        return PreparedTransfer(move: Move(
+            debit: debit, credit: credit, amount: amount, description: description, metadata: metadata,
+            metadataText: metadataText, idempotencyKey: key,
+            fingerprint: Self.fingerprint(debit: debit, credit: credit, amount: amount, description: description,
+                                          metadata: metadataText)))
+    }
+
+    /// Runs a transfer that ``prepareTransfer(from:to:amount:description:metadata:key:)`` checked,
+    /// inside an open transaction: exactly what the other `transfer` calls do with the same arguments.
+    @discardableResult
+    public func transfer(_ prepared: PreparedTransfer, in tx: any Transaction) throws -> Transfer {
+        if let transfer = try leanTransfer(prepared.move, in: tx) { return transfer }
+        return try checkedTransfer(prepared.move, in: tx)
     }
 
     /// Issues `amount` into `account` from the issuance system account of its unit (a top-up).

@@ -313,4 +313,43 @@ func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T
             await _ = expectWalletError(.validation) { try await ledger.history(of: wallet.refid, limit: 0) }
         }
     }
+
+    @Test(arguments: Engine.allCases)
+    func aTransferPreparedBeforeItsTransactionRunsAsItsArgumentsWouldAndARefusedOneWritesNothing(engine: Engine) async throws {
+        try await engine.withLedger { ledger in
+            let wallet = try await ledger.account(owner: "RS-ALPHA", unit: .credits)
+            try await ledger.issue(1_000, to: wallet.refid, description: "Top-up")
+            let revenue = try await ledger.system(.revenue, unit: .credits)
+            await _ = expectWalletError(.invalidAmount) {
+                try ledger.prepareTransfer(from: wallet.refid, to: revenue.refid, amount: 0, description: "Seat", key: nil)
+            }
+            await _ = expectWalletError(.validation) {
+                try ledger.prepareTransfer(from: wallet.refid, to: revenue.refid, amount: 5, description: "  ", key: nil)
+            }
+            await _ = expectWalletError(.validation) {
+                try ledger.prepareTransfer(from: wallet.refid, to: wallet.refid, amount: 5, description: "Seat", key: nil)
+            }
+
+            let key = try #require(IdempotencyKey("seat-1"))
+            let prepared = try ledger.prepareTransfer(from: wallet.refid, to: revenue.refid, amount: 300,
+                                                      description: "  Pro licence ", metadata: ["client": "CL-1"], key: key)
+            let first = try await ledger.database.write { tx in try ledger.transfer(prepared, in: tx) }
+            #expect(first.isNew && first.debitBalanceAfter == 700 && first.description == "Pro licence")
+            #expect(first.metadata == ["client": "CL-1"])
+            // Run again, or called with the same arguments, it is the same transfer: the key replays it.
+            let again = try await ledger.database.write { tx in try ledger.transfer(prepared, in: tx) }
+            let called = try await ledger.transfer(from: wallet.refid, to: revenue.refid, amount: 300, description: "Pro licence",
+                                                   metadata: ["client": "CL-1"], idempotencyKey: "seat-1")
+            #expect(!again.isNew && again.refid == first.refid && called.refid == first.refid && !called.isNew)
+            // The same key with other arguments is a conflict, prepared or not.
+            let other = try ledger.prepareTransfer(from: wallet.refid, to: revenue.refid, amount: 301,
+                                                   description: "Pro licence", metadata: ["client": "CL-1"], key: key)
+            await _ = expectWalletError(.idempotencyConflict) {
+                try await ledger.database.write { tx in try ledger.transfer(other, in: tx) }
+            }
+            #expect(try await ledger.account(wallet.refid).balance == 700)
+            #expect(try await ledger.history(of: wallet.refid).items.map(\.amount) == [-300, 1_000])
+            #expect(try await ledger.reconcile().isClean)
+        }
+    }
 }
