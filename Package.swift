@@ -147,7 +147,9 @@ let package = Package(
             path: "Tests/SuiteTestSupport",
             swiftSettings: swiftSettings
         ),
-        tests("SuiteStorageTests", ["SuiteTestSupport", "SuiteStorage", "SuiteSQLite", "SuitePostgres", .crypto, .lifecycle, .logging]),
+        tests("SuiteStorageTests", [
+            "SuiteTestSupport", "SuiteStorage", "SuiteSQLite", "SuitePostgres", .crypto, .lifecycle, .logging, .propertyBased,
+        ]),
         tests("ClientTests", ["SuiteTestSupport", "Client", .propertyBased]),
         tests("WalletTests", ["SuiteTestSupport", "Wallet", "SuiteSQLite", "SuiteStorage", .lifecycle]),
         tests("AllyTests", ["SuiteTestSupport", "Ally", "Client"]),

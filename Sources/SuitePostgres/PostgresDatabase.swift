@@ -42,6 +42,8 @@ public final class PostgresDatabase: SuiteStorage.Database, Service {
     private let pools: ConnectionPools
     private let diagnosis: ConnectionDiagnosis
     private let threads: NIOThreadPool
+    /// The statements prepared on each pooled connection.
+    private let statements: ConnectionStatements
     private let logger: Logger
     private let closed = Atomic<Bool>(false)
     /// How often a transaction that lost a serialisation or deadlock race is retried.
@@ -57,7 +59,11 @@ public final class PostgresDatabase: SuiteStorage.Database, Service {
     /// - `keepalive=S`: an idle connection is checked with `SELECT 1` every S seconds (default 30;
     ///   0 turns it off);
     /// - `connect_timeout=S`: how long getting a connection may take before the operation fails
-    ///   (default 5; fractions allowed).
+    ///   (default 5; fractions allowed);
+    /// - `statement_cache=N`: statements prepared per connection (default 512): the server then
+    ///   parses and plans each once per connection instead of on every run. `0` prepares none; use
+    ///   it behind a pooler that moves a session between server connections (PgBouncer in
+    ///   transaction mode), where a prepared statement would not follow.
     ///
     /// Every time a connection returns to the pool, PostgresNIO arms a timer for each of the last two,
     /// which costs thread wake-ups: `min` equal to `pool` and `keepalive=0` cut a provision's client
@@ -75,6 +81,7 @@ public final class PostgresDatabase: SuiteStorage.Database, Service {
         diagnosis = ConnectionDiagnosis(location: location, logger: logger)
         threads = NIOThreadPool(numberOfThreads: location.poolSize)
         threads.start()
+        statements = ConnectionStatements(capacity: location.statementCache)
     }
 
     /// Runs `body` in a write transaction on a pooled connection; commits when it returns, rolls back
@@ -102,14 +109,23 @@ public final class PostgresDatabase: SuiteStorage.Database, Service {
         }
     }
 
-    /// Runs `body` in a `REPEATABLE READ READ ONLY` transaction: one consistent snapshot.
+    /// Runs `body` in a `REPEATABLE READ READ ONLY` transaction: one consistent snapshot. Like a
+    /// write, it runs again after a conflict (a prepared statement found out of date) and, once, on
+    /// a fresh connection after finding its connection dead.
     public func read<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
-        let run = { try await self.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", writes: false) { tx in try body(tx) } }
-        do {
-            return try await run()
-        } catch let lost as LostConnection {
-            // As for a write: once, on a fresh connection.
-            do { return try await run() } catch is LostConnection { throw lost.error }
+        var conflicts = 0
+        var lost: LostConnection?
+        while true {
+            do {
+                return try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", writes: false) { tx in
+                    try body(tx)
+                }
+            } catch let error as StorageError where error.code == .conflict && conflicts < conflictRetries {
+                conflicts += 1
+            } catch let error as LostConnection {
+                if let lost { throw lost.error }
+                lost = error
+            }
         }
     }
 
@@ -151,12 +167,12 @@ public final class PostgresDatabase: SuiteStorage.Database, Service {
     private func transaction<T: Sendable>(
         begin: String, writes: Bool, _ body: @escaping @Sendable (PostgresTransaction) throws -> T
     ) async throws -> T {
-        let threads = threads, logger = logger, server = location.server
+        let threads = threads, statements = statements, logger = logger, server = location.server
         do {
             return try await withLease { connection in
                 do {
-                    return try await Self.run(begin: begin, writes: writes, on: connection, threads: threads, logger: logger,
-                                              server: server, body)
+                    return try await Self.run(begin: begin, writes: writes, on: connection, threads: threads,
+                                              statements: statements, logger: logger, server: server, body)
                 } catch let error where Self.brokeConnection(error) {
                     // Closed and waited for before the lease ends, so the pool has seen the close
                     // (its callback runs first) and never lends this connection again.
@@ -178,11 +194,13 @@ public final class PostgresDatabase: SuiteStorage.Database, Service {
 
     /// Runs one transaction on a thread of the pool, on a leased connection.
     private static func run<T: Sendable>(
-        begin: String, writes: Bool, on connection: PostgresConnection, threads: NIOThreadPool, logger: Logger,
-        server: String, _ body: @escaping @Sendable (PostgresTransaction) throws -> T
+        begin: String, writes: Bool, on connection: PostgresConnection, threads: NIOThreadPool,
+        statements: ConnectionStatements, logger: Logger, server: String,
+        _ body: @escaping @Sendable (PostgresTransaction) throws -> T
     ) async throws -> T {
         try await threads.runIfActive {
-            let tx = PostgresTransaction(connection: connection, logger: logger, server: server)
+            let tx = PostgresTransaction(connection: connection, logger: logger, server: server,
+                                         statements: statements.statements(on: connection))
             // Sent with the first statement: one wait fewer per transaction.
             try tx.executeDeferred(SQL(raw: begin))
             do {

@@ -11,7 +11,7 @@ struct Dock: AsyncParsableCommand {
         discussion: """
             The database is --database, else $DOCK_DATABASE_URL, else ./dock.sqlite. \
             A SQLite file path (options: ?synchronous=full|normal&busy_timeout=S) or a \
-            postgres://user@host:port/db URL (options: sslmode, search_path, pool, min, keepalive, connect_timeout).
+            postgres://user@host:port/db URL (options: sslmode, search_path, pool, min, keepalive, connect_timeout, statement_cache).
             """,
         subcommands: [Install.self, ClientCommand.self, AllyCommand.self, ForgeCommand.self, WaveCommand.self, WorkflowCommand.self, APIKeyCommand.self, Serve.self, Demo.self])
 

@@ -18,6 +18,8 @@ struct PostgresLocation: Sendable {
     var keepAliveSeconds: Int64?
     /// How long opening a connection, or waiting for a pooled one, may take before it fails.
     var connectTimeout: Duration
+    /// Statements prepared per connection at most; 0: none.
+    var statementCache: Int
 
     /// `sslmode`, as the two kinds of configuration PostgresNIO has (pool and single connection) need it.
     enum TLSMode: String, Sendable {
@@ -51,7 +53,7 @@ struct PostgresLocation: Sendable {
         return configuration
     }
 
-    static let knownOptions = ["sslmode", "search_path", "pool", "min", "keepalive", "connect_timeout"]
+    static let knownOptions = ["sslmode", "search_path", "pool", "min", "keepalive", "connect_timeout", "statement_cache"]
 
     init(url: String) throws {
         guard let components = URLComponents(string: url),
@@ -99,5 +101,9 @@ struct PostgresLocation: Sendable {
             throw StorageError(code: .invalidLocation, message: "connect_timeout must be more than 0 and at most 600 seconds")
         }
         connectTimeout = .milliseconds(Int64((timeout * 1_000).rounded()))
+        statementCache = Int(options["statement_cache"] ?? "512") ?? -1
+        guard (0...10_000).contains(statementCache) else {
+            throw StorageError(code: .invalidLocation, message: "statement_cache must be between 0 (off) and 10000 statements")
+        }
     }
 }

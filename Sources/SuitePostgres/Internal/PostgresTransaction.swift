@@ -19,17 +19,22 @@ final class PostgresTransaction: Transaction {
     /// `host:port`, for error messages.
     private let server: String
     private(set) var commitActions: [@Sendable () -> Void] = []
+    /// The statements prepared on this connection; nil: nothing is prepared.
+    private let statements: PreparedStatements?
+    /// Names this transaction's `PREPARE`s took, by statement, until the server answers them.
+    private var preparing: [String: String] = [:]
     /// Statements not yet sent (``executeDeferred(_:)``): they go out ahead of the next batch.
-    private var unsent: [PostgresQuery] = []
+    private var unsent: [PreparedStatements.Statement] = []
     /// Whether any statement has reached the connection (so a rollback must be sent).
     private var hasSent = false
     /// Set once the connection broke: nothing more is sent on it, not even `ROLLBACK`.
     private var isLost = false
 
-    init(connection: PostgresConnection, logger: Logger, server: String) {
+    init(connection: PostgresConnection, logger: Logger, server: String, statements: PreparedStatements?) {
         self.connection = connection
         self.logger = logger
         self.server = server
+        self.statements = statements
     }
 
     func execute(_ sql: SQL) throws -> Int {
@@ -51,16 +56,16 @@ final class PostgresTransaction: Transaction {
     func afterCommit(_ action: @escaping @Sendable () -> Void) { commitActions.append(action) }
 
     func queryPipelined(_ statements: [SQL]) throws -> [[Row]] {
-        try batch(statements.map(Self.query)).map { try $0.rows.map(Self.row) }
+        try batch(statements.map(statement)).map { try $0.rows.map(Self.row) }
     }
 
     func executeDeferred(_ sql: SQL) throws {
-        unsent.append(try Self.query(sql))
+        unsent.append(try statement(sql))
     }
 
     @discardableResult
     func run(_ sql: SQL) throws -> PostgresQueryResult {
-        try batch([try Self.query(sql)])[0]
+        try batch([try statement(sql)])[0]
     }
 
     /// Commits: the held-back statements and `COMMIT` in one batch. Nothing is sent if the
@@ -71,7 +76,7 @@ final class PostgresTransaction: Transaction {
     func commit(reportingUnknownOutcome: Bool) throws {
         guard hasSent || unsent.count > 1 else { return }
         do {
-            try batch([PostgresQuery(unsafeSQL: "COMMIT")])
+            try batch([Self.plain("COMMIT")])
         } catch let lost as LostConnection where reportingUnknownOutcome {
             throw StorageError(
                 code: .commitOutcomeUnknown,
@@ -85,21 +90,34 @@ final class PostgresTransaction: Transaction {
     func rollback() {
         unsent = []
         guard hasSent, !isLost else { return }
-        _ = try? batch([PostgresQuery(unsafeSQL: "ROLLBACK")])
+        _ = try? batch([Self.plain("ROLLBACK")])
     }
 
     /// Sends the held-back statements and then `statements` in one hop to the event loop, waits
     /// once for all of their replies, and throws the first error among them all — a held-back
-    /// statement's error, not the "transaction is aborted" that follows it.
+    /// statement's error, not the "transaction is aborted" that follows it. A statement's first
+    /// `PREPARE` goes out just before it; its name is remembered once the server has run it.
     @discardableResult
-    private func batch(_ statements: [PostgresQuery]) throws -> [PostgresQueryResult] {
+    private func batch(_ statements: [PreparedStatements.Statement]) throws -> [PostgresQueryResult] {
         let all = unsent + statements
         unsent = []
         hasSent = true
+        // Where each statement's own reply will be, and each `PREPARE`'s.
+        var queries: [PostgresQuery] = [], replies: [Int] = []
+        var preparations: [(index: Int, PreparedStatements.Preparation)] = []
+        queries.reserveCapacity(all.count)
+        for statement in all {
+            if let preparation = statement.preparing {
+                preparations.append((queries.count, preparation))
+                queries.append(preparation.query)
+            }
+            replies.append(queries.count)
+            queries.append(statement.query)
+        }
         let connection = connection, logger = logger
         let reply = Reply()
         connection.eventLoop.execute {
-            let futures = all.map { connection.query($0, logger: logger) }
+            let futures = queries.map { connection.query($0, logger: logger) }
             EventLoopFuture.whenAllComplete(futures, on: connection.eventLoop).whenComplete { outcome in
                 reply.deliver(outcome)
             }
@@ -110,33 +128,30 @@ final class PostgresTransaction: Transaction {
         case .success(let values): outcomes = values
         case .failure(let error): throw mapFailure(error)
         }
-        var results: [PostgresQueryResult] = []
-        results.reserveCapacity(statements.count)
-        let firstAwaited = outcomes.count - statements.count
-        for (index, outcome) in outcomes.enumerated() {
-            switch outcome {
-            case .success(let result): if index >= firstAwaited { results.append(result) }
-            case .failure(let error): throw mapFailure(error)
-            }
+        for (index, preparation) in preparations {
+            preparing[preparation.key] = nil
+            if case .success = outcomes[index] { self.statements?.prepared(preparation) }
         }
-        return results
+        for outcome in outcomes {
+            if case .failure(let error) = outcome { throw mapFailure(error) }
+        }
+        return replies.suffix(statements.count).map { index in
+            guard case .success(let result) = outcomes[index] else { preconditionFailure("a failure was thrown above") }
+            return result
+        }
     }
 
-    /// The driver's form of a statement.
-    private static func query(_ sql: SQL) throws -> PostgresQuery {
+    /// A statement as it goes out: prepared on this connection when it can be.
+    private func statement(_ sql: SQL) throws -> PreparedStatements.Statement {
         let (text, values) = sql.rendered(for: .postgres)
         try SQLValue.requireStorable(values)
-        var bindings = PostgresBindings(capacity: values.count)
-        for value in values {
-            switch value {
-            case .null: bindings.appendNull()
-            case .int(let number): bindings.append(number)
-            case .double(let number): bindings.append(number)
-            case .text(let string): bindings.append(string)
-            case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
-            }
-        }
-        return PostgresQuery(unsafeSQL: text, binds: bindings)
+        guard let statements else { return PreparedStatements.Statement(query: PreparedStatements.query(text, values), preparing: nil) }
+        return statements.statement(text, values, pending: &preparing)
+    }
+
+    /// A statement sent as it is, never prepared (`COMMIT`, `ROLLBACK`).
+    private static func plain(_ text: String) -> PreparedStatements.Statement {
+        PreparedStatements.Statement(query: PostgresQuery(unsafeSQL: text), preparing: nil)
     }
 
     /// A batch's replies, handed from the event loop to the waiting pool thread.
@@ -209,6 +224,12 @@ final class PostgresTransaction: Transaction {
     private func mapFailure(_ error: any Error) -> any Error {
         if let error = error as? PSQLError, error.code == .server {
             let state = error.serverInfo?[.sqlState] ?? ""
+            if let statements, Self.outdatesPreparedStatements(error) {
+                // Prepared again, under new names, when the write runs again (a conflict is retried).
+                statements.forgetAll()
+                return StorageError(code: .conflict, message: "the server's prepared statements were out of date; try again",
+                                    underlying: Self.describe(error))
+            }
             // Class 08 (connection exception) and 57 (operator intervention: the server shutting
             // down or terminating this backend) end the connection too.
             if !state.hasPrefix("08") && !state.hasPrefix("57") { return Self.map(error) }
@@ -216,11 +237,38 @@ final class PostgresTransaction: Transaction {
         isLost = true
         return LostConnection(error: StorageError(
             code: .unavailable, message: "lost the connection to PostgreSQL at \(server); nothing was committed",
-            underlying: String(reflecting: error)))
+            underlying: (error as? PSQLError).map(Self.describe) ?? String(reflecting: error)))
+    }
+
+    /// The driver's account of an error, for logs. PostgresNIO's shows the statement's text with
+    /// its bound values hidden; a prepared statement's `EXECUTE` carries its values in its text, so
+    /// that text is left out.
+    static func describe(_ error: PSQLError) -> String {
+        guard let query = error.query, query.sql.hasPrefix("EXECUTE ") else { return String(reflecting: error) }
+        var text = "PSQLError(code: \(error.code)"
+        if let info = error.serverInfo {
+            let fields: [(String, PSQLError.ServerInfo.Field)] = [
+                ("sqlState", .sqlState), ("message", .message), ("detail", .detail), ("constraintName", .constraintName),
+            ]
+            text += ", serverInfo: [" + fields.compactMap { name, field in info[field].map { "\(name): \($0)" } }
+                .joined(separator: ", ") + "]"
+        }
+        let name = query.sql.split(separator: " ", maxSplits: 2).dropFirst().first ?? ""
+        return text + ", query: EXECUTE \(name) (values not shown))"
+    }
+
+    /// Whether the server refused a prepared statement that no longer exists (dropped by
+    /// `DEALLOCATE` or `DISCARD`) or whose result a table change has reshaped.
+    private static func outdatesPreparedStatements(_ error: PSQLError) -> Bool {
+        switch error.serverInfo?[.sqlState] {
+        case "26000": true
+        case "0A000": error.serverInfo?[.message]?.contains("cached plan must not change result type") == true
+        default: false
+        }
     }
 
     static func map(_ error: PSQLError) -> StorageError {
-        let underlying = String(reflecting: error)
+        let underlying = describe(error)
         guard error.code == .server, let state = error.serverInfo?[.sqlState] else {
             return StorageError(code: .unavailable, message: "the PostgreSQL server cannot be used", underlying: underlying)
         }
