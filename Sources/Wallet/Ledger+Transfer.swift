@@ -9,12 +9,13 @@ public struct PreparedTransfer: Sendable {
 
 /// The two ways a transfer is written.
 ///
-/// The *lean* path is the usual one: four statements — the two conditional balance `UPDATE`s, in
-/// account-id order, the transfer `INSERT … ON CONFLICT DO NOTHING` and the two entries — with the
-/// accounts' ids, units and kinds taken from ``AccountIdentities`` (read once, in one statement, the
-/// first time). On PostgreSQL the first three go out in one send (``Transaction/queryPipelined(_:)``)
-/// and the entries are not waited for (``Transaction/executeDeferred(_:)``), so a transfer waits
-/// for the server once instead of four times. Every guard stays inside a write: the overdraft check (`balance - held >= amount`)
+/// The *lean* path is the usual one: the two conditional balance `UPDATE`s, in account-id order,
+/// the transfer `INSERT … ON CONFLICT DO NOTHING` and the two entries, with the accounts' ids,
+/// units and kinds taken from ``AccountIdentities`` (read once, in one statement, the first time).
+/// SQLite runs them as four statements. PostgreSQL runs them as one: a statement whose `WITH`
+/// clauses chain them (the second update runs only if the first did, the transfer only if both
+/// did, the entries only with the transfer), so a transfer waits for the server once and the
+/// server parses and plans one statement. Every guard stays inside a write: the overdraft check (`balance - held >= amount`)
 /// and the account's standing (not frozen) in the debit's `UPDATE`, overflow bounds in both, a
 /// reused idempotency key in the unique index.
 ///
@@ -40,52 +41,79 @@ extension Ledger {
         let amount = move.amount
         // The bounds are computed here, not in SQL: SQLite turns an overflowing integer into a float.
         let lowest = Int64.min + amount, highest = Int64.max - amount
-        let debitStatement: SQL = """
+        let debit: SQL = """
             UPDATE wallet_accounts SET balance = balance - \(amount)
             WHERE id = \(from.id) AND refid = \(move.debit) AND balance >= \(lowest)
               AND (is_system = 1 OR balance - held >= \(amount)) AND frozen = 0
-            RETURNING balance
             """
-        let creditStatement: SQL = """
+        let credit: SQL = """
             UPDATE wallet_accounts SET balance = balance + \(amount)
             WHERE id = \(to.id) AND refid = \(move.credit) AND balance <= \(highest)
-            RETURNING balance
             """
         let refid = Refid.generate(prefix: "TX-"), now = Timestamp(clock.now())
         // A key used before (or by a concurrent transaction that commits first) inserts nothing.
         let conflict: SQL = move.idempotencyKey == nil
             ? "" : " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
-        let insertStatement: SQL = """
-            INSERT INTO wallet_transfers (refid, idempotency_key, fingerprint, debit_account, credit_account, amount,
-                                          description, metadata, created_at)
-            VALUES (\(refid), \(move.idempotencyKey?.rawValue), \(move.fingerprint), \(from.id), \(to.id), \(amount), \(move.description),
-                    \(move.metadataText), \(now))\(conflict)
-            RETURNING id
+        let columns: SQL = """
+            wallet_transfers (refid, idempotency_key, fingerprint, debit_account, credit_account, amount, description, metadata, created_at)
             """
-
-        // None of the three reads another's result, so PostgreSQL gets them in one send. Both
-        // balance rows are locked in id order, so A→B and B→A transfers cannot deadlock there.
+        let values: SQL = """
+            \(refid), \(move.idempotencyKey?.rawValue), \(move.fingerprint), \(from.id), \(to.id), \(amount), \(move.description),
+            \(move.metadataText), \(now)
+            """
+        // Both balance rows are locked in id order, so A→B and B→A transfers cannot deadlock.
         let debitFirst = from.id < to.id
-        let results = try tx.queryPipelined(debitFirst ? [debitStatement, creditStatement, insertStatement]
-                                                       : [creditStatement, debitStatement, insertStatement])
-        func first(_ rows: [Row], _ column: String) throws -> Int64? { try rows.first.map { try $0.int64(column) } }
-        let debited = try first(results[debitFirst ? 0 : 1], "balance")
-        let credited = try first(results[debitFirst ? 1 : 0], "balance")
-        let inserted = try first(results[2], "id")
+        let debited: Int64?, credited: Int64?, inserted: Int64?
+        if tx.dialect == .postgres {
+            // One statement: the second update runs only if the first did, the transfer only if
+            // both did, and the entries only with the transfer; the server parses and plans one
+            // statement instead of four.
+            let (first, second) = debitFirst ? (debit, credit) : (credit, debit)
+            let (debitCTE, creditCTE): (SQL, SQL) = debitFirst ? ("first_update", "second_update") : ("second_update", "first_update")
+            let row = try tx.queryFirst("""
+                WITH first_update AS (\(first) RETURNING balance),
+                second_update AS (\(second) AND EXISTS (SELECT 1 FROM first_update) RETURNING balance),
+                transfer AS (
+                    INSERT INTO \(columns) SELECT \(values) FROM first_update, second_update\(conflict) RETURNING id
+                ),
+                entries AS (
+                    INSERT INTO wallet_entries (account_id, transfer_id, amount, balance_after, created_at)
+                    SELECT \(from.id), transfer.id, \(-amount), \(debitCTE).balance, \(now) FROM transfer, \(debitCTE)
+                    UNION ALL
+                    SELECT \(to.id), transfer.id, \(amount), \(creditCTE).balance, \(now) FROM transfer, \(creditCTE)
+                )
+                SELECT (SELECT balance FROM \(debitCTE)) AS debited, (SELECT balance FROM \(creditCTE)) AS credited,
+                       (SELECT id FROM transfer) AS inserted
+                """)
+            debited = try row?.optionalInt64("debited")
+            credited = try row?.optionalInt64("credited")
+            inserted = try row?.optionalInt64("inserted")
+        } else {
+            let results = try tx.queryPipelined([
+                debitFirst ? debit + " RETURNING balance" : credit + " RETURNING balance",
+                debitFirst ? credit + " RETURNING balance" : debit + " RETURNING balance",
+                "INSERT INTO \(columns) VALUES (\(values))\(conflict) RETURNING id",
+            ])
+            func first(_ rows: [Row], _ column: String) throws -> Int64? { try rows.first.map { try $0.int64(column) } }
+            debited = try first(results[debitFirst ? 0 : 1], "balance")
+            credited = try first(results[debitFirst ? 1 : 0], "balance")
+            inserted = try first(results[2], "id")
+        }
         guard let debitAfter = debited, let creditAfter = credited, let transferID = inserted else {
-            // Refused, out of bounds, or a reused key: undo what did change (all three ran), and let
-            // the checked path decide.
+            // Refused, out of bounds, or a reused key: undo what did change, and let the checked path decide.
             if debited != nil { try tx.execute("UPDATE wallet_accounts SET balance = balance + \(amount) WHERE id = \(from.id)") }
             if credited != nil { try tx.execute("UPDATE wallet_accounts SET balance = balance - \(amount) WHERE id = \(to.id)") }
             if let inserted { try tx.execute("DELETE FROM wallet_transfers WHERE id = \(inserted)") }
             return nil
         }
-        // Nothing reads its result, and nothing in it can fail that the statements above allowed.
-        try tx.executeDeferred("""
-            INSERT INTO wallet_entries (account_id, transfer_id, amount, balance_after, created_at)
-            VALUES (\(from.id), \(transferID), \(-amount), \(debitAfter), \(now)),
-                   (\(to.id), \(transferID), \(amount), \(creditAfter), \(now))
-            """)
+        if tx.dialect != .postgres {
+            // Nothing reads its result, and nothing in it can fail that the statements above allowed.
+            try tx.executeDeferred("""
+                INSERT INTO wallet_entries (account_id, transfer_id, amount, balance_after, created_at)
+                VALUES (\(from.id), \(transferID), \(-amount), \(debitAfter), \(now)),
+                       (\(to.id), \(transferID), \(amount), \(creditAfter), \(now))
+                """)
+        }
         return Transfer(refid: refid, debitAccount: move.debit, creditAccount: move.credit, amount: amount, unit: from.unit,
                         description: move.description, metadata: move.metadata, idempotencyKey: move.idempotencyKey?.rawValue,
                         debitBalanceAfter: debitAfter, creditBalanceAfter: creditAfter, createdAt: now.date, isNew: true)
