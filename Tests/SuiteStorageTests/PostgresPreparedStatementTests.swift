@@ -145,6 +145,47 @@ import Testing
         }
     }
 
+    /// Names come from the statement (a hash of its text and types), never from a counter: two
+    /// databases name a statement alike, other statements differently, and a session that already
+    /// holds the name (as one behind a pooler may) runs that same statement.
+    @Test func aStatementIsNamedForItsTextSoASessionThatHasTheNameRunsTheSameStatement() async throws {
+        let names = try await [0, 1].asyncMap { _ in
+            try await Engine.postgres.withDatabase(inMemory: false, postgresOptions: [("pool", "1")]) { database in
+                try await database.read { tx in
+                    _ = try tx.queryInt64("SELECT \(Int64(1)) + \(Int64(2)) AS v")
+                    _ = try tx.queryInt64("SELECT \(Int64(1)) * \(Int64(2)) AS v")
+                    return try tx.query("SELECT name FROM pg_prepared_statements WHERE statement LIKE '%AS v' ORDER BY statement")
+                        .map { try $0.string("name") }
+                }
+            }
+        }
+        #expect(names[0] == names[1] && names[0].count == 2 && names[0][0] != names[0][1], "\(names)")
+        #expect(names[0].allSatisfy { $0.wholeMatch(of: /clientsuite_0_[0-9a-f]{16}/) != nil }, "\(names)")
+
+        try await Engine.postgres.withDatabase(inMemory: false, postgresOptions: [("pool", "1")]) { database in
+            let sum = { @Sendable (tx: any Transaction) throws -> Int64? in try tx.queryInt64("SELECT \(Int64(40)) + \(Int64(2)) AS v") }
+            #expect(try await database.read(sum) == 42)
+            let first = try #require(try await database.read { tx in
+                try tx.queryFirst("SELECT name, statement FROM pg_prepared_statements WHERE statement LIKE '%AS v'")
+            })
+            let name = try first.string("name"), text = try first.string("statement")
+            // The server forgets the statement; the driver prepares it again under generation 1. Before
+            // it does, the session gets that name already, holding the same statement, as a pooler's
+            // other session would: the PREPARE is refused (42P05) and the read runs again, executing it.
+            let next = name.replacingOccurrences(of: "clientsuite_0_", with: "clientsuite_1_")
+            try await database.write { tx in
+                try tx.execute(SQL(raw: "DEALLOCATE \(name)"))
+                try tx.execute(SQL(raw: text.replacingOccurrences(of: "PREPARE \(name)", with: "PREPARE \(next)")))
+            }
+            #expect(try await database.read(sum) == 42)
+            #expect(try await database.read(sum) == 42)
+            let held = try await database.read { tx in
+                try tx.query("SELECT name FROM pg_prepared_statements WHERE statement LIKE '%AS v'").map { try $0.string("name") }
+            }
+            #expect(held == [next])
+        }
+    }
+
     @Test func aPrepareThatFailsLeavesNothingBehindAndAFailedStatementsValuesStayOutOfTheError() async throws {
         try await Engine.postgres.withDatabase(inMemory: false, postgresOptions: [("pool", "1")]) { database in
             let read = { @Sendable (tx: any Transaction) throws -> Int64? in try tx.queryInt64("SELECT count(*) FROM later WHERE id > \(Int64(0))") }
@@ -188,5 +229,13 @@ import Testing
         }
         #expect(try row.optionalString("t") == text, "row \(id)", sourceLocation: sourceLocation)
         #expect(try row.optionalBlob("b") == blob, "row \(id)", sourceLocation: sourceLocation)
+    }
+}
+
+extension Array where Element: Sendable {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
     }
 }

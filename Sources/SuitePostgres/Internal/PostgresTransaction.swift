@@ -130,7 +130,16 @@ final class PostgresTransaction: Transaction {
         }
         for (index, preparation) in preparations {
             preparing[preparation.key] = nil
-            if case .success = outcomes[index] { self.statements?.prepared(preparation) }
+            switch outcomes[index] {
+            case .success:
+                self.statements?.prepared(preparation)
+            case .failure(let error as PSQLError) where error.serverInfo?[.sqlState] == "42P05":
+                // The session has the name already, so it has the statement (its name is a hash of
+                // it): the transaction runs again and executes it.
+                self.statements?.prepared(preparation)
+            case .failure:
+                break
+            }
         }
         for outcome in outcomes {
             if case .failure(let error) = outcome { throw mapFailure(error) }
@@ -229,6 +238,12 @@ final class PostgresTransaction: Transaction {
                 statements.forgetAll()
                 return StorageError(code: .conflict, message: "the server's prepared statements were out of date; try again",
                                     underlying: Self.describe(error))
+            }
+            if statements != nil, state == "42P05" {
+                return StorageError(
+                    code: .conflict,
+                    message: "PostgreSQL already has a prepared statement of this name in this session: behind a pooler that moves sessions between server connections (PgBouncer in transaction mode), set statement_cache=0",
+                    underlying: Self.describe(error))
             }
             // Class 08 (connection exception) and 57 (operator intervention: the server shutting
             // down or terminating this backend) end the connection too.

@@ -16,13 +16,20 @@ import Synchronization
 /// server answered its `PREPARE`: a `PREPARE` that never ran (an earlier statement failed, the
 /// connection broke) leaves nothing behind here. A prepared statement outlives a rolled-back
 /// transaction, as PostgreSQL keeps it for the session.
+///
+/// A name is made from a hash of the statement's text and parameter types (and a generation,
+/// moved on when the names are forgotten), never from a counter: should a pooler hand this session's
+/// `EXECUTE` to another server session, a name there either does not exist or is the same
+/// statement, so the wrong statement can never run.
 final class PreparedStatements: Sendable {
     let capacity: Int
     private let state = Mutex(State())
 
     private struct State {
         var names: [String: String] = [:]
-        var issued = 0
+        /// Moved on by ``forgetAll()``, so that a statement prepared again gets a new name while the
+        /// server may still hold the old one.
+        var generation = 0
     }
 
     init(capacity: Int) {
@@ -54,8 +61,7 @@ final class PreparedStatements: Sendable {
         }
         let name = state.withLock { state -> String? in
             guard state.names.count + pending.count < capacity else { return nil }
-            state.issued += 1
-            return "clientsuite_\(state.issued)"
+            return "clientsuite_\(state.generation)_" + Self.digest(key)
         }
         guard let name else { return Statement(query: Self.query(text, values), preparing: nil) }
         pending[key] = name
@@ -74,7 +80,10 @@ final class PreparedStatements: Sendable {
     /// changed the shape of a prepared result): the next transaction prepares them again, under
     /// new names.
     func forgetAll() {
-        state.withLock { $0.names = [:] }
+        state.withLock { state in
+            state.names = [:]
+            state.generation += 1
+        }
     }
 
     /// How many statements are prepared (for tests).
@@ -111,6 +120,18 @@ final class PreparedStatements: Sendable {
             }
         }
         return key
+    }
+
+    /// 64 bits of FNV-1a over `key`, as 16 hex digits: the statements are the suite's own, so a
+    /// collision between two of them is out of reach (below one in 10^13 for a thousand statements).
+    static func digest(_ key: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// The parameter type a value is sent as (a NULL's type is inferred, as for an unnamed statement).
