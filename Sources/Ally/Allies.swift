@@ -300,19 +300,21 @@ public struct Allies: Sendable {
 
     private func provision(_ request: ProvisionRequest, in tx: any Transaction) throws -> Provision {
         let (refid, cost, action) = (request.reseller, request.cost, request.action)
-        var prepared = request.transfer
-        if prepared == nil {
-            let reseller = try provisioningIdentity(refid, in: tx)
-            // A stripe of the revenue account per reseller on PostgreSQL: concurrent resellers never queue on one row.
-            let revenue = try ledger.systemAccountRefid(.revenue, unit: .credits,
-                                                        stripe: Ledger.stripe(for: reseller.wallet.rawValue, on: tx.dialect), in: tx)
-            prepared = try prepareTransfer(refid, from: reseller.wallet, to: revenue, cost: cost, action: action, key: request.key)
-        }
         do {
+            let prepared: PreparedTransfer
+            if let known = request.transfer {
+                prepared = known
+            } else {
+                let reseller = try provisioningIdentity(refid, in: tx)
+                // A stripe of the revenue account per reseller on PostgreSQL: concurrent resellers never queue on one row.
+                let revenue = try ledger.systemAccountRefid(.revenue, unit: .credits,
+                                                            stripe: Ledger.stripe(for: reseller.wallet.rawValue, on: tx.dialect), in: tx)
+                prepared = try prepareTransfer(refid, from: reseller.wallet, to: revenue, cost: cost, action: action, key: request.key)
+            }
             // A suspended reseller's wallet is frozen in the suspension's own transaction, and the
             // ledger refuses a frozen account inside the debit itself: a suspension can never slip
             // in between a check and the spend.
-            let transfer = try ledger.transfer(prepared!, in: tx)
+            let transfer = try ledger.transfer(prepared, in: tx)
             if transfer.isNew {
                 let after = transfer.debitBalanceAfter
                 var published: [any DomainEvent] = [
