@@ -22,3 +22,15 @@ public func lowercaseHex(_ bytes: UnsafeRawBufferPointer) -> String {
 
 /// Lower-case hex digits as ASCII bytes (also the `\u00xx` escapes of ``JSONTextWriter``).
 let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+/// The 64-bit FNV-1a hash of `text`'s UTF-8 bytes: stable across processes and runs (unlike
+/// `Hasher`), for choices every process must make alike, such as a spender's revenue stripe or a
+/// prepared statement's name. Not a cryptographic digest.
+public func fnv1a64(_ text: String) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x0000_0100_0000_01b3
+    }
+    return hash
+}

@@ -135,12 +135,7 @@ public struct Ledger: Sendable {
 
     /// A stable stripe for a spender (FNV-1a of its text, so every process picks the same one).
     public static func stripe(for spender: String) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in spender.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return Int(hash % UInt64(systemStripes))
+        Int(fnv1a64(spender) % UInt64(systemStripes))
     }
 
     /// The account with `refid`.

@@ -76,7 +76,7 @@ final class PostgresTransaction: Transaction {
     func commit(reportingUnknownOutcome: Bool) throws {
         guard hasSent || unsent.count > 1 else { return }
         do {
-            try batch([Self.plain("COMMIT")])
+            try batch([.unprepared("COMMIT")])
         } catch let lost as LostConnection where reportingUnknownOutcome {
             throw StorageError(
                 code: .commitOutcomeUnknown,
@@ -90,7 +90,7 @@ final class PostgresTransaction: Transaction {
     func rollback() {
         unsent = []
         guard hasSent, !isLost else { return }
-        _ = try? batch([Self.plain("ROLLBACK")])
+        _ = try? batch([.unprepared("ROLLBACK")])
     }
 
     /// Sends the held-back statements and then `statements` in one hop to the event loop, waits
@@ -154,13 +154,8 @@ final class PostgresTransaction: Transaction {
     private func statement(_ sql: SQL) throws -> PreparedStatements.Statement {
         let (text, values) = sql.rendered(for: .postgres)
         try SQLValue.requireStorable(values)
-        guard let statements else { return PreparedStatements.Statement(query: PreparedStatements.query(text, values), preparing: nil) }
+        guard let statements else { return .unprepared(text, values) }
         return statements.statement(text, values, pending: &preparing)
-    }
-
-    /// A statement sent as it is, never prepared (`COMMIT`, `ROLLBACK`).
-    private static func plain(_ text: String) -> PreparedStatements.Statement {
-        PreparedStatements.Statement(query: PostgresQuery(unsafeSQL: text), preparing: nil)
     }
 
     /// A batch's replies, handed from the event loop to the waiting pool thread.

@@ -41,6 +41,11 @@ final class PreparedStatements: Sendable {
     struct Statement {
         var query: PostgresQuery
         var preparing: Preparation?
+
+        /// `text` sent as it is, with `values` bound: never prepared.
+        static func unprepared(_ text: String, _ values: [SQLValue] = []) -> Statement {
+            Statement(query: PreparedStatements.query(text, values), preparing: nil)
+        }
     }
 
     /// A `PREPARE` sent ahead of the statement that executes it.
@@ -54,7 +59,7 @@ final class PreparedStatements: Sendable {
     /// `PREPARE`, the first time: in this transaction or before), or unprepared.
     /// `pending` holds the names this transaction's `PREPARE`s took that the server has not answered yet.
     func statement(_ text: String, _ values: [SQLValue], pending: inout [String: String]) -> Statement {
-        guard Self.isPreparable(text) else { return Statement(query: Self.query(text, values), preparing: nil) }
+        guard Self.isPreparable(text) else { return .unprepared(text, values) }
         let key = Self.key(text, values)
         if let name = pending[key] ?? state.withLock({ $0.names[key] }) {
             return Statement(query: PostgresQuery(unsafeSQL: Self.execute(name, values)), preparing: nil)
@@ -63,7 +68,7 @@ final class PreparedStatements: Sendable {
             guard state.names.count + pending.count < capacity else { return nil }
             return "clientsuite_\(state.generation)_" + Self.digest(key)
         }
-        guard let name else { return Statement(query: Self.query(text, values), preparing: nil) }
+        guard let name else { return .unprepared(text, values) }
         pending[key] = name
         let types = values.map(Self.typeName).joined(separator: ", ")
         let prepare = PostgresQuery(unsafeSQL: "PREPARE \(name)" + (values.isEmpty ? "" : " (\(types))") + " AS " + text)
@@ -85,9 +90,6 @@ final class PreparedStatements: Sendable {
             state.generation += 1
         }
     }
-
-    /// How many statements are prepared (for tests).
-    var count: Int { state.withLock { $0.names.count } }
 
     // MARK: Internals
 
@@ -125,13 +127,7 @@ final class PreparedStatements: Sendable {
     /// 64 bits of FNV-1a over `key`, as 16 hex digits: the statements are the suite's own, so a
     /// collision between two of them is out of reach (below one in 10^13 for a thousand statements).
     static func digest(_ key: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        withUnsafeBytes(of: fnv1a64(key).bigEndian) { lowercaseHex($0) }
     }
 
     /// The parameter type a value is sent as (a NULL's type is inferred, as for an unnamed statement).
