@@ -105,6 +105,10 @@ public protocol Database: Sendable {
 
     /// Runs `body` in a write transaction; commits when it returns, rolls back when it throws.
     /// After commit, runs the actions registered with ``Transaction/afterCommit(_:)``.
+    ///
+    /// `body` may run more than once (PostgreSQL reruns it after a conflict, SQLite when another
+    /// write sharing its commit failed), and only its last run counts, so it must keep every
+    /// effect inside the transaction or in an after-commit action.
     func write<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T
 
     /// Runs `body` in a read-only transaction over one consistent snapshot.

@@ -9,10 +9,15 @@ import Synchronization
 /// SQLite has one writer, so concurrent writes queue anyway; at `synchronous=FULL` each commit
 /// also waits for an fsync. Here the caller that finds the writer idle leads: it runs its own
 /// transaction, and every write that queued meanwhile, on its own thread, in one SQLite
-/// transaction, each caller's work in a savepoint of its own (callers that queue while it runs
-/// join it), then commits once. Each caller keeps what it had with one transaction each:
-/// - **atomicity:** a body that throws rolls back to its savepoint: its statements are gone, the
-///   others' stay, and only that caller sees its error;
+/// transaction (callers that queue while it runs join it), then commits once. Each caller keeps
+/// what it had with one transaction each:
+/// - **atomicity:** the bodies first run one after another with nothing between them. If one
+///   throws while others' work shares the transaction, the transaction rolls back and runs again
+///   from its first body, now each body in a savepoint of its own: the one that throws rolls back
+///   to its savepoint, its statements are gone, the others' stay, and only that caller sees its
+///   error. So a body runs at most twice, and only its last run counts (its value, its
+///   after-commit actions). A savepoint costs each body a copy of every page it changes, freed
+///   again at its release; without failures the batch pays none of that;
 /// - **durability:** nobody's write is reported before the shared commit returned (fsynced at
 ///   FULL); if the commit fails, every caller in it gets the error and nothing of theirs stays;
 /// - **after-commit actions** run after that commit, for the bodies that did not throw;
@@ -117,9 +122,10 @@ final class GroupCommit: Sendable {
 
     /// Runs the batch on the writer connection, on this thread, and sets every write's outcome.
     /// Writes that queue while the transaction runs join it before it commits (up to the limit),
-    /// so a commit waits only for useful work. A body's failure rolls back its savepoint only; a
-    /// failure that ends the whole transaction (SQLite rolls back by itself on a full disk or an
-    /// I/O error) fails the writes already run in it, and the rest start a new one.
+    /// so a commit waits only for useful work. A body's failure undoes that body only (see
+    /// ``runTransaction(_:from:_:)``); a failure that ends the whole transaction (SQLite rolls back
+    /// by itself on a full disk or an I/O error) fails the writes already run in it, and the rest
+    /// start a new one.
     private func run(_ batch: inout [QueuedWrite]) {
         do {
             try writer.writeWithoutTransaction { db in
@@ -135,22 +141,34 @@ final class GroupCommit: Sendable {
     }
 
     /// One transaction from `batch[start]`, taking later writes as they queue, until it commits
-    /// or ends; returns the index of the first write it did not take. The first write needs no
-    /// savepoint: if it fails, the transaction holds nothing else and rolls back whole.
+    /// or ends; returns the index of the first write it did not take.
+    ///
+    /// The bodies run without savepoints until one throws. The first needs none: if it fails,
+    /// the transaction holds nothing else and rolls back whole. A later one that throws has no
+    /// savepoint to undo its own statements, so the transaction rolls back and runs again from
+    /// `batch[start]` (the same writes, in the same order), this time each body in a savepoint.
     private func runTransaction(_ batch: inout [QueuedWrite], from start: Int, _ db: GRDB.Database) throws -> Int {
         try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
         var ran: [(QueuedWrite, [@Sendable () -> Void])] = []
         var index = start
+        var guarded = false
         while index < batch.count || takeQueued(into: &batch) {
             let write = batch[index]
             index += 1
-            if index - 1 == start {
+            if !guarded {
                 do {
                     ran.append((write, try write.run(db)))
-                } catch {
+                } catch where ran.isEmpty {
                     write.outcome = .failed(error)
                     if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
                     return index
+                } catch {
+                    // Its statements cannot be undone alone: run the batch again, each body guarded.
+                    if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+                    ran.removeAll()
+                    guarded = true
+                    index = start
+                    try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
                 }
                 continue
             }
