@@ -94,6 +94,60 @@ import Testing
         }
     }
 
+    /// Sixteen writers at once, a fifth of whose bodies throw after writing a row and its audit
+    /// row: exactly the acknowledged writes are stored, each with its audit row, nothing of a
+    /// failed one is, and no body ran more than twice.
+    @Test(.timeLimit(.minutes(1)))
+    func failingBodiesAmongConcurrentWritersLeaveNothingAndRunAtMostTwice() async throws {
+        try await withFolder { folder in
+            let database = try SQLiteDatabase(path: "\(folder)/f.sqlite")
+            try await database.write { tx in
+                try tx.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, writer INTEGER NOT NULL, n INTEGER NOT NULL, UNIQUE (writer, n))")
+                try tx.execute("CREATE TABLE audit (t_id INTEGER NOT NULL UNIQUE)")
+            }
+            let seen = Seen()
+            let outcomes = try await withThrowingTaskGroup(of: [(write: Int, committed: Bool)].self) { group in
+                for writer in 0..<16 {
+                    group.addTask {
+                        var mine: [(write: Int, committed: Bool)] = []
+                        for n in 0..<60 {
+                            let write = writer * 1_000 + n
+                            do {
+                                _ = try await database.write { tx -> Int64 in
+                                    seen.ran(write)
+                                    let id = try tx.insertReturningID("INSERT INTO t (writer, n) VALUES (\(writer), \(n))")
+                                    try tx.execute("INSERT INTO audit (t_id) VALUES (\(id))")
+                                    if (writer * 7 + n * 13) % 5 == 0 { throw Boom(index: write) }
+                                    return id
+                                }
+                                mine.append((write, true))
+                            } catch let error as Boom {
+                                #expect(error.index == write, "a write got another's error")
+                                mine.append((write, false))
+                            }
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            let acknowledged = Set(outcomes.filter(\.committed).map(\.write))
+            #expect(outcomes.count == 960 && acknowledged.count == 768)
+            let rows = try await database.read { tx in
+                try tx.query("SELECT t.writer, t.n, audit.t_id FROM t LEFT JOIN audit ON audit.t_id = t.id")
+            }
+            let stored = try rows.map { row in
+                (write: Int(try row.int64("writer")) * 1_000 + Int(try row.int64("n")), audited: try row.optionalInt64("t_id") != nil)
+            }
+            #expect(Set(stored.map(\.write)) == acknowledged && stored.count == acknowledged.count)
+            #expect(stored.allSatisfy { $0.audited }, "every stored write has its audit row")
+            let runs = Dictionary(seen.order.withLock { $0 }.map { ($0, 1) }, uniquingKeysWith: +)
+            #expect(runs.count == 960)
+            #expect(runs.values.allSatisfy { (1...2).contains($0) }, "a body ran more than twice")
+            try await database.close()
+        }
+    }
+
     /// Many writers at once on a FULL file, each a row and its audit row: every caller's answer
     /// is its own row, every acknowledged row is there with its audit row after a reopen, and
     /// with no body throwing, every body ran once.
