@@ -68,7 +68,7 @@ import Testing
             #expect(seen.fired.withLock { $0 } == [0, 2, 6])
             // The first body to throw had w0's work (and any body between) in the transaction:
             // the transaction ran again from w0, in the same order, and then every body ran once.
-            let order = seen.order.withLock { $0 }
+            let order = seen.runs.withLock { $0.order }
             let firstFailure = try #require(order.firstIndex { [1, 3, 4, 5, 7].contains($0) })
             let firstPass = Array(order[...firstFailure]), secondPass = Array(order[(firstFailure + 1)...])
             #expect(firstPass.first == 0 && secondPass.starts(with: firstPass), "\(order)")
@@ -141,7 +141,7 @@ import Testing
             }
             #expect(Set(stored.map(\.write)) == acknowledged && stored.count == acknowledged.count)
             #expect(stored.allSatisfy { $0.audited }, "every stored write has its audit row")
-            let runs = Dictionary(seen.order.withLock { $0 }.map { ($0, 1) }, uniquingKeysWith: +)
+            let runs = seen.runs.withLock { $0.counts }
             #expect(runs.count == 960)
             #expect(runs.values.allSatisfy { (1...2).contains($0) }, "a body ran more than twice")
             try await database.close()
@@ -163,14 +163,14 @@ import Testing
                 try tx.execute("CREATE TABLE audit (t_id INTEGER NOT NULL UNIQUE, writer INTEGER NOT NULL)")
             }
             let before = database.groupCommitCounts
-            let runs = RunCount()
+            let seen = Seen()
             let acknowledged = try await withThrowingTaskGroup(of: [(id: Int64, writer: Int, n: Int)].self) { group in
                 for writer in 0..<16 {
                     group.addTask {
                         var mine: [(id: Int64, writer: Int, n: Int)] = []
                         for n in 0..<100 {
                             let id = try await database.write { tx -> Int64 in
-                                runs.value.add(1, ordering: .relaxed)
+                                seen.ran(writer * 1_000 + n)
                                 let id = try tx.insertReturningID("INSERT INTO t (writer, n) VALUES (\(writer), \(n))")
                                 try tx.execute("INSERT INTO audit (t_id, writer) VALUES (\(id), \(writer))")
                                 return id
@@ -186,7 +186,8 @@ import Testing
             #expect(Set(acknowledged.map(\.id)).count == 1_600, "no two callers were given the same row")
             let after = database.groupCommitCounts
             #expect(after.writes - before.writes == 1_600)
-            #expect(runs.value.load(ordering: .relaxed) == 1_600, "no body threw, so none ran twice")
+            let runs = seen.runs.withLock { $0.counts }
+            #expect(runs.count == 1_600 && runs.values.allSatisfy { $0 == 1 }, "no body threw, so none ran twice")
             try await database.close()
 
             let reopened = try SQLiteDatabase(path: path)
@@ -210,22 +211,23 @@ import Testing
 private final class Seen: Sendable {
     let fired = Mutex<Set<Int>>([])
     let holding = Atomic<Bool>(false)
-    /// The bodies' runs, in order, by write index.
-    let order = Mutex<[Int]>([])
+    /// The bodies' runs by write index: in order, and how many each.
+    let runs = Mutex(Runs())
+
+    struct Runs {
+        var order: [Int] = []
+        var counts: [Int: Int] = [:]
+    }
 
     /// Records a run of write `index`'s body; returns how many it has had.
     @discardableResult
     func ran(_ index: Int) -> Int {
-        order.withLock { order in
-            order.append(index)
-            return order.count { $0 == index }
+        runs.withLock { runs in
+            runs.order.append(index)
+            runs.counts[index, default: 0] += 1
+            return runs.counts[index]!
         }
     }
-}
-
-/// How many times bodies ran.
-private final class RunCount: Sendable {
-    let value = Atomic<Int>(0)
 }
 
 /// Waits on this thread (it holds the writer) until `condition` holds.
