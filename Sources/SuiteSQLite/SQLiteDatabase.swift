@@ -266,6 +266,10 @@ final class SQLiteTransaction: Transaction {
         return sqlite3_last_insert_rowid(connection)
     }
 
+    func insertReturningIDIfInserted(_ sql: SuiteStorage.SQL) throws -> Int64? {
+        try execute(sql) == 0 ? nil : sqlite3_last_insert_rowid(connection)
+    }
+
     private var connection: OpaquePointer { db.sqliteConnection! }
 
     /// Prepares (or finds) `text`, binds `bindings`, runs `body` with the statement and its column

@@ -32,6 +32,12 @@ public protocol Transaction: AnyObject {
     /// connection; PostgreSQL appends `RETURNING id`.
     func insertReturningID(_ sql: SQL) throws -> Int64
 
+    /// Runs an INSERT of at most one row that may insert none (`ON CONFLICT … DO NOTHING`) into a
+    /// table whose primary key is an engine-filled `id` column; returns the new row's id, or nil
+    /// when it inserted nothing. SQLite reads both from the connection; other engines append
+    /// `RETURNING id`.
+    func insertReturningIDIfInserted(_ sql: SQL) throws -> Int64?
+
     /// Registers work to run once the transaction has committed (e.g. publishing domain events).
     /// Dropped if the transaction rolls back.
     func afterCommit(_ action: @escaping @Sendable () -> Void)
@@ -52,6 +58,11 @@ public protocol Transaction: AnyObject {
 }
 
 extension Transaction {
+    /// Appends `RETURNING id`: the default for engines whose RETURNING costs no more than the insert.
+    public func insertReturningIDIfInserted(_ sql: SQL) throws -> Int64? {
+        try query(sql + " RETURNING id").first?.int64("id")
+    }
+
     /// Runs the statements one by one, in order: the default for engines without pipelining.
     public func queryPipelined(_ statements: [SQL]) throws -> [[Row]] {
         try statements.map { try query($0) }

@@ -254,6 +254,27 @@ import Testing
         }
     }
 
+    /// An insert that meets its conflict gives nil, not the id of an earlier insert (which is
+    /// what SQLite's last inserted row id would still say).
+    @Test(arguments: Engine.allCases)
+    func anInsertThatMayInsertNothingGivesItsNewRowsIDOrNil(engine: Engine) async throws {
+        try await engine.withDatabase { db in
+            try await SchemaInstaller.install([Self.scratch], on: db)
+            let (first, repeated, second) = try await db.write { tx in
+                let insert: (String, Int) throws -> Int64? = { name, n in
+                    try tx.insertReturningIDIfInserted("INSERT INTO scratch_items (name, n) VALUES (\(name), \(n)) ON CONFLICT (name) DO NOTHING")
+                }
+                return (try insert("a", 1), try insert("a", 2), try insert("b", 3))
+            }
+            #expect(first != nil && second != nil && first != second)
+            #expect(repeated == nil)
+            let rows = try await db.read { tx in try tx.query("SELECT id, name, n FROM scratch_items ORDER BY name") }
+            #expect(try rows.map { try $0.string("name") } == ["a", "b"])
+            #expect(try rows.map { try $0.int64("n") } == [1, 3])
+            #expect(try rows.map { try $0.int64("id") } == [first, second].compactMap { $0 })
+        }
+    }
+
     @Test(arguments: Engine.allCases)
     func aUniqueViolationIsATypedErrorNamingTheColumnOrConstraint(engine: Engine) async throws {
         try await engine.withDatabase { db in

@@ -72,6 +72,11 @@ private final class CountingTransaction: Transaction {
         return try inner.insertReturningID(sql)
     }
 
+    func insertReturningIDIfInserted(_ sql: SQL) throws -> Int64? {
+        database.add([sql])
+        return try inner.insertReturningIDIfInserted(sql)
+    }
+
     func afterCommit(_ action: @escaping @Sendable () -> Void) { inner.afterCommit(action) }
 
     func queryPipelined(_ statements: [SQL]) throws -> [[Row]] {

@@ -178,6 +178,46 @@ func expectWalletError<T>(_ code: WalletError.Code, _ body: () async throws -> T
         }
     }
 
+    /// A transfer whose second balance update is refused (here the credit, which would overflow)
+    /// takes back the first, whichever account's row is updated first: it writes nothing when it
+    /// fails, and a retry that finds its first transfer commits nothing but that answer.
+    @Test(arguments: Engine.allCases, [true, false])
+    func aTransferWhoseCreditWouldOverflowTakesBackItsDebitWhicheverRowIsUpdatedFirst(engine: Engine, debitFirst: Bool) async throws {
+        try await engine.withLedger { ledger in
+            // Accounts get row ids in the order they are opened, and the lower id is updated first.
+            // The payer is a system account, which may go below zero, so that it can pay more than
+            // the full account has room for.
+            let payer: Account, full: Account
+            if debitFirst {
+                payer = try await ledger.system(.revenue, unit: .credits)
+                full = try await ledger.account(owner: "RS-FULL", unit: .credits)
+            } else {
+                full = try await ledger.account(owner: "RS-FULL", unit: .credits)
+                payer = try await ledger.system(.revenue, unit: .credits)
+            }
+            try await ledger.issue(Int64.max - 10, to: full.refid, description: "Nearly full")
+            let error = await expectWalletError(.invalidAmount) {
+                try await ledger.transfer(from: payer.refid, to: full.refid, amount: 100, description: "Too much", idempotencyKey: "overflow-1")
+            }
+            #expect(error?.description == "Invalid amount: the credited balance would overflow")
+            #expect(try await ledger.account(payer.refid).balance == 0)
+            #expect(try await ledger.account(full.refid).balance == Int64.max - 10)
+            #expect(try await ledger.history(of: payer.refid).items.isEmpty)
+            #expect(try await ledger.reconcile().isClean)
+            // The key was not spent: a transfer that fits goes through with it.
+            let fits = try await ledger.transfer(from: payer.refid, to: full.refid, amount: 10, description: "Fits", idempotencyKey: "overflow-1")
+            #expect(fits.isNew && fits.debitBalanceAfter == -10 && fits.creditBalanceAfter == Int64.max)
+            // Its retry commits: the debit it made before the full account refused the credit is
+            // taken back, and the first transfer is returned.
+            let retry = try await ledger.transfer(from: payer.refid, to: full.refid, amount: 10, description: "Fits", idempotencyKey: "overflow-1")
+            #expect(retry.refid == fits.refid && !retry.isNew)
+            #expect(try await ledger.account(payer.refid).balance == -10)
+            #expect(try await ledger.account(full.refid).balance == Int64.max)
+            #expect(try await ledger.history(of: payer.refid).items.count == 1)
+            #expect(try await ledger.reconcile().isClean)
+        }
+    }
+
     @Test(arguments: Engine.allCases)
     func aFrozenAccountIsRefusedBeforeItsKeyIsLookedAtAndWritesNothing(engine: Engine) async throws {
         try await engine.withLedger { ledger in
