@@ -29,7 +29,8 @@ public protocol Transaction: AnyObject {
 
     /// Runs an INSERT of one row into a table whose primary key is an engine-filled `id` column
     /// (``SQLDialect/autoIncrementPrimaryKey``) and returns that id. SQLite reads it from the
-    /// connection; PostgreSQL appends `RETURNING id`.
+    /// connection; PostgreSQL appends `RETURNING id`. For an insert that may insert nothing
+    /// (`ON CONFLICT … DO NOTHING`), use ``insertReturningIDIfInserted(_:)``.
     func insertReturningID(_ sql: SQL) throws -> Int64
 
     /// Runs an INSERT of at most one row that may insert none (`ON CONFLICT … DO NOTHING`) into a
