@@ -14,11 +14,12 @@ public struct PreparedTransfer: Sendable {
 /// units and kinds taken from ``AccountIdentities`` (read once, in one statement, the first time).
 /// SQLite runs them as four statements and one read of both balances after (without `RETURNING`,
 /// which there costs a temporary b-tree and a statement journal per statement). PostgreSQL runs
-/// them as one: a statement whose `WITH` clauses chain them (the second update runs only if the first did, the transfer only if both
-/// did, the entries only with the transfer), so a transfer waits for the server once and the
-/// server parses and plans one statement. Every guard stays inside a write: the overdraft check (`balance - held >= amount`)
-/// and the account's standing (not frozen) in the debit's `UPDATE`, overflow bounds in both, a
-/// reused idempotency key in the unique index.
+/// them as one: a statement whose `WITH` clauses chain them (the second update runs only if the
+/// first did, the transfer only if both did, the entries only with the transfer), so a transfer
+/// waits for the server once and the server parses and plans one statement. Every guard stays
+/// inside a write: the overdraft check (`balance - held >= amount`) and the account's standing
+/// (not frozen) in the debit's `UPDATE`, overflow bounds in both, a reused idempotency key in the
+/// unique index.
 ///
 /// When anything does not go through — a refused debit, an unknown account, a reused key — the
 /// lean path undoes what it changed in this transaction and the *checked* path runs: the statements
