@@ -240,4 +240,3 @@ private func waitUntil(seconds: Double, _ condition: () -> Bool) throws {
 }
 
 private struct TimedOut: Error {}
-

@@ -160,11 +160,11 @@ final class GroupCommit: Sendable {
                     ran.append((write, try write.run(db)))
                 } catch where ran.isEmpty {
                     write.outcome = .failed(error)
-                    if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+                    rollBack(db)
                     return index
                 } catch {
                     // Its statements cannot be undone alone: run the batch again, each body guarded.
-                    if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+                    rollBack(db)
                     ran.removeAll()
                     guarded = true
                     index = start
@@ -181,7 +181,7 @@ final class GroupCommit: Sendable {
                 write.outcome = .failed(error)
                 if db.isInsideTransaction, (try? rollBackSavepoint(db)) != nil { continue }
                 // SQLite ended the transaction (or it cannot be trusted): the earlier writes in it are gone.
-                if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+                rollBack(db)
                 let lost = Self.rolledBack(by: error)
                 for (earlier, _) in ran { earlier.outcome = .failed(lost) }
                 return index
@@ -190,7 +190,7 @@ final class GroupCommit: Sendable {
         do {
             try db.cachedStatement(sql: "COMMIT").execute()
         } catch {
-            if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+            rollBack(db)
             for (write, _) in ran { write.outcome = .failed(error) }
             return index
         }
@@ -198,6 +198,12 @@ final class GroupCommit: Sendable {
         committedTransactions.add(1, ordering: .relaxed)
         committedWrites.add(ran.count, ordering: .relaxed)
         return index
+    }
+
+    /// Rolls back the open transaction, unless SQLite already ended it (it rolls back by itself
+    /// on a full disk or an I/O error).
+    private func rollBack(_ db: GRDB.Database) {
+        if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
     }
 
     private func rollBackSavepoint(_ db: GRDB.Database) throws {
